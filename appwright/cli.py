@@ -1,0 +1,168 @@
+"""The `appwright` command. Each sub-command is a thin shell over one package.
+
+    appwright serve examples/notes --port 8000     # one app at /
+    appwright serve examples/*                      # many, each under /apps/{folder}/
+    appwright check examples/notes                  # validate; non-zero exit on errors
+    appwright docs                                  # the platform reference the agent reads
+    appwright users add ada@example.com --role admin --app examples/notes
+    appwright versions list examples/notes          # and save, diff, restore
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from appwright.workspace.cli import app as versions_app
+
+app = typer.Typer(help="Appwright: describe a web app, get it built, hosted and secure.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+users_app = typer.Typer(help="Manage the users of a served app (its own database).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(versions_app, name="versions")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    bundles: list[Path] = typer.Argument(..., help="One bundle (served at /) or several (each under /apps/{folder}/)."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    data: Optional[Path] = typer.Option(None, help="Folder for the database of a single app (default BUNDLE/.aw)."),
+) -> None:
+    """Serve app bundles: pages, /_aw/sdk.js and the REST API."""
+    import uvicorn
+
+    from appwright.runtime.app import Host, create_app
+    from appwright.runtime.check import check_bundle
+
+    for bundle in bundles:
+        report = check_bundle(bundle, data if len(bundles) == 1 else None)
+        if not report.ok:
+            fail(f"{bundle} cannot be served:\n  " + "\n  ".join(report.errors))
+        for w in report.warnings:
+            err.print(f"[yellow]warning:[/] {bundle}: {w}", highlight=False)
+    if len(bundles) == 1:
+        asgi = create_app(bundles[0], data)
+        urls = [f"http://{host}:{port}/"]
+    else:
+        if data:
+            fail("--data is for a single app; several apps keep their data in BUNDLE/.aw")
+        asgi = Host()
+        for bundle in bundles:
+            asgi.add(bundle.resolve().name, bundle)
+        urls = [f"http://{host}:{port}/apps/{b.resolve().name}/" for b in bundles]
+    for url in urls:
+        out.print(f"serving [bold]{url}[/]", highlight=False)
+    uvicorn.run(asgi, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def check(bundle: Path = typer.Argument(..., help="The app bundle folder.")) -> None:
+    """Validate a bundle; print every problem and exit non-zero if it cannot be served."""
+    from appwright.runtime.check import check_bundle
+
+    report = check_bundle(bundle)
+    for e in report.errors:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+    for w in report.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+    m = report.manifest
+    out.print(f"[green]ok[/] {bundle}: {m.name!r}, entities: {', '.join(m.entities) or 'none'}, "
+              f"signup: {m.auth.signup}", highlight=False)
+
+
+@app.command()
+def docs() -> None:
+    """Print the platform reference (markdown), generated from the runtime itself."""
+    from appwright.runtime.docs import render_docs
+
+    sys.stdout.write(render_docs())
+
+
+def _store(bundle: Path):
+    from appwright.runtime.manifest import ManifestError, load_manifest
+    from appwright.runtime.storage import AppStore, db_path
+
+    try:
+        manifest = load_manifest(bundle)
+    except ManifestError as exc:
+        fail(f"{bundle}: not a valid bundle:\n  " + "\n  ".join(exc.errors))
+    return manifest, AppStore(db_path(bundle))
+
+
+@users_app.command("add")
+def users_add(
+    email: str = typer.Argument(..., help="The user's email."),
+    role: Optional[str] = typer.Option(None, help="admin, or a role named in the app's auth.roles."),
+    bundle: Path = typer.Option(Path("."), "--app", help="The app bundle."),
+    password_env: str = typer.Option("AW_PASSWORD", help="Read the password from this environment "
+                                     "variable if set; otherwise ask for it."),
+) -> None:
+    """Add a user to an app (whatever its signup rule), or change an existing user's role."""
+    from appwright.runtime import auth
+
+    manifest, store = _store(bundle)
+    if role is not None and role not in {"admin", *manifest.auth.roles}:
+        fail(f"--role: expected admin{''.join(', ' + r for r in manifest.auth.roles)}; got {role!r}")
+    try:
+        email, _ = auth.check_credentials_shape(email, "")
+    except auth.AuthError as exc:
+        fail(exc.message)
+    existing = store.user_by_email(email)
+    if existing:
+        store.set_role(existing.id, role)
+        out.print(f"{email}: role set to {role or 'none'}")
+        return
+    password = os.environ.get(password_env) or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        auth.check_new_password(password)
+    except auth.AuthError as exc:
+        fail(exc.message)
+    store.create_user(email, auth.hash_password(password), role=role)
+    out.print(f"added {email}" + (f" with role {role}" if role else ""))
+
+
+@users_app.command("invite")
+def users_invite(
+    role: Optional[str] = typer.Option(None, help="Role the invite gives."),
+    bundle: Path = typer.Option(Path("."), "--app", help="The app bundle."),
+) -> None:
+    """Print a new single-use invite code for an invite-only app."""
+    manifest, store = _store(bundle)
+    if role is not None and role not in {"admin", *manifest.auth.roles}:
+        fail(f"--role: expected admin{''.join(', ' + r for r in manifest.auth.roles)}; got {role!r}")
+    if manifest.auth.signup != "invite":
+        err.print(f"[yellow]warning:[/] this app's signup is {manifest.auth.signup!r}; invite codes only matter "
+                  "when it is 'invite'", highlight=False)
+    print(store.create_invite(role, None))
+
+
+@users_app.command("list")
+def users_list(bundle: Path = typer.Option(Path("."), "--app", help="The app bundle.")) -> None:
+    """List an app's users."""
+    from rich.table import Table
+
+    _, store = _store(bundle)
+    table = Table("email", "role", "created")
+    for u in store.list_users():
+        table.add_row(u.email, u.role or "", u.created_at)
+    out.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,223 @@
+"""The ASGI apps: one bundle served at `/`, or many under `/apps/{app_id}/`.
+
+    uvicorn: appwright serve examples/notes --port 8000
+    code:    asgi = create_app("examples/notes")          # one app at /
+             host = Host(); host.add("notes", "examples/notes"); asgi = host
+
+Each app gets its own SQLite database (`BUNDLE/.aw/app.db` unless a data folder
+is given), its own users and its own session cookie, scoped to the app's path.
+The manifest is re-read when `app.json` changes on disk, so a new version is
+served without a restart; an invalid new manifest is logged and the last valid
+one keeps serving.
+
+What the runtime does not do: it is no sandbox for the bundle's own JavaScript.
+Apps on one host share an origin, so a page of one app can call another app's
+API with the visitor's cookies for that app; host apps you do not trust on
+separate origins (one `appwright serve` each).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from appwright.runtime import api
+from appwright.runtime.errors import ApiError
+from appwright.runtime.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
+from appwright.runtime.storage import AppStore, StoreConfig, db_path
+
+log = logging.getLogger("appwright.runtime")
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Pages may use inline scripts and styles (generated apps do), but load code only from the app
+# itself and talk only to it: no CDN, no exfiltration by fetch, no plugins, no framing by others.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob: https:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'self'")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", CSP.encode()),
+]
+
+
+def sdk_source() -> str:
+    return resources.files("appwright.runtime").joinpath("static/sdk.js").read_text(encoding="utf-8")
+
+
+@dataclass
+class ServedApp:
+    """One bundle being served: its folder, its database and its current manifest."""
+    bundle: Path
+    store: AppStore
+    _manifest: Manifest
+    _mtime: int = 0
+    _sdk: dict[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, bundle: str | Path, data_dir: str | Path | None = None,
+             store_config: StoreConfig = StoreConfig()) -> "ServedApp":
+        bundle = Path(bundle).resolve()
+        manifest = load_manifest(bundle)  # raises ManifestError with every problem listed
+        app = cls(bundle, AppStore(db_path(bundle, data_dir), store_config), manifest)
+        app._mtime = app._stat()
+        return app
+
+    def _stat(self) -> int:
+        try:
+            return os.stat(self.bundle / MANIFEST_FILE).st_mtime_ns
+        except OSError:
+            return 0
+
+    @property
+    def manifest(self) -> Manifest:
+        mtime = self._stat()
+        if mtime != self._mtime:
+            self._mtime = mtime
+            try:
+                self._manifest = load_manifest(self.bundle)
+            except ManifestError as exc:
+                log.warning("%s: keeping the last valid manifest; the new one is invalid:\n%s", self.bundle, exc)
+        return self._manifest
+
+    def sdk(self, base: str) -> bytes:
+        if base not in self._sdk:
+            self._sdk[base] = sdk_source().replace("__AW_BASE__", json.dumps(base)).encode()
+        return self._sdk[base]
+
+
+class Guard:
+    """Pure ASGI middleware: the X-AW rule, security headers, and JSON errors for the API."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["method"] not in SAFE_METHODS and (b"x-aw", b"1") not in scope["headers"]:
+            # A cross-site form cannot set a custom header, so this stops forged writes.
+            err = ApiError(403, "missing_header", "state-changing requests need the header X-AW: 1 "
+                           "(the SDK sends it; add it to your own fetch calls)")
+            return await err.response()(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ApiError):
+        return exc.response()
+    if isinstance(exc, HTTPException):
+        path = request.url.path
+        if "/_aw/" in path:
+            msg = {404: f"no API path {request.url.path}", 405: f"{request.method} is not allowed here"}
+            return ApiError(exc.status_code, "http_error", msg.get(exc.status_code, exc.detail)).response()
+        return PlainTextResponse(exc.detail, status_code=exc.status_code)
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return ApiError(500, "internal", "the server failed; this is a bug in Appwright, not in your app").response()
+
+
+class BundleFiles(StaticFiles):
+    """Static pages of the bundle. Hidden paths (`.aw/`, `.git`, dotfiles) are never served;
+    symlinks that leave the bundle are refused by StaticFiles itself."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if any(part.startswith(".") for part in Path(path).parts):
+            raise HTTPException(404)
+        return await super().get_response(path, scope)
+
+
+async def _sdk(request: Request) -> Response:
+    base = request.scope.get("root_path", "").rstrip("/")
+    return Response(api.served(request).sdk(base), media_type="application/javascript",
+                    headers={"cache-control": "no-cache"})
+
+
+async def _no_api(request: Request) -> Response:
+    raise ApiError(404, "not_found", f"no API path {request.url.path}; see the platform docs (appwright docs)")
+
+
+def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = None) -> ASGIApp:
+    """An ASGI app serving one bundle at its root. Raises ManifestError for a bad bundle."""
+    served = bundle if isinstance(bundle, ServedApp) else ServedApp.open(bundle, data_dir)
+    A = "/_aw/api"
+    routes = [
+        Route("/_aw/sdk.js", _sdk),
+        Route(f"{A}/app", api.app_info),
+        Route(f"{A}/auth/signup", api.signup, methods=["POST"]),
+        Route(f"{A}/auth/login", api.login, methods=["POST"]),
+        Route(f"{A}/auth/logout", api.logout, methods=["POST"]),
+        Route(f"{A}/auth/me", api.me),
+        Route(f"{A}/auth/invites", api.create_invite, methods=["POST"]),
+        Route(f"{A}/auth/users", api.add_user, methods=["POST"]),
+        Route(f"{A}/auth/users", api.list_users, methods=["GET"]),
+        Route(f"{A}/entities/{{entity}}", api.list_records, methods=["GET"]),
+        Route(f"{A}/entities/{{entity}}", api.create_record, methods=["POST"]),
+        Route(f"{A}/entities/{{entity}}/{{id}}", api.get_record, methods=["GET"]),
+        Route(f"{A}/entities/{{entity}}/{{id}}", api.update_record, methods=["PATCH"]),
+        Route(f"{A}/entities/{{entity}}/{{id}}", api.delete_record, methods=["DELETE"]),
+        Route("/_aw/{rest:path}", _no_api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        ApiError: _api_error, HTTPException: _api_error, Exception: _api_error})
+    app.state.served = served
+    app.mount("/", BundleFiles(directory=served.bundle, html=True))
+    return Guard(app)
+
+
+class Host:
+    """Many apps in one process, each under `/apps/{app_id}/`. Apps may be added and
+    removed while serving. `/` lists the apps."""
+
+    def __init__(self):
+        self.apps: dict[str, tuple[ServedApp, ASGIApp]] = {}
+
+    def add(self, app_id: str, bundle: str | Path, data_dir: str | Path | None = None) -> ServedApp:
+        if not app_id or "/" in app_id or app_id.startswith("."):
+            raise ValueError(f"app id {app_id!r}: use letters, digits, - and _")
+        served = ServedApp.open(bundle, data_dir)
+        self.remove(app_id)
+        self.apps[app_id] = (served, create_app(served))
+        return served
+
+    def remove(self, app_id: str) -> None:
+        old = self.apps.pop(app_id, None)
+        if old:
+            old[0].store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            return await send({"type": "lifespan.shutdown.complete"})
+        root = scope.get("root_path", "")
+        path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
+        parts = path.split("/", 3)  # "", "apps", id, rest
+        if len(parts) >= 3 and parts[1] == "apps" and parts[2] in self.apps:
+            if len(parts) == 3:  # /apps/x -> /apps/x/ so relative links resolve inside the app
+                return await RedirectResponse(root + path + "/", status_code=308)(scope, receive, send)
+            child = dict(scope, root_path=f"{root}/apps/{parts[2]}")
+            return await self.apps[parts[2]][1](child, receive, send)
+        if path == "/":
+            body = {"apps": {k: {"name": v[0].manifest.name, "path": f"/apps/{k}/"} for k, v in self.apps.items()}}
+            return await JSONResponse(body)(scope, receive, send)
+        return await Guard(PlainTextResponse("no such app", status_code=404))(scope, receive, send)

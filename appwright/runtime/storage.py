@@ -1,0 +1,374 @@
+"""Per-app storage: one SQLite database per app (WAL mode) through SQLAlchemy Core.
+
+Records of every entity live in one `records` table with their declared fields
+as a JSON document beside the server-set columns `id`, `owner`, `created_at`,
+`updated_at`. That is what makes schema changes between versions safe:
+
+- adding a field or an entity needs no migration; old records read the field's
+  default (or null);
+- removing a field hides it from the API but keeps the stored values, so adding
+  the field back brings them back (`hidden_fields` reports what is kept hidden).
+
+Users, sessions, invites and failed sign-ins have their own tables.
+
+Durability: every write is its own transaction, committed before the HTTP answer
+is sent. With WAL and `synchronous=NORMAL` a committed write survives the server
+process being killed; after a power cut the last few commits may roll back
+(`synchronous=FULL` closes that gap at the cost of an fsync per write; see
+`StoreConfig`).
+
+Not done here: access rules (see `access.py`) and validation (`validate.py`);
+this layer trusts its callers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import (
+    Column, Index, MetaData, String, Table, Text, and_, create_engine, delete, event, func, insert,
+    literal_column, or_, select, update,
+)
+from sqlalchemy.engine import Engine
+
+DB_FILENAME = "app.db"
+DATA_DIR = ".aw"  # default home of an app's data, inside its bundle; hidden files are never served
+SESSION_DAYS = 30
+
+
+def db_path(bundle: str | Path, data_dir: str | Path | None = None) -> Path:
+    """Where the app's database lives: `DATA_DIR/app.db`, or `BUNDLE/.aw/app.db` by default."""
+    return Path(data_dir) / DB_FILENAME if data_dir else Path(bundle) / DATA_DIR / DB_FILENAME
+
+metadata = MetaData()
+users = Table(
+    "users", metadata,
+    Column("id", String, primary_key=True),
+    Column("email", String, nullable=False, unique=True),
+    Column("password_hash", String, nullable=False),
+    Column("role", String, nullable=True),
+    Column("created_at", String, nullable=False),
+)
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String, primary_key=True),
+    Column("user_id", String, nullable=False, index=True),
+    Column("expires_at", String, nullable=False),
+)
+invites = Table(
+    "invites", metadata,
+    Column("code_hash", String, primary_key=True),
+    Column("role", String, nullable=True),
+    Column("created_by", String, nullable=True),
+    Column("created_at", String, nullable=False),
+    Column("used_by", String, nullable=True),
+)
+login_failures = Table(
+    "login_failures", metadata,
+    Column("key", String, nullable=False, index=True),
+    Column("at", String, nullable=False),
+)
+records = Table(
+    "records", metadata,
+    Column("id", String, primary_key=True),
+    Column("entity", String, nullable=False),
+    Column("owner", String, nullable=True),
+    Column("created_at", String, nullable=False),
+    Column("updated_at", String, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("records_by_time", "entity", "created_at", "id"),
+    Index("records_by_owner", "entity", "owner", "created_at", "id"),
+)
+
+SYSTEM_COLUMNS = {"id": records.c.id, "owner": records.c.owner,
+                  "created_at": records.c.created_at, "updated_at": records.c.updated_at}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    role: str | None
+    created_at: str
+    password_hash: str
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "role": self.role, "created_at": self.created_at}
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    id: str
+    entity: str
+    owner: str | None
+    created_at: str
+    updated_at: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """One `where` condition: `field op value`, op one of eq ne gt gte lt lte contains."""
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Record]
+    next: str | None
+
+
+class CursorError(ValueError):
+    pass
+
+
+def _column(field: str):
+    if field in SYSTEM_COLUMNS:
+        return SYSTEM_COLUMNS[field]
+    # Declared fields live in the JSON document; names are checked against the manifest
+    # (letters, digits, _) before they reach here, so the JSON path cannot be injected.
+    return func.json_extract(records.c.data, literal_column(f"'$.{field}'"))
+
+
+def _condition(f: Filter):
+    col = _column(f.field)
+    if f.op == "eq":
+        return col.is_(None) if f.value is None else col == f.value
+    if f.op == "ne":
+        return col.is_not(None) if f.value is None else or_(col.is_(None), col != f.value)
+    if f.op == "contains":
+        # instr() is plain substring search: no LIKE wildcards to escape; lower() for case.
+        return func.instr(func.lower(col), str(f.value).lower()) > 0
+    ops = {"gt": col.__gt__, "gte": col.__ge__, "lt": col.__lt__, "lte": col.__le__}
+    return ops[f.op](f.value)
+
+
+def encode_cursor(sort: str, value: Any, rid: str) -> str:
+    raw = json.dumps([sort, value, rid], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        got_sort, value, rid = json.loads(raw)
+        assert isinstance(rid, str)
+    except Exception:
+        raise CursorError("cursor: not a cursor this server gave out; pass `next` from the previous page") from None
+    if got_sort != sort:
+        raise CursorError("cursor: it belongs to a list with another sort; keep the same sort when paging")
+    return value, rid
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    synchronous: str = "NORMAL"  # NORMAL: survives a killed process; FULL: survives power loss too
+
+
+class AppStore:
+    """One app's database. Methods are small transactions; callers enforce access."""
+
+    def __init__(self, path: str | Path, config: StoreConfig = StoreConfig()):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(f"sqlite:///{self.path}")
+        sync = config.synchronous
+
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # every pooled connection gets the same settings
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={sync}")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- users and sessions ------------------------------------------------------------
+    def create_user(self, email: str, password_hash: str, role: str | None = None,
+                    invite_code: str | None = None) -> User | None:
+        """Insert a user; None if the email is taken or the invite is unknown or used.
+
+        The invite is consumed in the same transaction, so one code makes one user."""
+        user = User(uuid.uuid4().hex, email, role, now(), password_hash)
+        with self.engine.begin() as conn:
+            if conn.execute(select(users.c.id).where(users.c.email == email)).first():
+                return None
+            if invite_code is not None:
+                row = conn.execute(select(invites.c.role).where(
+                    invites.c.code_hash == _hash_token(invite_code), invites.c.used_by.is_(None))).first()
+                if row is None:
+                    return None
+                taken = conn.execute(update(invites).where(
+                    invites.c.code_hash == _hash_token(invite_code), invites.c.used_by.is_(None)
+                ).values(used_by=user.id)).rowcount
+                if taken != 1:
+                    return None
+                user = User(user.id, email, row.role if role is None else role, user.created_at, password_hash)
+            conn.execute(insert(users).values(id=user.id, email=user.email, password_hash=user.password_hash,
+                                              role=user.role, created_at=user.created_at))
+        return user
+
+    def invite_is_open(self, code: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(invites.c.code_hash).where(
+                invites.c.code_hash == _hash_token(code), invites.c.used_by.is_(None))).first() is not None
+
+    def _user(self, where) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(where)).first()
+        return User(row.id, row.email, row.role, row.created_at, row.password_hash) if row else None
+
+    def user_by_email(self, email: str) -> User | None:
+        return self._user(users.c.email == email)
+
+    def user_by_id(self, user_id: str) -> User | None:
+        return self._user(users.c.id == user_id)
+
+    def set_role(self, user_id: str, role: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(role=role))
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+            conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.created_at)).all()
+        return [User(r.id, r.email, r.role, r.created_at, r.password_hash) for r in rows]
+
+    def create_session(self, user_id: str) -> str:
+        token = secrets.token_urlsafe(32)
+        expires = (datetime.now(timezone.utc) + timedelta(days=SESSION_DAYS)).isoformat()
+        with self.engine.begin() as conn:
+            conn.execute(insert(sessions).values(token_hash=_hash_token(token), user_id=user_id, expires_at=expires))
+        return token
+
+    def user_for_session(self, token: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(users).join(sessions, sessions.c.user_id == users.c.id).where(
+                    sessions.c.token_hash == _hash_token(token),
+                    sessions.c.expires_at > datetime.now(timezone.utc).isoformat())).first()
+        return User(row.id, row.email, row.role, row.created_at, row.password_hash) if row else None
+
+    def delete_session(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(sessions).where(sessions.c.token_hash == _hash_token(token)))
+
+    def create_invite(self, role: str | None, created_by: str | None) -> str:
+        code = secrets.token_urlsafe(12)
+        with self.engine.begin() as conn:
+            conn.execute(insert(invites).values(code_hash=_hash_token(code), role=role,
+                                                created_by=created_by, created_at=now()))
+        return code
+
+    # -- throttling of failed sign-ins ---------------------------------------------------
+    def count_failures(self, keys: Iterable[str], since: datetime) -> dict[str, int]:
+        keys = list(keys)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(login_failures.c.key, func.count()).where(
+                login_failures.c.key.in_(keys), login_failures.c.at > since.isoformat()
+            ).group_by(login_failures.c.key)).all()
+        return {k: n for k, n in rows}
+
+    def add_failure(self, keys: Iterable[str]) -> None:
+        at = datetime.now(timezone.utc).isoformat()
+        with self.engine.begin() as conn:
+            conn.execute(insert(login_failures), [{"key": k, "at": at} for k in keys])
+
+    def clear_failures(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.key == key))
+
+    # -- records -------------------------------------------------------------------------
+    @staticmethod
+    def _record(row) -> Record:
+        return Record(row.id, row.entity, row.owner, row.created_at, row.updated_at, json.loads(row.data))
+
+    def insert_record(self, entity: str, owner: str | None, data: dict[str, Any]) -> Record:
+        stamp = now()
+        rec = Record(uuid.uuid4().hex, entity, owner, stamp, stamp, data)
+        with self.engine.begin() as conn:
+            conn.execute(insert(records).values(id=rec.id, entity=entity, owner=owner, created_at=stamp,
+                                                updated_at=stamp, data=json.dumps(data)))
+        return rec
+
+    def get_record(self, entity: str, rid: str) -> Record | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(records).where(records.c.entity == entity, records.c.id == rid)).first()
+        return self._record(row) if row else None
+
+    def update_record(self, rec: Record, changes: dict[str, Any]) -> Record:
+        """Merge `changes` into the stored document (fields hidden by a schema change are kept)."""
+        stamp = now()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(records.c.data).where(records.c.id == rec.id)).first()
+            data = {**json.loads(row.data), **changes}
+            conn.execute(update(records).where(records.c.id == rec.id).values(data=json.dumps(data), updated_at=stamp))
+        return Record(rec.id, rec.entity, rec.owner, rec.created_at, stamp, data)
+
+    def delete_record(self, rec: Record) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(records).where(records.c.id == rec.id))
+
+    def list_records(self, entity: str, *, filters: list[Filter], owner: str | None | bool = False,
+                     sort: str = "-created_at", limit: int = 50, cursor: str | None = None) -> Page:
+        """A page of records. `owner=False` means any owner; a string (or None) restricts to it."""
+        desc = sort.startswith("-")
+        field = sort.lstrip("-")
+        col = _column(field)
+        conds = [records.c.entity == entity] + [_condition(f) for f in filters]
+        if owner is not False:
+            conds.append(records.c.owner.is_(None) if owner is None else records.c.owner == owner)
+        if cursor:
+            value, rid = decode_cursor(cursor, sort)
+            # Keyset paging on (sort value, id). SQLite puts NULLs first ascending, last descending.
+            if desc:
+                conds.append(and_(col.is_(None), records.c.id < rid) if value is None else
+                             or_(col < value, col.is_(None), and_(col == value, records.c.id < rid)))
+            else:
+                conds.append(or_(and_(col.is_(None), records.c.id > rid), col.is_not(None)) if value is None
+                             else or_(col > value, and_(col == value, records.c.id > rid)))
+        order = [col.desc(), records.c.id.desc()] if desc else [col.asc(), records.c.id.asc()]
+        query = select(records, col.label("sort_value")).where(*conds).order_by(*order).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        items = [self._record(r) for r in rows[:limit]]
+        nxt = encode_cursor(sort, rows[limit - 1].sort_value, rows[limit - 1].id) if len(rows) > limit else None
+        return Page(items, nxt)
+
+    def stored_fields(self, entity: str) -> dict[str, int]:
+        """Field name -> number of records of `entity` that store a value for it."""
+        q = ("SELECT j.key, count(*) FROM records, json_each(records.data) AS j "
+             "WHERE records.entity = :e GROUP BY j.key")
+        with self.engine.connect() as conn:
+            return {k: n for k, n in conn.exec_driver_sql(q.replace(":e", "?"), (entity,)).all()}
+
+    def entity_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(records.c.entity, func.count()).group_by(records.c.entity)).all())
+
