@@ -155,6 +155,13 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def session(request: Request) -> Response:
+    """Like `me`, but 200 with `{"user": null}` when signed out, so a page that only asks
+    "who is here?" logs no failed request in the browser."""
+    user = current_user(request)
+    return JSONResponse({"user": user.public() if user else None})
+
+
 async def me(request: Request) -> Response:
     user = current_user(request)
     if user is None:

@@ -128,7 +128,8 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         path = request.url.path
         if "/_aw/" in path:
-            msg = {404: f"no API path {request.url.path}", 405: f"{request.method} is not allowed here"}
+            msg = {404: f"no API path {path}; see the platform reference (appwright docs)",
+                   405: f"{request.method} is not allowed on {path} (records change with PATCH)"}
             return ApiError(exc.status_code, "http_error", msg.get(exc.status_code, exc.detail)).response()
         return PlainTextResponse(exc.detail, status_code=exc.status_code)
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -142,6 +143,8 @@ class BundleFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         if any(part.startswith(".") for part in Path(path).parts):
             raise HTTPException(404)
+        if path == "favicon.ico" and not (Path(self.directory) / path).is_file():
+            return Response(status_code=204)  # browsers ask for it; a 404 would read as a broken app
         return await super().get_response(path, scope)
 
 
@@ -149,10 +152,6 @@ async def _sdk(request: Request) -> Response:
     base = request.scope.get("root_path", "").rstrip("/")
     return Response(api.served(request).sdk(base), media_type="application/javascript",
                     headers={"cache-control": "no-cache"})
-
-
-async def _no_api(request: Request) -> Response:
-    raise ApiError(404, "not_found", f"no API path {request.url.path}; see the platform docs (appwright docs)")
 
 
 def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = None) -> ASGIApp:
@@ -166,6 +165,7 @@ def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = Non
         Route(f"{A}/auth/login", api.login, methods=["POST"]),
         Route(f"{A}/auth/logout", api.logout, methods=["POST"]),
         Route(f"{A}/auth/me", api.me),
+        Route(f"{A}/auth/session", api.session),
         Route(f"{A}/auth/invites", api.create_invite, methods=["POST"]),
         Route(f"{A}/auth/users", api.add_user, methods=["POST"]),
         Route(f"{A}/auth/users", api.list_users, methods=["GET"]),
@@ -174,7 +174,6 @@ def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = Non
         Route(f"{A}/entities/{{entity}}/{{id}}", api.get_record, methods=["GET"]),
         Route(f"{A}/entities/{{entity}}/{{id}}", api.update_record, methods=["PATCH"]),
         Route(f"{A}/entities/{{entity}}/{{id}}", api.delete_record, methods=["DELETE"]),
-        Route("/_aw/{rest:path}", _no_api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
     ]
     app = Starlette(routes=routes, exception_handlers={
         ApiError: _api_error, HTTPException: _api_error, Exception: _api_error})

@@ -187,6 +187,7 @@ POST   /_aw/api/auth/signup        {{"email","password","invite"?}} -> 201 {{"us
 POST   /_aw/api/auth/login         {{"email","password"}}           -> 200 {{"user"}}, sets the session cookie
 POST   /_aw/api/auth/logout                                       -> 204
 GET    /_aw/api/auth/me                                           -> 200 {{"user"}} | 401
+GET    /_aw/api/auth/session                                      -> 200 {{"user": user|null}}
 POST   /_aw/api/auth/invites       {{"role"?}} (admin)              -> 201 {{"code"}}
 POST   /_aw/api/auth/users         {{"email","password","role"?}} (admin) -> 201 {{"user"}}
 GET    /_aw/api/entities/{{Entity}}?sort=-created_at&limit=50&where={{json}}&cursor=...

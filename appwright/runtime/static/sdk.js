@@ -83,10 +83,7 @@
   });
 
   var auth = {
-    me: async function () {
-      try { return (await request("GET", "/auth/me")).user; }
-      catch (e) { if (e.status === 401) return null; throw e; }
-    },
+    me: async function () { return (await request("GET", "/auth/session")).user; },
     signup: async function (email, password, invite) {
       var body = { email: email, password: password };
       if (invite) body.invite = invite;

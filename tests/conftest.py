@@ -1,0 +1,153 @@
+"""Shared fixtures: real servers on 127.0.0.1 and a real headless Chromium.
+
+- `make_bundle(manifest, files)` writes a bundle into a temporary folder.
+- `live(bundle_or_asgi)` serves it with uvicorn in a thread and yields a `Live`
+  with `.url`, `.client()` (an httpx client; `xaw=False` leaves out the X-AW
+  header) and `.served` (the `ServedApp`, for direct database checks).
+- `browser` is one Chromium for the whole session (Debian's /usr/bin/chromium via
+  Playwright; never `playwright install`); `page` is a fresh context per test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from appwright.runtime.app import Host, ServedApp, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Live:
+    url: str
+    served: ServedApp | None
+    asgi: object
+
+    def client(self, xaw: bool = True, **kw) -> httpx.Client:
+        headers = {"X-AW": "1"} if xaw else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
+
+    def user(self, email: str, password: str = PASSWORD, **kw) -> httpx.Client:
+        """A client signed up (or, if the email exists, signed in) as `email`."""
+        c = self.client(**kw)
+        r = c.post("/_aw/api/auth/signup", json={"email": email, "password": password})
+        if r.status_code == 409:
+            r = c.post("/_aw/api/auth/login", json={"email": email, "password": password})
+        assert r.status_code in (200, 201), r.text
+        return c
+
+
+@contextmanager
+def serve_asgi(asgi):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def make_bundle(tmp_path):
+    counter = iter(range(1000))
+
+    def make(manifest: dict, files: dict[str, str] | None = None, name: str | None = None) -> Path:
+        folder = tmp_path / (name or f"bundle{next(counter)}")
+        folder.mkdir(parents=True)
+        (folder / "app.json").write_text(json.dumps(manifest))
+        files = {"index.html": "<!doctype html><title>t</title><script src=\"/_aw/sdk.js\"></script>",
+                 **(files or {})}
+        for rel, text in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def example(tmp_path):
+    """Copy an example bundle (without any data) into a temporary folder."""
+
+    def copy(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(EXAMPLES / name, dest, ignore=shutil.ignore_patterns(".aw"))
+        return dest
+
+    return copy
+
+
+@pytest.fixture
+def live():
+    """`with live(bundle_or_host) as srv:` -> a Live server on 127.0.0.1."""
+    opened = []
+
+    @contextmanager
+    def start(target):
+        if isinstance(target, Host):
+            served, asgi = None, target
+        else:
+            served = ServedApp.open(target)
+            opened.append(served)
+            asgi = create_app(served)
+        with serve_asgi(asgi) as url:
+            yield Live(url, served, asgi)
+
+    yield start
+    for s in opened:
+        s.store.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/setup.sh --test` (installs Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own cookies); JS errors are collected in `page.errors`."""
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("console", lambda msg: msg.type == "error" and pg.errors.append(msg.text))
+    yield pg
+    context.close()
