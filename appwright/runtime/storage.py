@@ -74,7 +74,7 @@ invites = Table(
 login_failures = Table(
     "login_failures", metadata,
     Column("key", String, nullable=False, index=True),
-    Column("at", String, nullable=False),
+    Column("at", String, nullable=False, index=True),
 )
 records = Table(
     "records", metadata,
@@ -262,9 +262,11 @@ class AppStore:
 
     def create_session(self, user_id: str) -> str:
         token = secrets.token_urlsafe(32)
-        expires = (datetime.now(timezone.utc) + timedelta(days=SESSION_DAYS)).isoformat()
+        now_ = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
-            conn.execute(insert(sessions).values(token_hash=_hash_token(token), user_id=user_id, expires_at=expires))
+            conn.execute(delete(sessions).where(sessions.c.expires_at < now_.isoformat()))  # keep the table small
+            conn.execute(insert(sessions).values(token_hash=_hash_token(token), user_id=user_id,
+                                                 expires_at=(now_ + timedelta(days=SESSION_DAYS)).isoformat()))
         return token
 
     def user_for_session(self, token: str) -> User | None:
@@ -295,10 +297,12 @@ class AppStore:
             ).group_by(login_failures.c.key)).all()
         return {k: n for k, n in rows}
 
-    def add_failure(self, keys: Iterable[str]) -> None:
-        at = datetime.now(timezone.utc).isoformat()
+    def add_failure(self, keys: Iterable[str], keep: timedelta = timedelta(days=1)) -> None:
+        at = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
-            conn.execute(insert(login_failures), [{"key": k, "at": at} for k in keys])
+            # Failures older than `keep` no longer count: drop them so a flood cannot grow the table forever.
+            conn.execute(delete(login_failures).where(login_failures.c.at < (at - keep).isoformat()))
+            conn.execute(insert(login_failures), [{"key": k, "at": at.isoformat()} for k in keys])
 
     def clear_failures(self, key: str) -> None:
         with self.engine.begin() as conn:
