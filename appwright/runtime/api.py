@@ -53,14 +53,22 @@ async def read_json(request: Request) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         raise bad_request("expected a JSON body; got an empty one")
+    return parse_json(raw, "the body")
+
+
+def parse_json(raw: str | bytes, what: str) -> Any:
+    """Decode JSON from a client; a 400 for anything that is not clean JSON text."""
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise bad_request("the body is not UTF-8 text") from None
+        value = json.loads(raw)
+        # Lone UTF-16 surrogates (\ud800) decode in Python but cannot be stored or echoed as UTF-8.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeError:
+        raise bad_request(f"{what} is not valid Unicode text (bad UTF-8 or a lone \\\\u surrogate)") from None
     except json.JSONDecodeError as exc:
-        raise bad_request(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise bad_request("malformed JSON: nested too deeply") from None
+        raise bad_request(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except (RecursionError, ValueError):
+        raise bad_request(f"{what}: malformed JSON (nested too deeply or out of range)") from None
 
 
 def current_user(request: Request) -> User | None:
@@ -275,10 +283,7 @@ def parse_list_query(request: Request, spec: EntitySpec) -> tuple[str, int, list
 def parse_where(raw: str | None, spec: EntitySpec, fields: list[str]) -> list[Filter]:
     if not raw:
         return []
-    try:
-        where = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
-        raise bad_request('where: expected JSON like {"done": false} or {"count": {"gt": 3}}') from None
+    where = parse_json(raw, 'where (expected JSON like {"done": false} or {"count": {"gt": 3}})')
     if not isinstance(where, dict):
         raise bad_request('where: expected a JSON object like {"done": false}')
     filters = []

@@ -171,6 +171,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         got_sort, value, rid = json.loads(raw)
         assert isinstance(rid, str)
+        assert value is None or isinstance(value, str) or (
+            isinstance(value, (int, float)) and abs(value) <= 2**63 - 1)  # SQLite can bind it
     except Exception:
         raise CursorError("cursor: not a cursor this server gave out; pass `next` from the previous page") from None
     if got_sort != sort:

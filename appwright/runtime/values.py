@@ -12,6 +12,8 @@ import math
 from datetime import date, datetime, timezone
 from typing import Any
 
+MAX_SAFE_INTEGER = 2**53 - 1  # beyond it JavaScript loses precision and SQLite integers overflow
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
@@ -49,6 +51,8 @@ def check_value(field: Any, value: Any) -> str | None:
             return f"expected a number; got {_show(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return "expected a finite number"
+        if abs(value) > MAX_SAFE_INTEGER:
+            return f"too large; numbers are at most {MAX_SAFE_INTEGER} in size (JavaScript's safe range)"
         return _in_range(field, value)
     if t == "boolean":
         return None if isinstance(value, bool) else f"expected true or false; got {_show(value)}"
