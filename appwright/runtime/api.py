@@ -64,7 +64,7 @@ def parse_json(raw: str | bytes, what: str) -> Any:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
         return value
     except UnicodeError:
-        raise bad_request(f"{what} is not valid Unicode text (bad UTF-8 or a lone \\\\u surrogate)") from None
+        raise bad_request(f"{what} is not valid Unicode text (bad UTF-8 or a lone \\u surrogate)") from None
     except json.JSONDecodeError as exc:
         raise bad_request(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except (RecursionError, ValueError):
