@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -216,6 +217,13 @@ class Host:
                 return await RedirectResponse(root + path + "/", status_code=308)(scope, receive, send)
             child = dict(scope, root_path=f"{root}/apps/{parts[2]}")
             return await self.apps[parts[2]][1](child, receive, send)
+        if path == "/_aw/sdk.js":  # pages load the SDK from the host's root: find the app from the page's path
+            prefix = re.escape(root).replace("/", "\\/")  # a JS regex literal: escape its slashes too
+            base = f"(location.pathname.match(/^{prefix}\\/apps\\/[^\\/]+/) || [\"\"])[0]"
+            return await Response(sdk_source().replace("__AW_BASE__", base), media_type="application/javascript",
+                                  headers={"cache-control": "no-cache"})(scope, receive, send)
+        if path == "/favicon.ico":  # browsers ask the host, not the app; a 404 logs a console error
+            return await Guard(Response(status_code=204))(scope, receive, send)
         if path == "/":
             body = {"apps": {k: {"name": v[0].manifest.name, "path": f"/apps/{k}/"} for k, v in self.apps.items()}}
             return await JSONResponse(body)(scope, receive, send)

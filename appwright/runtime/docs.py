@@ -151,7 +151,7 @@ as if it did not exist.
 
 {_table(("rule", "meaning"), SIGNUP_RULES.items())}
 
-Roles are never chosen at sign-up. `appwright users add EMAIL --role admin BUNDLE`
+Roles are never chosen at sign-up. `appwright users add EMAIL --role admin --app BUNDLE`
 makes an admin; admins create invite codes with `aw.auth.invite()`.
 
 ## The SDK

@@ -4,7 +4,9 @@
  * err.status, err.code and err.details carry the rest. */
 (function () {
   "use strict";
-  var BASE = __AW_BASE__; // the app's root path, filled in by the server ("" or "/apps/<id>")
+  // The app's root path ("" or "/apps/<id>"), filled in by the server. Under a Host, pages load
+  // /_aw/sdk.js from the host's root, which works the app out from the page's own path.
+  var BASE = __AW_BASE__;
   var API = BASE + "/_aw/api";
 
   async function request(method, path, body) {
@@ -109,20 +111,28 @@
     return String(value).replace(/[&<>"'`]/g, function (c) { return ESC[c]; });
   }
 
+  // The start tag a value sits in (`<a class="x" href=` for aw.html`<a class="x" href=${v}>`), or null
+  // when the value is text between tags. Attributes are separated by space, "/" or a closing quote.
+  function openTag(before) { var m = /<[a-zA-Z][^<>]*$/.exec(before); return m ? m[0] : null; }
+  var IN_HANDLER = /[\s\/"']on[a-z]+\s*=\s*("[^"]*|'[^']*|[^\s"'>]*)$/i;  // anywhere inside on*="..."
+  var URL_ATTR = /[\s\/"'](href|src|action|formaction|xlink:href)\s*=\s*["']?$/i;
+  // Browsers drop tabs and newlines anywhere in a URL and C0 controls and spaces around it,
+  // so "java\tscript:" is "javascript:"; drop them all before looking at the scheme.
+  function unsafeUrl(value) {
+    return /^(javascript|vbscript|data):/i.test(String(value).replace(/[\u0000-\u0020\u007f]/g, ""));
+  }
+
   function html(strings) {
     var out = strings[0];
     for (var i = 1; i < strings.length; i++) {
-      var before = out, value = arguments[i];
-      if (/\son[a-z]+\s*=\s*["']?$/i.test(before)) {
+      var value = arguments[i], tag = openTag(out);
+      if (tag && IN_HANDLER.test(tag)) {
         throw new Error("aw.html: do not put values into on* event attributes; attach listeners in JavaScript");
       }
-      if (/\s(href|src|action|formaction|xlink:href)\s*=\s*["']?$/i.test(before) &&
-          /^\s*(javascript|vbscript|data):/i.test(String(value))) {
-        value = "#blocked-unsafe-url";
-      }
+      if (tag && URL_ATTR.test(tag) && unsafeUrl(value)) value = "#blocked-unsafe-url";
       var text = escape(value);
       // An unquoted attribute value (`<a title=${x}>`) gets quotes so it cannot add attributes.
-      if (/=\s*$/.test(before) && /<[^>]*$/.test(before)) text = '"' + text + '"';
+      if (tag && /=\s*$/.test(tag)) text = '"' + text + '"';
       out += text + strings[i];
     }
     return new SafeHTML(out);
