@@ -17,6 +17,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from appwright.workspace.cli import app as versions_app
 
@@ -31,7 +32,7 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -53,7 +54,7 @@ def serve(
         if not report.ok:
             fail(f"{bundle} cannot be served:\n  " + "\n  ".join(report.errors))
         for w in report.warnings:
-            err.print(f"[yellow]warning:[/] {bundle}: {w}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(str(bundle))}: {escape(w)}", highlight=False)
     if len(bundles) == 1:
         asgi = create_app(bundles[0], data)
         urls = [f"http://{host}:{port}/"]
@@ -76,9 +77,9 @@ def check(bundle: Path = typer.Argument(..., help="The app bundle folder.")) -> 
 
     report = check_bundle(bundle)
     for e in report.errors:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        err.print(f"[red]error:[/] {escape(e)}", highlight=False)
     for w in report.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
     m = report.manifest
@@ -125,8 +126,10 @@ def users_add(
         fail(exc.message)
     existing = store.user_by_email(email)
     if existing:
+        if role is None:
+            fail(f"{email} is already a user (role: {existing.role or 'none'}); give --role to change it")
         store.set_role(existing.id, role)
-        out.print(f"{email}: role set to {role or 'none'}")
+        out.print(f"{email}: role set to {role}")
         return
     password = os.environ.get(password_env) or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:

@@ -21,7 +21,7 @@ from appwright.runtime.errors import ApiError, bad_request, not_found
 from appwright.runtime.manifest import SYSTEM_FIELDS, EntitySpec
 from appwright.runtime.storage import CursorError, Filter, Record, User
 from appwright.runtime.validate import WriteError, check_write
-from appwright.runtime.values import check_value
+from appwright.runtime.values import check_value, normalise
 
 if TYPE_CHECKING:
     from appwright.runtime.app import ServedApp
@@ -224,7 +224,7 @@ def to_json(rec: Record, spec: EntitySpec) -> dict[str, Any]:
     """A record as the API shows it: declared fields only (hidden ones stay stored)."""
     out: dict[str, Any] = {"id": rec.id}
     for key, field in spec.fields.items():
-        out[key] = rec.data.get(key, field.default)
+        out[key] = rec.data[key] if key in rec.data else normalise(field, field.default)
     out.update(owner=rec.owner, created_at=rec.created_at, updated_at=rec.updated_at)
     return out
 
@@ -274,7 +274,7 @@ def parse_list_query(request: Request, spec: EntitySpec) -> tuple[str, int, list
         raise bad_request(f"sort: unknown field {sort.lstrip('-')!r}; sort by one of {', '.join(fields)} "
                           "(prefix - for descending)")
     raw_limit = params.get("limit", str(DEFAULT_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
         raise bad_request(f"limit: expected a whole number from 1 to {MAX_LIMIT}; got {raw_limit!r}")
     filters = parse_where(params.get("where"), spec, fields)
     return sort, int(raw_limit), filters, params.get("cursor") or None
@@ -317,7 +317,7 @@ def _where_value(key: str, op: str, value: Any, spec: EntitySpec) -> Any:
     problem = check_value(field, value)
     if problem and not (field.type in ("string", "text") and problem.startswith("too long")):
         raise bad_request(f"where.{key}: {problem}")
-    return value
+    return normalise(field, value)  # compare with the stored form (datetimes in UTC)
 
 
 async def list_records(request: Request) -> Response:
@@ -330,7 +330,8 @@ async def list_records(request: Request) -> Response:
     try:
         page = served(request).store.list_records(
             name, filters=filters, owner=user.id if read is Scope.OWN else False,
-            sort=sort, limit=limit, cursor=cursor)
+            sort=sort, limit=limit, cursor=cursor,
+            defaults={k: normalise(f, f.default) for k, f in spec.fields.items() if f.default is not None})
     except CursorError as exc:
         raise bad_request(str(exc)) from None
     return JSONResponse({"items": [to_json(r, spec) for r in page.items], "next": page.next})

@@ -214,7 +214,9 @@ class Host:
         parts = path.split("/", 3)  # "", "apps", id, rest
         if len(parts) >= 3 and parts[1] == "apps" and parts[2] in self.apps:
             if len(parts) == 3:  # /apps/x -> /apps/x/ so relative links resolve inside the app
-                return await RedirectResponse(root + path + "/", status_code=308)(scope, receive, send)
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = root + path + "/" + (f"?{query}" if query else "")
+                return await RedirectResponse(target, status_code=308)(scope, receive, send)
             child = dict(scope, root_path=f"{root}/apps/{parts[2]}")
             return await self.apps[parts[2]][1](child, receive, send)
         if path == "/_aw/sdk.js":  # pages load the SDK from the host's root: find the app from the page's path

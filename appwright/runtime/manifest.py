@@ -102,7 +102,8 @@ class ManifestError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `"required": "true"` or `"max_length": "200"` is a mistake to report, not to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 FieldType = Literal["string", "text", "number", "integer", "boolean", "date", "datetime", "enum", "ref"]
@@ -193,7 +194,7 @@ class Manifest(_Strict):
     description: str | None = None
     auth: AuthSpec = AuthSpec()
     entities: dict[str, EntitySpec] = {}
-    format: int = 1
+    format: Literal[1] = 1  # bundle format version; a newer runtime may accept more
 
 
 def _loc(loc: tuple) -> str:
@@ -203,12 +204,22 @@ def _loc(loc: tuple) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def _message(err: dict) -> str:
+def _allowed_keys(loc: str) -> str:
+    """The keys a manifest may have beside the unknown key at `loc` (a dotted path)."""
+    parent = loc.split(".")[:-1]
+    shape = tuple("*" if (i in (1, 3) and parent[0] == "entities") else p for i, p in enumerate(parent))
+    model = {(): Manifest, ("auth",): AuthSpec, ("entities", "*"): EntitySpec,
+             ("entities", "*", "access"): AccessMap, ("entities", "*", "fields", "*"): FieldSpec}.get(shape)
+    return ", ".join(model.model_fields) if model else ""
+
+
+def _message(err: dict, loc: str) -> str:
     kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected', '').replace(chr(39), '')}; got {json.dumps(got)}"
     if kind == "extra_forbidden":
-        return "unknown key; remove it"
+        allowed = _allowed_keys(loc)
+        return f"unknown key; expected one of {allowed}" if allowed else "unknown key; remove it"
     if kind == "missing":
         return "required; missing"
     if kind == "value_error":
@@ -230,7 +241,7 @@ def _errors_from_pydantic(exc: ValidationError) -> list[str]:
         if key in seen:
             continue
         seen.add(key)
-        lines.append(f"{loc}: {_message(err)}")
+        lines.append(f"{loc}: {_message(err, loc)}")
     return lines
 
 

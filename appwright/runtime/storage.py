@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    Column, Index, MetaData, String, Table, Text, and_, create_engine, delete, event, func, insert,
-    literal_column, or_, select, update,
+    Column, Index, MetaData, String, Table, Text, and_, case, create_engine, delete, event, func, insert,
+    literal, literal_column, or_, select, update,
 )
 from sqlalchemy.engine import Engine
 
@@ -140,16 +140,23 @@ class CursorError(ValueError):
     pass
 
 
-def _column(field: str):
+def _column(field: str, defaults: dict[str, Any] | None = None):
     if field in SYSTEM_COLUMNS:
         return SYSTEM_COLUMNS[field]
     # Declared fields live in the JSON document; names are checked against the manifest
     # (letters, digits, _) before they reach here, so the JSON path cannot be injected.
-    return func.json_extract(records.c.data, literal_column(f"'$.{field}'"))
+    path = literal_column(f"'$.{field}'")
+    value = func.json_extract(records.c.data, path)
+    if defaults and defaults.get(field) is not None:
+        # A record written before the field was added has no key: it reads as the default,
+        # as the API shows it (an explicit null stays null).
+        default = int(defaults[field]) if isinstance(defaults[field], bool) else defaults[field]  # JSON true reads 1
+        return case((func.json_type(records.c.data, path).is_(None), literal(default)), else_=value)
+    return value
 
 
-def _condition(f: Filter):
-    col = _column(f.field)
+def _condition(f: Filter, defaults: dict[str, Any] | None = None):
+    col = _column(f.field, defaults)
     if f.op == "eq":
         return col.is_(None) if f.value is None else col == f.value
     if f.op == "ne":
@@ -172,7 +179,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         got_sort, value, rid = json.loads(raw)
         assert isinstance(rid, str)
         assert value is None or isinstance(value, str) or (
-            isinstance(value, (int, float)) and abs(value) <= 2**63 - 1)  # SQLite can bind it
+            isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= 2**63 - 1)  # SQLite can bind it
     except Exception:
         raise CursorError("cursor: not a cursor this server gave out; pass `next` from the previous page") from None
     if got_sort != sort:
@@ -342,12 +349,13 @@ class AppStore:
             conn.execute(delete(records).where(records.c.id == rec.id))
 
     def list_records(self, entity: str, *, filters: list[Filter], owner: str | None | bool = False,
-                     sort: str = "-created_at", limit: int = 50, cursor: str | None = None) -> Page:
+                     sort: str = "-created_at", limit: int = 50, cursor: str | None = None,
+                     defaults: dict[str, Any] | None = None) -> Page:
         """A page of records. `owner=False` means any owner; a string (or None) restricts to it."""
         desc = sort.startswith("-")
         field = sort.lstrip("-")
-        col = _column(field)
-        conds = [records.c.entity == entity] + [_condition(f) for f in filters]
+        col = _column(field, defaults)
+        conds = [records.c.entity == entity] + [_condition(f, defaults) for f in filters]
         if owner is not False:
             conds.append(records.c.owner.is_(None) if owner is None else records.c.owner == owner)
         if cursor:

@@ -9,6 +9,7 @@ these rules while it is being validated.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -57,7 +58,7 @@ def check_value(field: Any, value: Any) -> str | None:
     if t == "boolean":
         return None if isinstance(value, bool) else f"expected true or false; got {_show(value)}"
     if t == "date":
-        if isinstance(value, str) and len(value) == 10:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             try:
                 date.fromisoformat(value)
                 return None
@@ -95,7 +96,8 @@ def normalise(field: Any, value: Any) -> Any:
     if value is None:
         return None
     if field.type == "datetime":
-        return parse_datetime(value).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        # Fixed width (always microseconds, like created_at) so that text order is time order.
+        return parse_datetime(value).astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
     if field.type == "integer":
         return int(value)
     return value
