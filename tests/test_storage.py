@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import tempfile
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appwright.runtime import auth
-from appwright.runtime.storage import AppStore, CursorError, Filter, db_path, decode_cursor, encode_cursor
+from appwright.runtime.storage import AppStore, CursorError, StoreConfig, Filter, db_path, decode_cursor, encode_cursor
 
 PASSWORD = "correct horse battery"
 
@@ -106,6 +107,31 @@ def test_changing_a_password_ends_every_session(store):
     store.set_password(user.id, "h2")
     assert all(store.user_for_session(t) is None for t in tokens)
     assert store.user_by_id(user.id).password_hash == "h2"
+
+
+def test_session_changes_made_elsewhere_apply_within_the_session_cache_time(tmp_path):
+    """The server caches a session's user for StoreConfig.session_cache_s; the CLI, another
+    process, changes roles and passwords in the same file."""
+    server = AppStore(tmp_path / "app.db", StoreConfig(session_cache_s=0.2))
+    cli = AppStore(tmp_path / "app.db")
+    try:
+        user = server.create_user("ada@example.com", "h1", role="admin")
+        token = server.create_session(user.id)
+        assert server.user_for_session(token).role == "admin"
+        cli.set_role(user.id, None)
+        time.sleep(0.25)
+        assert server.user_for_session(token).role is None
+        cli.set_password(user.id, "h2")
+        time.sleep(0.25)
+        assert server.user_for_session(token) is None
+        server.set_role(user.id, "admin")  # through the server's own store: no wait
+        token = server.create_session(user.id)
+        assert server.user_for_session(token).role == "admin"
+        server.set_role(user.id, None)
+        assert server.user_for_session(token).role is None
+    finally:
+        server.close()
+        cli.close()
 
 
 def test_update_merges_into_the_stored_document(store):

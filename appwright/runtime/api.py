@@ -60,8 +60,9 @@ def parse_json(raw: str | bytes, what: str) -> Any:
     """Decode JSON from a client; a 400 for anything that is not clean JSON text."""
     try:
         value = json.loads(raw)
-        # Lone UTF-16 surrogates (\ud800) decode in Python but cannot be stored or echoed as UTF-8.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if ("\\u" if isinstance(raw, str) else b"\\u") in raw:
+            # Lone UTF-16 surrogates (\ud800) decode in Python but cannot be stored or echoed as UTF-8.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
         return value
     except UnicodeError:
         raise bad_request(f"{what} is not valid Unicode text (bad UTF-8 or a lone \\u surrogate)") from None
@@ -139,16 +140,15 @@ async def login(request: Request) -> Response:
     try:
         email, password = auth.check_credentials_shape(body.get("email"), body.get("password"))
         throttle = auth.Throttle(app.store)
-        throttle.check(email, client_address(request))
+        attempt = throttle.begin(email, client_address(request))
     except auth.AuthError as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise ApiError(exc.status, "throttled" if exc.status == 429 else "bad_request", exc.message,
                        headers=headers) from None
     user = app.store.user_by_email(email)
     if not await run_in_threadpool(auth.verify_password, user, password):
-        throttle.failed(email, client_address(request))
-        raise ApiError(401, "unauthorized", "wrong email or password")
-    throttle.succeeded(email)
+        raise ApiError(401, "unauthorized", "wrong email or password")  # the reserved attempt stays a failure
+    throttle.succeeded(email, attempt)
     response = JSONResponse({"user": user.public()})
     set_session(response, request, app.store.create_session(user.id))
     return response
@@ -305,6 +305,8 @@ def _where_value(key: str, op: str, value: Any, spec: EntitySpec) -> Any:
         raise bad_request(f"where.{key}.{op}: expected a single value")
     if value is None and op not in ("eq", "ne"):
         raise bad_request(f"where.{key}.{op}: null can only be compared with eq or ne")
+    if isinstance(value, bool) and op not in ("eq", "ne"):
+        raise bad_request(f"where.{key}.{op}: true and false can only be compared with eq or ne")
     if op == "contains":
         if not isinstance(value, str):
             raise bad_request(f"where.{key}.contains: expected text")

@@ -108,18 +108,17 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
         if scope["method"] not in SAFE_METHODS and (b"x-aw", b"1") not in scope["headers"]:
             # A cross-site form cannot set a custom header, so this stops forged writes.
             err = ApiError(403, "missing_header", "state-changing requests need the header X-AW: 1 "
                            "(the SDK sends it; add it to your own fetch calls)")
-            return await err.response()(scope, receive, send)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
-            await send(message)
-
+            return await err.response()(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 
 
@@ -159,7 +158,12 @@ def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = Non
     """An ASGI app serving one bundle at its root. Raises ManifestError for a bad bundle."""
     served = bundle if isinstance(bundle, ServedApp) else ServedApp.open(bundle, data_dir)
     A = "/_aw/api"
-    routes = [
+    routes = [  # the entity routes first: they carry almost all traffic and the router tries routes in order
+        Route(f"{A}/entities/{{entity}}", api.list_records, methods=["GET"]),
+        Route(f"{A}/entities/{{entity}}", api.create_record, methods=["POST"]),
+        Route(f"{A}/entities/{{entity}}/{{id}}", api.get_record, methods=["GET"]),
+        Route(f"{A}/entities/{{entity}}/{{id}}", api.update_record, methods=["PATCH"]),
+        Route(f"{A}/entities/{{entity}}/{{id}}", api.delete_record, methods=["DELETE"]),
         Route("/_aw/sdk.js", _sdk),
         Route(f"{A}/app", api.app_info),
         Route(f"{A}/auth/signup", api.signup, methods=["POST"]),
@@ -170,11 +174,6 @@ def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = Non
         Route(f"{A}/auth/invites", api.create_invite, methods=["POST"]),
         Route(f"{A}/auth/users", api.add_user, methods=["POST"]),
         Route(f"{A}/auth/users", api.list_users, methods=["GET"]),
-        Route(f"{A}/entities/{{entity}}", api.list_records, methods=["GET"]),
-        Route(f"{A}/entities/{{entity}}", api.create_record, methods=["POST"]),
-        Route(f"{A}/entities/{{entity}}/{{id}}", api.get_record, methods=["GET"]),
-        Route(f"{A}/entities/{{entity}}/{{id}}", api.update_record, methods=["PATCH"]),
-        Route(f"{A}/entities/{{entity}}/{{id}}", api.delete_record, methods=["DELETE"]),
     ]
     app = Starlette(routes=routes, exception_handlers={
         ApiError: _api_error, HTTPException: _api_error, Exception: _api_error})
@@ -213,20 +212,22 @@ class Host:
         path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
         parts = path.split("/", 3)  # "", "apps", id, rest
         if len(parts) >= 3 and parts[1] == "apps" and parts[2] in self.apps:
-            if len(parts) == 3:  # /apps/x -> /apps/x/ so relative links resolve inside the app
-                query = scope.get("query_string", b"").decode("latin-1")
-                target = root + path + "/" + (f"?{query}" if query else "")
-                return await RedirectResponse(target, status_code=308)(scope, receive, send)
-            child = dict(scope, root_path=f"{root}/apps/{parts[2]}")
-            return await self.apps[parts[2]][1](child, receive, send)
-        if path == "/_aw/sdk.js":  # pages load the SDK from the host's root: find the app from the page's path
+            if len(parts) > 3:
+                child = dict(scope, root_path=f"{root}/apps/{parts[2]}")
+                return await self.apps[parts[2]][1](child, receive, send)
+            # /apps/x -> /apps/x/ so relative links resolve inside the app
+            query = scope.get("query_string", b"").decode("latin-1")
+            response: Response = RedirectResponse(root + path + "/" + (f"?{query}" if query else ""), status_code=308)
+        elif path == "/_aw/sdk.js":  # pages load the SDK from the host's root: find the app from the page's path
             prefix = re.escape(root).replace("/", "\\/")  # a JS regex literal: escape its slashes too
             base = f"(location.pathname.match(/^{prefix}\\/apps\\/[^\\/]+/) || [\"\"])[0]"
-            return await Response(sdk_source().replace("__AW_BASE__", base), media_type="application/javascript",
-                                  headers={"cache-control": "no-cache"})(scope, receive, send)
-        if path == "/favicon.ico":  # browsers ask the host, not the app; a 404 logs a console error
-            return await Guard(Response(status_code=204))(scope, receive, send)
-        if path == "/":
+            response = Response(sdk_source().replace("__AW_BASE__", base), media_type="application/javascript",
+                                headers={"cache-control": "no-cache"})
+        elif path == "/favicon.ico":  # browsers ask the host, not the app; a 404 logs a console error
+            response = Response(status_code=204)
+        elif path == "/":
             body = {"apps": {k: {"name": v[0].manifest.name, "path": f"/apps/{k}/"} for k, v in self.apps.items()}}
-            return await JSONResponse(body)(scope, receive, send)
-        return await Guard(PlainTextResponse("no such app", status_code=404))(scope, receive, send)
+            response = JSONResponse(body)
+        else:
+            response = PlainTextResponse("no such app", status_code=404)
+        await Guard(response)(scope, receive, send)  # the host's own answers get the same headers and X-AW rule

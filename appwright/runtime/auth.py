@@ -73,23 +73,23 @@ def verify_password(user: User | None, password: str) -> bool:
 
 @dataclass(frozen=True)
 class Throttle:
+    """Each sign-in attempt is recorded as a failure before the password is checked
+    and released if it succeeds, so parallel guesses count as much as serial ones."""
     store: AppStore
 
-    def _keys(self, email: str, client: str) -> tuple[str, str]:
-        return f"email:{email}", f"client:{client}"
-
-    def check(self, email: str, client: str) -> None:
-        email_key, client_key = self._keys(email, client)
-        counts = self.store.count_failures([email_key, client_key], datetime.now(timezone.utc) - WINDOW)
-        if counts.get(email_key, 0) >= MAX_FAILURES_PER_EMAIL or counts.get(client_key, 0) >= MAX_FAILURES_PER_CLIENT:
+    def begin(self, email: str, client: str) -> list[int]:
+        """Reserve one attempt; AuthError 429 when the email or the client is at its limit."""
+        limits = {f"email:{email}": MAX_FAILURES_PER_EMAIL, f"client:{client}": MAX_FAILURES_PER_CLIENT}
+        attempt = self.store.reserve_attempt(limits, datetime.now(timezone.utc) - WINDOW)
+        if attempt is None:
             minutes = int(WINDOW.total_seconds() // 60)
             raise AuthError(429, f"too many failed sign-ins; try again in {minutes} minutes",
                             retry_after=int(WINDOW.total_seconds()))
+        return attempt
 
-    def failed(self, email: str, client: str) -> None:
-        self.store.add_failure(self._keys(email, client))
-
-    def succeeded(self, email: str) -> None:
+    def succeeded(self, email: str, attempt: list[int]) -> None:
+        """A right password clears the account's failures and does not count against the client."""
+        self.store.release_attempt(attempt)
         self.store.clear_failures(f"email:{email}")
 
 

@@ -27,14 +27,17 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    Column, Index, MetaData, String, Table, Text, and_, case, create_engine, delete, event, func, insert,
+    Column, Index, MetaData, String, Table, Text, and_, bindparam, case, create_engine, delete, event, func,
+    insert,
     literal, literal_column, or_, select, update,
 )
 from sqlalchemy.engine import Engine
@@ -140,6 +143,14 @@ class CursorError(ValueError):
     pass
 
 
+# Statements on every request, built once: building a SQLAlchemy expression costs more
+# than running the query (benchmarks/runtime.py).
+_SESSION_USER = select(users).join(sessions, sessions.c.user_id == users.c.id).where(
+    sessions.c.token_hash == bindparam("token_hash"), sessions.c.expires_at > bindparam("now"))
+_GET_RECORD = select(records).where(records.c.entity == bindparam("entity"), records.c.id == bindparam("id"))
+_INSERT_RECORD = insert(records)
+
+
 def _column(field: str, defaults: dict[str, Any] | None = None):
     if field in SYSTEM_COLUMNS:
         return SYSTEM_COLUMNS[field]
@@ -155,17 +166,44 @@ def _column(field: str, defaults: dict[str, Any] | None = None):
     return value
 
 
-def _condition(f: Filter, defaults: dict[str, Any] | None = None):
-    col = _column(f.field, defaults)
-    if f.op == "eq":
-        return col.is_(None) if f.value is None else col == f.value
-    if f.op == "ne":
-        return col.is_not(None) if f.value is None else or_(col.is_(None), col != f.value)
-    if f.op == "contains":
+def _condition(field: str, op: str, is_null: bool, param: str, defaults: dict[str, Any] | None):
+    """`field op :param`; a null value is compared with IS / IS NOT (only eq and ne allow it)."""
+    col, value = _column(field, defaults), bindparam(param)
+    if op == "eq":
+        return col.is_(None) if is_null else col == value
+    if op == "ne":
+        return col.is_not(None) if is_null else or_(col.is_(None), col != value)
+    if op == "contains":
         # instr() is plain substring search: no LIKE wildcards to escape; lower() for case.
-        return func.instr(func.lower(col), str(f.value).lower()) > 0
+        return func.instr(func.lower(col), value) > 0
     ops = {"gt": col.__gt__, "gte": col.__ge__, "lt": col.__lt__, "lte": col.__le__}
-    return ops[f.op](f.value)
+    return ops[op](value)
+
+
+@lru_cache(maxsize=1024)
+def _list_query(sort: str, filters: tuple[tuple[str, str, bool], ...], owner: str, cursor: str,
+                defaults: tuple[tuple[str, Any], ...]):
+    """The list statement for one shape of request; values are bound at execution
+    (:entity, :owner, :f0.., :cursor_value, :cursor_id, :limit). `owner`: any, null or one;
+    `cursor`: none, null or value."""
+    desc = sort.startswith("-")
+    defaults_map = dict(defaults)
+    col = _column(sort.lstrip("-"), defaults_map)
+    conds = [records.c.entity == bindparam("entity")]
+    conds += [_condition(field, op, is_null, f"f{i}", defaults_map) for i, (field, op, is_null) in enumerate(filters)]
+    if owner != "any":
+        conds.append(records.c.owner.is_(None) if owner == "null" else records.c.owner == bindparam("owner"))
+    if cursor != "none":
+        # Keyset paging on (sort value, id). SQLite puts NULLs first ascending, last descending.
+        value, rid = bindparam("cursor_value"), bindparam("cursor_id")
+        if desc:
+            conds.append(and_(col.is_(None), records.c.id < rid) if cursor == "null" else
+                         or_(col < value, col.is_(None), and_(col == value, records.c.id < rid)))
+        else:
+            conds.append(or_(and_(col.is_(None), records.c.id > rid), col.is_not(None)) if cursor == "null"
+                         else or_(col > value, and_(col == value, records.c.id > rid)))
+    order = [col.desc(), records.c.id.desc()] if desc else [col.asc(), records.c.id.asc()]
+    return select(records, col.label("sort_value")).where(*conds).order_by(*order).limit(bindparam("limit"))
 
 
 def encode_cursor(sort: str, value: Any, rid: str) -> str:
@@ -178,6 +216,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         got_sort, value, rid = json.loads(raw)
         assert isinstance(rid, str)
+        json.dumps([value, rid], ensure_ascii=False).encode()  # lone surrogates cannot be bound
         assert value is None or isinstance(value, str) or (
             isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= 2**63 - 1)  # SQLite can bind it
     except Exception:
@@ -190,6 +229,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
 @dataclass(frozen=True)
 class StoreConfig:
     synchronous: str = "NORMAL"  # NORMAL: survives a killed process; FULL: survives power loss too
+    # A signed-in session is looked up at most this often. Sign-out, role and password changes
+    # made through this store apply at once; ones made by another process within this time.
+    session_cache_s: float = 1.0
 
 
 class AppStore:
@@ -199,6 +241,8 @@ class AppStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(f"sqlite:///{self.path}")
+        self.config = config
+        self._sessions: dict[str, tuple[float, User | None]] = {}  # token hash -> (looked up at, user)
         sync = config.synchronous
 
         @event.listens_for(self.engine, "connect")
@@ -256,10 +300,12 @@ class AppStore:
         return self._user(users.c.id == user_id)
 
     def set_role(self, user_id: str, role: str | None) -> None:
+        self._sessions.clear()
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(role=role))
 
     def set_password(self, user_id: str, password_hash: str) -> None:
+        self._sessions.clear()
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
             conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
@@ -279,14 +325,21 @@ class AppStore:
         return token
 
     def user_for_session(self, token: str) -> User | None:
+        token_hash, t = _hash_token(token), time.monotonic()
+        cached = self._sessions.get(token_hash)
+        if cached and t - cached[0] < self.config.session_cache_s:
+            return cached[1]
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(users).join(sessions, sessions.c.user_id == users.c.id).where(
-                    sessions.c.token_hash == _hash_token(token),
-                    sessions.c.expires_at > datetime.now(timezone.utc).isoformat())).first()
-        return User(row.id, row.email, row.role, row.created_at, row.password_hash) if row else None
+            row = conn.execute(_SESSION_USER, {"token_hash": token_hash,
+                                               "now": datetime.now(timezone.utc).isoformat()}).first()
+        user = User(row.id, row.email, row.role, row.created_at, row.password_hash) if row else None
+        if len(self._sessions) > 10_000:
+            self._sessions.clear()
+        self._sessions[token_hash] = (t, user)
+        return user
 
     def delete_session(self, token: str) -> None:
+        self._sessions.pop(_hash_token(token), None)
         with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.token_hash == _hash_token(token)))
 
@@ -298,20 +351,32 @@ class AppStore:
         return code
 
     # -- throttling of failed sign-ins ---------------------------------------------------
-    def count_failures(self, keys: Iterable[str], since: datetime) -> dict[str, int]:
-        keys = list(keys)
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(login_failures.c.key, func.count()).where(
-                login_failures.c.key.in_(keys), login_failures.c.at > since.isoformat()
-            ).group_by(login_failures.c.key)).all()
-        return {k: n for k, n in rows}
+    def reserve_attempt(self, limits: dict[str, int], since: datetime,
+                        keep: timedelta = timedelta(days=1)) -> list[int] | None:
+        """Count a sign-in attempt as a failure before the password is checked.
 
-    def add_failure(self, keys: Iterable[str], keep: timedelta = timedelta(days=1)) -> None:
+        Returns the reserved rows (to release on success), or None when a key is already
+        at its limit. The row is written first and then its place in line is counted
+        (SQLite has one writer, so rows with a lower rowid were committed before it):
+        a burst of parallel guesses cannot all pass a check made before any is recorded."""
         at = datetime.now(timezone.utc)
+        rowid = literal_column("rowid")
         with self.engine.begin() as conn:
             # Failures older than `keep` no longer count: drop them so a flood cannot grow the table forever.
             conn.execute(delete(login_failures).where(login_failures.c.at < (at - keep).isoformat()))
-            conn.execute(insert(login_failures), [{"key": k, "at": at.isoformat()} for k in keys])
+            ids = [conn.execute(insert(login_failures).values(key=k, at=at.isoformat())).lastrowid for k in limits]
+        with self.engine.connect() as conn:
+            over = any(conn.execute(select(func.count()).select_from(login_failures).where(
+                login_failures.c.key == key, login_failures.c.at > since.isoformat(), rowid <= rid
+            )).scalar_one() > limit for (key, limit), rid in zip(limits.items(), ids))
+        if over:
+            self.release_attempt(ids)
+            return None
+        return ids
+
+    def release_attempt(self, ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(literal_column("rowid").in_(ids)))
 
     def clear_failures(self, key: str) -> None:
         with self.engine.begin() as conn:
@@ -326,13 +391,13 @@ class AppStore:
         stamp = now()
         rec = Record(uuid.uuid4().hex, entity, owner, stamp, stamp, data)
         with self.engine.begin() as conn:
-            conn.execute(insert(records).values(id=rec.id, entity=entity, owner=owner, created_at=stamp,
-                                                updated_at=stamp, data=json.dumps(data)))
+            conn.execute(_INSERT_RECORD, {"id": rec.id, "entity": entity, "owner": owner, "created_at": stamp,
+                                          "updated_at": stamp, "data": json.dumps(data)})
         return rec
 
     def get_record(self, entity: str, rid: str) -> Record | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(records).where(records.c.entity == entity, records.c.id == rid)).first()
+            row = conn.execute(_GET_RECORD, {"entity": entity, "id": rid}).first()
         return self._record(row) if row else None
 
     def update_record(self, rec: Record, changes: dict[str, Any]) -> Record:
@@ -352,27 +417,22 @@ class AppStore:
                      sort: str = "-created_at", limit: int = 50, cursor: str | None = None,
                      defaults: dict[str, Any] | None = None) -> Page:
         """A page of records. `owner=False` means any owner; a string (or None) restricts to it."""
-        desc = sort.startswith("-")
-        field = sort.lstrip("-")
-        col = _column(field, defaults)
-        conds = [records.c.entity == entity] + [_condition(f, defaults) for f in filters]
-        if owner is not False:
-            conds.append(records.c.owner.is_(None) if owner is None else records.c.owner == owner)
+        params: dict[str, Any] = {"entity": entity, "owner": owner, "limit": limit + 1}
+        for i, f in enumerate(filters):
+            params[f"f{i}"] = str(f.value).lower() if f.op == "contains" else f.value
+        cursor_kind = "none"
         if cursor:
-            value, rid = decode_cursor(cursor, sort)
-            # Keyset paging on (sort value, id). SQLite puts NULLs first ascending, last descending.
-            if desc:
-                conds.append(and_(col.is_(None), records.c.id < rid) if value is None else
-                             or_(col < value, col.is_(None), and_(col == value, records.c.id < rid)))
-            else:
-                conds.append(or_(and_(col.is_(None), records.c.id > rid), col.is_not(None)) if value is None
-                             else or_(col > value, and_(col == value, records.c.id > rid)))
-        order = [col.desc(), records.c.id.desc()] if desc else [col.asc(), records.c.id.asc()]
-        query = select(records, col.label("sort_value")).where(*conds).order_by(*order).limit(limit + 1)
+            params["cursor_value"], params["cursor_id"] = decode_cursor(cursor, sort)
+            cursor_kind = "null" if params["cursor_value"] is None else "value"
+        query = _list_query(sort, tuple((f.field, f.op, f.value is None) for f in filters),
+                            "any" if owner is False else "null" if owner is None else "one", cursor_kind,
+                            tuple(sorted((defaults or {}).items())))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        items = [self._record(r) for r in rows[:limit]]
-        nxt = encode_cursor(sort, rows[limit - 1].sort_value, rows[limit - 1].id) if len(rows) > limit else None
+            rows = conn.execute(query, params).all()
+        rows, more = rows[:limit], rows[limit:]
+        datas = json.loads("[" + ",".join(r.data for r in rows) + "]")  # one decode for the page, not one per row
+        items = [Record(r.id, r.entity, r.owner, r.created_at, r.updated_at, d) for r, d in zip(rows, datas)]
+        nxt = encode_cursor(sort, rows[-1].sort_value, rows[-1].id) if more else None
         return Page(items, nxt)
 
     def stored_fields(self, entity: str) -> dict[str, int]:

@@ -23,9 +23,11 @@ def _is_int(v: Any) -> bool:
 def parse_datetime(value: str) -> datetime | None:
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        dt.astimezone(timezone.utc)  # 0001-01-01T00:00+01:00 has no UTC form
+    except (ValueError, OverflowError):
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt
 
 
 def check_value(field: Any, value: Any) -> str | None:
@@ -44,9 +46,7 @@ def check_value(field: Any, value: Any) -> str | None:
             return "a string field holds one line; use a text field for several lines"
         return None
     if t in ("number", "integer"):
-        if t == "integer" and not _is_int(value):
-            if isinstance(value, float) and value.is_integer():
-                return _in_range(field, value)
+        if t == "integer" and not _is_int(value) and not (isinstance(value, float) and value.is_integer()):
             return f"expected a whole number; got {_show(value)}"
         if t == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
             return f"expected a number; got {_show(value)}"
