@@ -15,9 +15,7 @@ What this does not cover: power loss or a kernel crash (under the default
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -193,3 +191,5 @@ def test_sigkill_during_write_burst_loses_no_acknowledged_write(example):
         if rec.id not in acked_ids:
             assert rec.data == all_sent[rec.data["title"]]
     assert len(stored) - len(acked_ids) <= ROUNDS * THREADS
+    print(f"\ndurability: {len(all_acks)} acknowledged creates over {ROUNDS} SIGKILLs, all stored; "
+          f"{len(stored) - len(acked_ids)} in-flight creates also stored whole")

@@ -961,7 +961,7 @@ XSS_PAYLOADS = [
     f"'><img src=x onerror={PWN}>",
     f"</textarea><img src=x onerror={PWN}>",
     f"</title><img src=x onerror={PWN}>",
-    f"<iframe srcdoc=\"<script>parent.__pwned=1</script>\"></iframe>",
+    "<iframe srcdoc=\"<script>parent.__pwned=1</script>\"></iframe>",
     f"<details open ontoggle={PWN}>",
     f"x\" autofocus onfocus=\"{PWN}",
     f"x' autofocus onfocus='{PWN}",

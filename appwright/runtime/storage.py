@@ -33,12 +33,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import (
     Column, Index, MetaData, String, Table, Text, and_, bindparam, case, create_engine, delete, event, func,
-    insert,
-    literal, literal_column, or_, select, update,
+    insert, literal, literal_column, or_, select, update,
 )
 from sqlalchemy.engine import Engine
 
