@@ -6,6 +6,9 @@
     appwright docs                                  # the platform reference the agent reads
     appwright users add ada@example.com --role admin --app examples/notes
     appwright versions list examples/notes          # and save, diff, restore
+    appwright new "a private notes app" --out apps/notes   # the agent builds it, then it is served
+    appwright edit apps/notes "add a search box"    # a new version of an app
+    appwright models list                           # and pull, path
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from appwright.models.cli import app as models_app
 from appwright.workspace.cli import app as versions_app
 
 app = typer.Typer(help="Appwright: describe a web app, get it built, hosted and secure.",
@@ -26,6 +30,7 @@ app = typer.Typer(help="Appwright: describe a web app, get it built, hosted and 
 users_app = typer.Typer(help="Manage the users of a served app (its own database).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(versions_app, name="versions")
+app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True)
@@ -44,8 +49,6 @@ def serve(
     data: Optional[Path] = typer.Option(None, help="Folder for the database of a single app (default BUNDLE/.aw)."),
 ) -> None:
     """Serve app bundles: pages, /_aw/sdk.js and the REST API."""
-    import uvicorn
-
     from appwright.runtime.app import Host, create_app
     from appwright.runtime.check import check_bundle
 
@@ -65,9 +68,94 @@ def serve(
         for bundle in bundles:
             asgi.add(bundle.resolve().name, bundle)
         urls = [f"http://{host}:{port}/apps/{b.resolve().name}/" for b in bundles]
+    _run_server(asgi, urls, host, port)
+
+
+def _run_server(asgi, urls: list[str], host: str, port: int) -> None:
+    import uvicorn
+
     for url in urls:
-        out.print(f"serving [bold]{url}[/]", highlight=False)
+        out.print(f"serving [bold]{url}[/]  (Ctrl-C stops)", highlight=False)
     uvicorn.run(asgi, host=host, port=port, log_level="warning")
+
+
+def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max_steps: int,
+           max_seconds: float, max_tokens: int, seed: Optional[int], temperature: float,
+           serve_it: bool, port: int) -> None:
+    from appwright.agent.loop import Budget
+    from appwright.build import BuildOptions, build, report
+    from appwright.models import GenerationConfig, ModelError
+
+    if not prompt.strip():
+        fail("the request is empty; say what the app should do")
+    if protocol not in ("files", "tools"):
+        fail(f"--protocol: expected files or tools; got {protocol!r}")
+    try:
+        options = BuildOptions(model=model, protocol=protocol,  # type: ignore[arg-type]
+                               budget=Budget(max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds),
+                               generation=GenerationConfig(temperature=temperature, seed=seed))
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        traj = build(prompt, bundle, options, out, edit=edit)
+    except KeyboardInterrupt:
+        raise typer.Exit(130)
+    except ModelError as exc:
+        fail(str(exc))
+    servable = report(traj, bundle, out)
+    if not servable:
+        fail(f"{bundle} is not a valid app yet; see the check above, then try `appwright edit {bundle} \"...\"`")
+    if serve_it:
+        from appwright.runtime.app import create_app
+
+        _run_server(create_app(bundle), [f"http://127.0.0.1:{port}/"], "127.0.0.1", port)
+
+
+_MODEL = typer.Option(None, "--model", help="A registry name (appwright models list); default the embedded model.")
+_PROTOCOL = typer.Option("files", help="files: one answer with every file; tools: one tool call per step.")
+_STEPS = typer.Option(4, help="At most this many model calls.")
+_SECONDS = typer.Option(900.0, help="Stop starting new model calls after this many seconds.")
+_TOKENS = typer.Option(60_000, help="At most this many prompt + completion tokens in all.")
+_SEED = typer.Option(None, help="Sampling seed, for a repeatable run.")
+_TEMP = typer.Option(0.2, help="Sampling temperature.")
+_SERVE = typer.Option(True, "--serve/--no-serve", help="Serve the app when it is built.")
+_PORT = typer.Option(8000, help="Port to serve on.")
+
+
+@app.command()
+def new(
+    prompt: str = typer.Argument(..., help="What the app should do, in plain words."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the app (default apps/<words>)."),
+    model: Optional[str] = _MODEL, protocol: str = _PROTOCOL, max_steps: int = _STEPS,
+    max_seconds: float = _SECONDS, max_tokens: int = _TOKENS, seed: Optional[int] = _SEED,
+    temperature: float = _TEMP, serve_it: bool = _SERVE, port: int = _PORT,
+) -> None:
+    """Build a new app from a description, check it in a browser, save a version and serve it."""
+    from appwright.build import new_bundle_path
+    from appwright.models import DEFAULT_MODEL
+
+    bundle = out_dir or new_bundle_path(prompt)
+    if bundle.exists() and any(bundle.iterdir()):
+        fail(f"{bundle} already holds files; use `appwright edit {bundle} \"...\"` or another --out")
+    _build(prompt, bundle, False, model or DEFAULT_MODEL, protocol, max_steps, max_seconds, max_tokens, seed,
+           temperature, serve_it, port)
+
+
+@app.command()
+def edit(
+    bundle: Path = typer.Argument(..., help="The app folder."),
+    prompt: str = typer.Argument(..., help="The change, in plain words."),
+    model: Optional[str] = _MODEL, protocol: str = _PROTOCOL, max_steps: int = _STEPS,
+    max_seconds: float = _SECONDS, max_tokens: int = _TOKENS, seed: Optional[int] = _SEED,
+    temperature: float = _TEMP, serve_it: bool = _SERVE, port: int = _PORT,
+) -> None:
+    """Change an existing app; the result is a new version (the old one stays restorable)."""
+    from appwright.models import DEFAULT_MODEL
+
+    if not (bundle / "app.json").is_file():
+        fail(f"{bundle}: not an app folder (no app.json); create one with `appwright new`")
+    _build(prompt, bundle, True, model or DEFAULT_MODEL, protocol, max_steps, max_seconds, max_tokens, seed,
+           temperature, serve_it, port)
 
 
 @app.command()

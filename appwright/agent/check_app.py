@@ -1,0 +1,212 @@
+"""`check_app`: validate the manifest, serve the bundle, open it in headless Chromium, report.
+
+    with Checker() as checker:          # one browser for a whole harness run
+        report = checker("out/notes")   # = check_app("out/notes", checker)
+        print(report.ok, report.text())
+
+Phases: (1) `check_bundle` (manifest errors stop here; warnings are kept); (2) the bundle is
+served by `create_app` with uvicorn on 127.0.0.1 and a temporary data folder, so the
+bundle's own database is never touched; (3) Chromium loads `/` signed out, then, when
+sign-up is open, signs up a throwaway user through the API and loads `/` again, so code
+that runs only for signed-in users runs too; JS exceptions, console errors, failed
+requests and responses >= 400 are collected; (4) a short text report.
+
+Chromium is Debian's `/usr/bin/chromium` driven by Playwright (never `playwright install`).
+
+Not done: only `index.html` is loaded (other pages are not visited), nothing is clicked or
+typed (the `ui` graders do that), and a page that keeps the network busy is cut off at the
+time limit and reported as such. A missing browser is reported as an error of the check.
+Playwright's sync API is used, so a `Checker` cannot be called from inside a running
+asyncio event loop (run it in a worker thread there).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+
+from appwright.runtime.app import ServedApp, create_app
+from appwright.runtime.check import check_bundle
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+MAX_LINES = 8  # per kind of problem; a small model acts on the first few anyway
+
+
+@dataclass
+class CheckReport:
+    manifest_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    js_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+    browser_error: str | None = None  # the check itself could not run (no browser, server did not start)
+    timed_out: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.manifest_errors or self.js_errors or self.console_errors or self.failed_requests
+                    or self.http_errors or self.browser_error or self.timed_out)
+
+    def text(self) -> str:
+        if self.ok and not self.warnings:
+            return "check_app: OK (app.json is valid; the page loads without errors)"
+        lines = ["check_app: OK" if self.ok else "check_app: FAILED"]
+        for title, items in [("app.json errors", self.manifest_errors), ("JavaScript errors", self.js_errors),
+                             ("console errors", self.console_errors), ("failed requests", self.failed_requests),
+                             ("HTTP errors", self.http_errors), ("warnings", self.warnings)]:
+            if items:
+                lines.append(f"{title}:")
+                lines += [f"- {_short(i)}" for i in _dedupe(items)[:MAX_LINES]]
+        if self.browser_error:
+            lines.append(f"the check could not run: {self.browser_error}")
+        if self.timed_out:
+            lines.append("the page did not finish loading in time")
+        return "\n".join(lines)
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _short(line: str, limit: int = 300) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[:limit] + "..."
+
+
+def _js_error(exc, url: str) -> str:
+    """The message plus where it was thrown (`notes.js:87:1`), from the first stack frame of the app."""
+    where = next((line.strip().removeprefix("at ") for line in (getattr(exc, "stack", "") or "").splitlines()
+                  if url in line), "")
+    return f"{exc} (at {where.replace(url + '/', '')})" if where else str(exc)
+
+
+class Checker:
+    """Holds one Playwright and one Chromium, started on first use; callable on a bundle."""
+
+    def __init__(self, timeout_s: float = 15.0, executable: str = CHROMIUM):
+        self.timeout_s = timeout_s
+        self.executable = executable
+        self._pw = None
+        self._browser = None
+
+    def browser(self):
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            if not Path(self.executable).exists():
+                raise RuntimeError(f"{self.executable} is missing (apt-get install chromium)")
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS,
+                                                     headless=True)
+        return self._browser
+
+    def __call__(self, bundle: str | Path) -> CheckReport:
+        return check_app(bundle, self)
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._pw.stop()
+        self._browser = self._pw = None
+
+    def __enter__(self) -> "Checker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Server:
+    """uvicorn in a thread on a free port of 127.0.0.1."""
+
+    def __init__(self, asgi):
+        self.server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="error",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the app server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bool) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: report.js_errors.append(_js_error(exc, url)))
+        page.on("console", lambda msg: msg.type == "error" and report.console_errors.append(
+            msg.text + (f" ({msg.location.get('url', '').replace(url, '')}:{msg.location.get('lineNumber')})"
+                        if msg.location and msg.location.get("url") else "")))
+        page.on("requestfailed", lambda req: report.failed_requests.append(
+            f"{req.method} {req.url.replace(url, '')}: {req.failure}"))
+        page.on("response", lambda res: res.status >= 400 and report.http_errors.append(
+            f"{res.request.method} {res.url.replace(url, '')} -> {res.status}"))
+        if sign_up:
+            r = context.request.post(f"{url}/_aw/api/auth/signup", headers={"X-AW": "1"},
+                                     data={"email": "checker@example.com", "password": "check-app-password-1"})
+            if r.status >= 400:
+                return  # sign-up is not open for this app: the signed-out visit is all we can do
+        page.goto(url + "/", wait_until="networkidle", timeout=timeout_s * 1000)
+        page.wait_for_timeout(200)  # errors thrown by timers and promise chains just after load
+    finally:
+        context.close()
+
+
+def check_app(bundle: str | Path, checker: Checker | None = None, browser: bool = True) -> CheckReport:
+    """`browser=False`: phase 1 only (manifest and files), for tests and quick checks."""
+    bundle = Path(bundle)
+    started = time.monotonic()
+    # 1. The manifest and files, without a browser.
+    base = check_bundle(bundle)
+    # The model sees paths relative to its app folder, never the host's absolute paths.
+    def rel(line: str) -> str:
+        for prefix in (str(bundle.resolve()) + "/", str(bundle) + "/"):
+            line = line.replace(prefix, "")
+        return line
+    report = CheckReport(manifest_errors=[rel(e) for e in base.errors], warnings=[rel(w) for w in base.warnings])
+    if base.errors or not browser:
+        report.seconds = time.monotonic() - started
+        return report
+    own = checker is None
+    checker = checker or Checker()
+    try:
+        with tempfile.TemporaryDirectory(prefix="aw-check-") as data_dir:
+            # 2. Serve it on a fresh database.
+            served = ServedApp.open(bundle, data_dir)
+            try:
+                with _Server(create_app(served)) as url:
+                    # 3. Load it signed out, then signed in.
+                    browser = checker.browser()
+                    for sign_up in (False, True):
+                        _visit(browser, url, report, checker.timeout_s, sign_up)
+            finally:
+                served.store.close()
+    except Exception as exc:  # noqa: BLE001 - a check that cannot run is a result, not a crash
+        if type(exc).__name__ == "TimeoutError":
+            report.timed_out = True
+        else:
+            report.browser_error = f"{type(exc).__name__}: {_short(str(exc))}"
+    finally:
+        if own:
+            checker.close()
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,218 @@
+"""The agent loop: prompt -> completions -> files or tool calls -> checked bundle -> trajectory.
+
+    traj = run_agent("a private notes app", "out/notes", backend, protocol="files",
+                     budget=Budget(max_steps=4, max_tokens=20_000, max_seconds=600),
+                     on_event=print)
+
+`files`: one completion whose `<file>` blocks are written through the workspace tools
+(so confinement and limits apply), then check_app; if the check fails and the budget
+allows, the report goes back once for a repair turn. `tools`: completion -> parse ->
+execute every call in it -> one observation message per call, until `finish` or a budget
+runs out. A reply with no readable call gets the parse problems back as a user message.
+At the end a valid bundle is saved as a workspace version and its id recorded.
+
+Budgets: steps (completions), tokens (prompt + completion, summed over steps: what a run
+costs) and wall-clock seconds; each is checked before a completion, and a step's
+max_tokens is cut to what the token budget has left.
+
+Not done: a completion in progress is not interrupted when the time runs out (the limit is
+checked between steps); the backend gets `tools=None` because the tools are described in
+the system prompt (see prompt.py); no retries of a failed model call.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Literal
+
+from appwright.agent.check_app import Checker, CheckReport
+from appwright.agent.parse import ParsedReply, ToolCall, parse_reply
+from appwright.agent.prompt import system_prompt
+from appwright.agent.tools import TOOL_SPECS, Workspace
+from appwright.agent.trajectory import CheckRecord, MessageRecord, StepRecord, ToolStep, Trajectory
+from appwright.models.base import Backend, Completion, GenerationConfig, Message, ModelError
+from appwright.runtime.check import check_bundle
+from appwright.workspace import WorkspaceError, save
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_steps: int = 12  # completions
+    max_tokens: int = 60_000  # prompt + completion tokens over the whole run
+    max_seconds: float = 900.0  # wall clock, checked between steps
+
+    def __post_init__(self):
+        if self.max_steps < 1 or self.max_tokens < 1 or self.max_seconds <= 0:
+            raise ValueError("Budget: max_steps, max_tokens and max_seconds must be positive")
+
+
+# Events for live progress (the CLI prints them). One union, told apart by `kind`.
+@dataclass(frozen=True)
+class Event:
+    kind: Literal["step_started", "token", "tool_result", "check", "finished"]
+    step: int
+    elapsed_s: float
+    tokens_used: int  # prompt + completion so far
+    text: str = ""  # token: the streamed text; tool_result: the output; check: the report; finished: stop reason
+    tool: str | None = None  # tool_result: the tool's name
+    ok: bool | None = None  # tool_result / check
+
+
+OnEvent = Callable[[Event], None]
+
+
+def _check_record(report: CheckReport) -> CheckRecord:
+    return CheckRecord(ok=report.ok, text=report.text(), seconds=round(report.seconds, 3))
+
+
+def _step_record(index: int, c: Completion, parsed: ParsedReply) -> StepRecord:
+    return StepRecord(index=index, raw_text=c.text, files=parsed.files, problems=parsed.problems,
+                      prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens,
+                      cached_prompt_tokens=c.cached_prompt_tokens, prompt_token_ids=c.prompt_token_ids,
+                      completion_token_ids=c.completion_token_ids, latency_s=c.latency_s,
+                      first_token_s=c.first_token_s, cost_usd=c.cost_usd, finish_reason=c.finish_reason)
+
+
+def _start_message(prompt: str, ws: Workspace, protocol: str) -> str:
+    files = ws.files()
+    if not files:
+        return prompt
+    if protocol == "tools":
+        return f"{prompt}\n\nThe app folder already holds: {', '.join(files)}."
+    blocks = "\n".join(f'<file path="{f}">\n{ws.read_file(f).output.rstrip()}\n</file>' for f in files)
+    return f"The app's current files:\n\n{blocks}\n\n{prompt}\n\nAnswer with every file of the changed app."
+
+
+def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol: Literal["files", "tools"] = "files",
+              budget: Budget = Budget(), model_name: str | None = None, on_event: OnEvent | None = None,
+              start_bundle: str | Path | None = None, config: GenerationConfig = GenerationConfig(),
+              checker: Callable[[Path], CheckReport] | None = None, task_id: str | None = None) -> Trajectory:
+    """Run one task to the end; never raises for model output or a failing model (see stop_reason).
+
+    `checker`: (bundle) -> CheckReport; default a `Checker` (one Chromium) for this run."""
+    # 1. Workspace, checker, trajectory, first messages.
+    if protocol not in ("files", "tools"):
+        raise ValueError(f"protocol must be 'files' or 'tools', not {protocol!r}")
+    started = time.monotonic()
+    root = Path(workspace_dir)
+    if start_bundle is not None:
+        shutil.copytree(start_bundle, root, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
+    own_checker = checker is None
+    checker = checker or Checker()
+    ws = Workspace(root, checker=checker)
+    traj = Trajectory(id=uuid.uuid4().hex, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                      task_id=task_id, prompt=prompt, model=model_name or backend.name, protocol=protocol,
+                      budget={"max_steps": budget.max_steps, "max_tokens": budget.max_tokens,
+                              "max_seconds": budget.max_seconds})
+    messages = [Message("system", system_prompt(protocol, TOOL_SPECS)),
+                Message("user", _start_message(prompt, ws, protocol))]
+    used = 0  # prompt + completion tokens so far
+    step = 0
+    repaired = False
+
+    def emit(kind, text="", tool=None, ok=None):
+        if on_event:
+            on_event(Event(kind, step, round(time.monotonic() - started, 3), used, text, tool, ok))
+
+    try:
+        while True:
+            # 2. Budgets, checked before each completion.
+            if step >= budget.max_steps:
+                traj.stop_reason = "max_steps"
+                break
+            if used >= budget.max_tokens:
+                traj.stop_reason = "max_tokens"
+                break
+            if time.monotonic() - started >= budget.max_seconds:
+                traj.stop_reason = "max_seconds"
+                break
+            # 3. One completion, streamed to on_event.
+            step += 1
+            emit("step_started")
+            step_config = replace(config, max_tokens=max(1, min(config.max_tokens, budget.max_tokens - used)))
+            try:
+                c = backend.complete(list(messages), None, step_config, lambda t: emit("token", t))
+            except ModelError as exc:
+                traj.stop_reason, traj.error = "model_error", str(exc)
+                break
+            used += c.prompt_tokens + c.completion_tokens
+            messages.append(Message("assistant", c.text))
+            parsed = parse_reply(c.text)
+            record = _step_record(step, c, parsed)
+            traj.steps.append(record)
+
+            if protocol == "files":
+                # 4f. Write every file block through the tools, then check the bundle.
+                results = [ws.call(ToolCall(name="write_file", arguments={"path": f.path, "content": f.content}))
+                           for f in parsed.files]
+                record.tool_calls = [ToolStep(call=ToolCall(name="write_file", arguments={"path": f.path,
+                                              "content": f.content}), result=r) for f, r in zip(parsed.files, results)]
+                for r in results:
+                    emit("tool_result", r.output, "write_file", r.ok)
+                traj.summary = parsed.text or traj.summary
+                report = checker(ws.root)
+                record.check = _check_record(report)
+                emit("check", report.text(), ok=report.ok)
+                if report.ok and not parsed.problems and all(r.ok for r in results):
+                    traj.stop_reason = "answered"
+                    break
+                if repaired:
+                    traj.stop_reason = "check_failed"
+                    break
+                repaired = True
+                problems = parsed.problems + [r.output for r in results if not r.ok]
+                if not parsed.files:
+                    problems.append('no <file path="..."> blocks found; answer with every file of the app')
+                feedback = "\n".join(f"- {p}" for p in problems)
+                messages.append(Message("user", (f"Problems with your answer:\n{feedback}\n\n" if problems else "")
+                                        + f"{report.text()}\n\nFix this: answer again with every file of the app."))
+                continue
+
+            # 4t. Execute every call in order; one observation message per call.
+            if not parsed.tool_calls:
+                problems = parsed.problems or ["no tool call found"]
+                messages.append(Message("user", "Your answer could not be used: " + "; ".join(problems) +
+                                        '.\nCall one tool: <tool_call>{"name": "...", "arguments": {...}}</tool_call>'))
+                continue
+            for call in parsed.tool_calls:
+                result = ws.call(call)
+                record.tool_calls.append(ToolStep(call=call, result=result))
+                emit("tool_result", result.output, call.name, result.ok)
+                messages.append(Message("tool", f"{call.name}: {'ok' if result.ok else 'error'}\n{result.output}"))
+                if call.name == "finish":
+                    break
+            if parsed.problems:
+                messages.append(Message("user", "Some of your answer could not be read: " + "; ".join(parsed.problems)))
+            if ws.finished is not None:
+                traj.summary = ws.finished
+                traj.stop_reason = "finish"
+                break
+
+        # 5. Final check (reused when the last step already checked this bundle), version.
+        last = traj.steps[-1].check if traj.steps and protocol == "files" else None
+        if last is None and ws.files():
+            last = _check_record(checker(ws.root))
+            emit("check", last.text, ok=last.ok)
+        traj.check = last
+        if ws.files() and check_bundle(ws.root).ok:
+            try:
+                traj.version_id = save(ws.root, f"agent run {traj.id[:12]} ({traj.stop_reason})").id
+            except WorkspaceError as exc:
+                traj.error = traj.error or f"could not save a version: {exc}"
+    finally:
+        if own_checker:
+            checker.close()
+
+    # 6. Totals; the messages exactly as sent and received.
+    traj.messages = [MessageRecord(role=m.role, content=m.content) for m in messages]
+    traj.prompt_tokens = sum(s.prompt_tokens for s in traj.steps)
+    traj.completion_tokens = sum(s.completion_tokens for s in traj.steps)
+    traj.cost_usd = sum(s.cost_usd for s in traj.steps)
+    traj.elapsed_s = round(time.monotonic() - started, 3)
+    emit("finished", traj.stop_reason or "")
+    return traj

@@ -1,0 +1,80 @@
+"""The system prompt: the platform reference (`render_docs()`) plus how to answer.
+
+    system_prompt("files", TOOL_SPECS)   # answer once with <file path="..."> blocks
+    system_prompt("tools", TOOL_SPECS)   # one <tool_call> per step, end with finish
+
+Size matters: a 0.5B model on 2 CPU cores reads about 100 prompt tokens a second, so
+every 1,000 tokens (~4,000 characters) costs ~10 s per run. The docs' "REST API" section
+is left out (the SDK is what pages use) and the tools are one line each. The docs
+already end with a complete example page, and app.json's example sits near the top, so
+no further example app is added. `prompt_sizes()` gives the numbers (characters).
+
+Not done: the tools are described in the prompt text, not through a chat template's own
+tool block, so every backend sees the same prompt; no per-model wording.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from appwright.models.base import ToolSpec
+from appwright.runtime.docs import render_docs
+
+Protocol = Literal["files", "tools"]
+LEFT_OUT_SECTIONS = ("REST API",)  # headings (## ...) of render_docs() the agent does not need
+
+FILES_RULES = """# How to answer
+
+Write the whole app in one answer: every file of the bundle (always app.json and
+index.html), each in its own block, then one short paragraph telling the user what the
+app does. Nothing else.
+
+<file path="app.json">
+{"name": "...", "entities": {...}}
+</file>
+<file path="index.html">
+<!doctype html>...
+</file>
+"""
+
+TOOLS_RULES = """# How to work
+
+You change the app only with tools. Call exactly one tool per answer, written as
+<tool_call>{{"name": "write_file", "arguments": {{"path": "index.html", "content": "..."}}}}</tool_call>
+and wait for its result. Paths are relative to the app folder. Write app.json and
+index.html, run check_app and fix what it reports, then call finish with a one-paragraph
+summary for the user.
+
+Tools:
+{tools}
+"""
+
+
+def platform_docs() -> str:
+    """render_docs() without the sections in LEFT_OUT_SECTIONS."""
+    parts = render_docs().split("\n## ")
+    kept = [parts[0]] + [p for p in parts[1:] if not p.startswith(LEFT_OUT_SECTIONS)]
+    return "\n## ".join(kept).strip()
+
+
+def tool_lines(tools: list[ToolSpec]) -> str:
+    lines = []
+    for t in tools:
+        args = ", ".join(t.parameters.get("properties", {}))
+        lines.append(f"- {t.name}({args}): {t.description}")
+    return "\n".join(lines)
+
+
+def system_prompt(protocol: Protocol, tools: list[ToolSpec]) -> str:
+    if protocol == "files":
+        rules = FILES_RULES
+    elif protocol == "tools":
+        rules = TOOLS_RULES.format(tools=tool_lines(tools))
+    else:
+        raise ValueError(f"protocol must be 'files' or 'tools', not {protocol!r}")
+    return f"You build web apps on the Appwright platform.\n\n{platform_docs()}\n\n{rules}".strip() + "\n"
+
+
+def prompt_sizes(tools: list[ToolSpec]) -> dict[str, int]:
+    """Characters of each protocol's system prompt (divide by ~4 for tokens)."""
+    return {p: len(system_prompt(p, tools)) for p in ("files", "tools")}

@@ -1,0 +1,138 @@
+"""`appwright new` and `appwright edit`: run the agent on one request with live progress.
+
+    appwright new "a private notes app" --out apps/notes        # builds, checks, serves
+    appwright edit apps/notes "let me pin notes to the top"       # a new version of it
+
+The flow, top to bottom: load the model (pulling the embedded one on first use), run
+the harness (`agent.loop.run_agent`) with a live line of steps, tokens and elapsed time,
+append the trajectory to `BUNDLE/.aw/trajectories.jsonl`, print the check result.
+
+Ctrl-C: `edit` saves the app as a version before the agent touches it and puts those
+files back if interrupted (data is never touched); `new` removes the half-built folder
+it created. Either way the last good version stays as it was.
+
+Not done: edits are not merged with changes a person makes to the files while the agent
+runs; one request at a time per app.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.text import Text
+
+from appwright.agent.loop import Budget, Event, run_agent
+from appwright.agent.trajectory import Trajectory, append_jsonl
+from appwright.models import GenerationConfig, load_backend
+from appwright.workspace import WorkspaceError, restore, save
+
+TRAJECTORIES = "trajectories.jsonl"  # under BUNDLE/.aw/
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    model: str
+    protocol: Literal["files", "tools"] = "files"
+    budget: Budget = Budget()
+    generation: GenerationConfig = GenerationConfig()
+
+
+class Progress:
+    """One live status line fed by the harness's events."""
+
+    def __init__(self, live: Live, console: Console):
+        self.live, self.console = live, console
+        self.step, self.generated, self.step_started, self.activity = 0, 0, time.monotonic(), "thinking"
+        self.elapsed, self.tokens_used = 0.0, 0
+
+    def __call__(self, e: Event) -> None:
+        self.elapsed, self.tokens_used = e.elapsed_s, e.tokens_used
+        if e.kind == "step_started":
+            self.step, self.generated, self.step_started, self.activity = e.step, 0, time.monotonic(), "writing"
+        elif e.kind == "token":
+            self.generated += 1
+        elif e.kind == "tool_result":
+            mark = "[green]ok[/]" if e.ok else "[red]failed[/]"
+            self.console.print(f"  step {e.step}: {escape(e.tool or '')} {mark}", highlight=False)
+            self.activity = "thinking"
+        elif e.kind == "check":
+            self.activity = "checking done"
+            self.console.print(f"  check: {'[green]ok[/]' if e.ok else '[yellow]problems[/]'}", highlight=False)
+        self.live.update(self.render())
+
+    def render(self) -> Text:
+        rate = self.generated / max(time.monotonic() - self.step_started, 1e-6)
+        return Text(f"step {self.step} · {self.generated} tokens this step ({rate:.1f}/s) · "
+                    f"{self.tokens_used:,} tokens in all · {self.elapsed:.0f} s · {self.activity}", style="cyan")
+
+
+def build(prompt: str, bundle: Path, options: BuildOptions, console: Console, *, edit: bool) -> Trajectory:
+    """Run the agent on `bundle` (created by `new`, existing for `edit`). Re-raises KeyboardInterrupt
+    after putting the last good version back."""
+    # 1. The model: pulled with a progress bar the first time.
+    backend = load_backend(options.model, console=console)
+    # 2. What to go back to if interrupted.
+    before = None
+    if edit:
+        before = save(bundle, f"before edit: {prompt[:60]}")
+    created = not edit and not bundle.exists()
+    bundle.mkdir(parents=True, exist_ok=True)
+    # 3. The harness, with a live status line.
+    try:
+        with Live(Text("loading the model's prompt...", style="cyan"), console=console, refresh_per_second=4,
+                  transient=True) as live:
+            traj = run_agent(prompt, bundle, backend, protocol=options.protocol, budget=options.budget,
+                             model_name=options.model, on_event=Progress(live, console),
+                             config=options.generation)
+    except KeyboardInterrupt:
+        if before is not None:
+            restore(bundle, before.id, data=False)
+            console.print(f"[yellow]interrupted:[/] {bundle} is back at version {before.short_id}")
+        elif created:
+            shutil.rmtree(bundle, ignore_errors=True)
+            console.print(f"[yellow]interrupted:[/] removed the half-built {bundle}")
+        raise
+    finally:
+        backend.close()
+    # 4. The record training consumes.
+    append_jsonl(bundle / ".aw" / TRAJECTORIES, traj)
+    return traj
+
+
+def report(traj: Trajectory, bundle: Path, console: Console) -> bool:
+    """Print what happened; True when the bundle can be served."""
+    console.print(f"[bold]{escape(traj.model)}[/] · {traj.protocol} · {len(traj.steps)} step(s) · "
+                  f"{traj.prompt_tokens:,} prompt + {traj.completion_tokens:,} completion tokens · "
+                  f"{traj.elapsed_s:.0f} s · ${traj.cost_usd:.5f} · stopped: {traj.stop_reason}", highlight=False)
+    if traj.error:
+        console.print(f"[red]model error:[/] {escape(traj.error)}", highlight=False)
+    if traj.summary:
+        console.print(f"[dim]{escape(traj.summary.strip()[:600])}[/]", highlight=False)
+    if traj.check:
+        colour = "green" if traj.check.ok else "yellow"
+        console.print(f"[{colour}]check_app:[/] {escape(traj.check.text)}", highlight=False)
+    if traj.version_id:
+        console.print(f"saved version [bold]{traj.version_id[:12]}[/] of {bundle} "
+                      f"(appwright versions list {bundle})", highlight=False)
+    console.print(f"[dim]trajectory {traj.id} appended to {bundle / '.aw' / TRAJECTORIES}[/]", highlight=False)
+    return traj.version_id is not None
+
+
+def new_bundle_path(prompt: str, parent: Path = Path("apps")) -> Path:
+    """apps/<first words of the prompt>, numbered if taken."""
+    words = "".join(c if c.isalnum() else " " for c in prompt.lower()).split()[:4]
+    stem = "-".join(words) or "app"
+    path, n = parent / stem, 2
+    while path.exists():
+        path, n = parent / f"{stem}-{n}", n + 1
+    return path
+
+
+__all__ = ["BuildOptions", "WorkspaceError", "build", "new_bundle_path", "report"]

@@ -1,0 +1,91 @@
+"""The one interface every model backend implements, and the records it returns.
+
+A backend takes chat messages (and, for the `tools` protocol, tool specs) and
+returns a `Completion`: the text, exact token counts, latency, time to first
+token, cost, and the token ids where the backend can give them (llama.cpp and
+transformers do; an HTTP endpoint does not). The agent harness parses tool
+calls out of the text itself, so every backend is driven the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Protocol
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool the model may call: a name, one line saying what it does, JSON-schema parameters."""
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"type": "function", "function": {"name": self.name, "description": self.description,
+                                                 "parameters": self.parameters}}
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    max_tokens: int = 2048
+    temperature: float = 0.2
+    top_p: float = 0.95
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Price:
+    """US dollars per million tokens. `as_of`: the date a frontier price was read;
+    `note`: for a local model, how the estimate was made."""
+    input_per_m: float = 0.0
+    output_per_m: float = 0.0
+    as_of: str | None = None
+    note: str | None = None
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1e6
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    first_token_s: float | None
+    cost_usd: float
+    finish_reason: str  # "stop" | "length" | "error"
+    cached_prompt_tokens: int = 0  # prompt tokens reused from the previous call (prefix cache)
+    prompt_token_ids: list[int] | None = None
+    completion_token_ids: list[int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+OnToken = Callable[[str], None]
+
+
+class Backend(Protocol):
+    """What the harness, evals and training call. `on_token` streams text as it is made."""
+    name: str
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,
+                 config: GenerationConfig = GenerationConfig(), on_token: OnToken | None = None) -> Completion: ...
+
+    def close(self) -> None: ...
+
+
+class ModelError(RuntimeError):
+    """A model could not be loaded or answered; the message says what to do."""

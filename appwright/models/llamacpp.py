@@ -1,0 +1,188 @@
+"""The embedded backend: a GGUF model run in-process by llama.cpp (llama-cpp-python).
+
+    backend = LlamaCppBackend(spec, ensure_model(spec))
+    done = backend.complete([Message("system", docs), Message("user", "Build a notes app")],
+                            on_token=print)
+
+How one call runs (see `complete`):
+  1. render the prompt with the chat template stored in the GGUF, through a sandboxed
+     jinja2 environment (as transformers does), with `tools` as OpenAI-style dicts;
+  2. tokenize it with special tokens parsed and no extra BOS (the template has its own);
+  3. generate token by token with `Llama.generate`; llama.cpp keeps the KV cache of the
+     previous call and re-reads only the prompt after the longest common prefix (a long,
+     fixed system prompt is read once per process); `cached_prompt_tokens` says how much;
+  4. stop at an end-of-generation token, a stop string or max_tokens, streaming decoded
+     text through `on_token` (UTF-8 split across tokens is held back until whole);
+  5. return exact token ids, counts, time to first token, latency and the estimated cost.
+
+`completion_token_ids` include the end token the model sampled (`<|im_end|>`), which
+training needs; `text` does not. A stop string cuts `text` but not the ids.
+
+Not done here: batching, several sequences at once, grammar-constrained decoding, GPU
+offload settings, thread safety (one backend serves one caller at a time; a lock
+makes concurrent callers wait rather than corrupt the cache).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import random
+import threading
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from appwright.models.base import Completion, GenerationConfig, Message, ModelError, OnToken, ToolSpec
+from appwright.models.registry import ModelSpec
+
+MAX_DEFAULT_CTX = 16384  # KV cache size when the caller does not say; the 0.5B needs ~12 KiB per token
+_LOAD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _without_extra_buffers(llama_cpp_module):
+    """Load with `use_extra_bufts = False` (no weight repacking into CPU-specific layouts).
+
+    Why: llama-cpp-python 0.3.36 built here (AVX-512 + AMX) segfaults in the first decode
+    on this VM with its default extra buffer types; without them it runs (measured
+    2026-11-25). `Llama()` does not expose the flag, so the defaults function it calls is
+    swapped for the duration of the constructor, under a lock.
+    """
+    original = llama_cpp_module.llama_model_default_params
+
+    def params():
+        p = original()
+        p.use_extra_bufts = False
+        return p
+
+    with _LOAD_LOCK:
+        llama_cpp_module.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            llama_cpp_module.llama_model_default_params = original
+
+
+def render_chat_template(template: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
+                         add_generation_prompt: bool = True) -> str:
+    """Render a Hugging Face chat template the way transformers does (sandboxed jinja2)."""
+    from jinja2.exceptions import TemplateError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message: str) -> None:
+        raise TemplateError(message)
+
+    def tojson(x: Any, ensure_ascii: bool = False, indent: int | None = None, separators=None,
+               sort_keys: bool = False) -> str:
+        # jinja's own tojson HTML-escapes < > & ', which would change what the model saw in training
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(template).render(messages=messages, tools=tools or None,
+                                            add_generation_prompt=add_generation_prompt)
+
+
+class LlamaCppBackend:
+    def __init__(self, spec: ModelSpec, path: str | Path, n_threads: int | None = None, n_ctx: int | None = None,
+                 extra_buffers: bool = False):
+        try:
+            import llama_cpp
+            import llama_cpp.llama_cpp as low_level
+        except ImportError:
+            raise ModelError("the llamacpp backend needs llama-cpp-python: pip install llama-cpp-python==0.3.36") from None
+        self.name = spec.name
+        self.spec = spec
+        t0 = time.perf_counter()
+        with nullcontext() if extra_buffers else _without_extra_buffers(low_level):
+            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx or min(spec.context_length, MAX_DEFAULT_CTX),
+                                        n_threads=n_threads or os.cpu_count(), verbose=False)
+        self.load_s = time.perf_counter() - t0
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"{path} carries no tokenizer.chat_template; this backend needs one")
+        self._template = template
+        self._end_ids = {self._llm.token_eos()}
+        for marker in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>"):
+            ids = self._llm.tokenize(marker.encode(), add_bos=False, special=True)
+            if len(ids) == 1:
+                self._end_ids.add(ids[0])
+        self._lock = threading.Lock()
+
+    def render(self, messages: list[Message], tools: list[ToolSpec] | None = None) -> str:
+        return render_chat_template(self._template, [m.to_dict() for m in messages],
+                                    [t.to_openai() for t in tools] if tools else None)
+
+    def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,
+                 config: GenerationConfig = GenerationConfig(), on_token: OnToken | None = None) -> Completion:
+        with self._lock:
+            return self._complete(messages, tools, config, on_token)
+
+    def _complete(self, messages, tools, config, on_token) -> Completion:
+        llm = self._llm
+        t0 = time.perf_counter()
+        # 1-2. prompt text -> token ids
+        prompt_ids = llm.tokenize(self.render(messages, tools).encode(), add_bos=False, special=True)
+        room = llm.n_ctx() - len(prompt_ids)
+        if room <= 0:
+            raise ModelError(f"{self.name}: the prompt has {len(prompt_ids)} tokens, the context holds {llm.n_ctx()}")
+        max_tokens = min(config.max_tokens, room)
+        # What llama.cpp will keep of the previous call's KV cache (mirrors Llama.generate:
+        # if the whole prompt matches, it re-reads one token to refresh the logits).
+        cached = 0
+        for a, b in zip(llm.input_ids[: llm.n_tokens], prompt_ids):
+            if a != b:
+                break
+            cached += 1
+        if cached == len(prompt_ids):
+            cached -= 1
+        llm.set_seed(config.seed if config.seed is not None else random.randrange(2**31))
+
+        # 3-4. sample; reset=True is what enables llama.cpp's prefix reuse (reset=False
+        # would append the new prompt after the old one's tokens)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        holdback = max((len(s) for s in config.stop), default=1) - 1
+        text, sent, ids = "", 0, []
+        first_token_s, finish = None, "length"
+        for token in llm.generate(prompt_ids, temp=config.temperature, top_p=config.top_p, reset=True):
+            if first_token_s is None:
+                first_token_s = time.perf_counter() - t0
+            ids.append(token)
+            if token in self._end_ids:
+                finish = "stop"
+                break
+            text += decoder.decode(llm.detokenize([token], special=True))
+            cut = min((i for i in (text.find(s) for s in config.stop if s) if i >= 0), default=-1)
+            if cut >= 0:
+                text, finish = text[:cut], "stop"
+                break
+            if len(ids) >= max_tokens:
+                break
+            if on_token and len(text) - holdback > sent:  # keep back what may be the start of a stop string
+                on_token(text[sent: len(text) - holdback])
+                sent = len(text) - holdback
+        if finish == "length" or not config.stop:
+            text += decoder.decode(b"", final=True)
+        if on_token and len(text) > sent:
+            on_token(text[sent:])
+        latency = time.perf_counter() - t0
+
+        # 5. the record
+        gen_s = latency - (first_token_s or latency)
+        extra = {"load_s": round(self.load_s, 3),
+                 "prompt_tokens_per_s": round((len(prompt_ids) - cached) / first_token_s, 1) if first_token_s else None,
+                 "gen_tokens_per_s": round((len(ids) - 1) / gen_s, 1) if len(ids) > 1 and gen_s > 0 else None}
+        return Completion(text=text, model=self.name, prompt_tokens=len(prompt_ids), completion_tokens=len(ids),
+                          latency_s=latency, first_token_s=first_token_s,
+                          cost_usd=self.spec.price.cost(len(prompt_ids), len(ids)), finish_reason=finish,
+                          cached_prompt_tokens=max(cached, 0), prompt_token_ids=list(prompt_ids),
+                          completion_token_ids=ids, extra=extra)
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None

