@@ -117,7 +117,7 @@ def report(traj: Trajectory, bundle: Path, console: Console) -> bool:
         console.print(f"[dim]{escape(traj.summary.strip()[:600])}[/]", highlight=False)
     if traj.check:
         colour = "green" if traj.check.ok else "yellow"
-        console.print(f"[{colour}]check_app:[/] {escape(traj.check.text)}", highlight=False)
+        console.print(f"[{colour}]{escape(traj.check.text)}[/]", highlight=False)
     if traj.version_id:
         console.print(f"saved version [bold]{traj.version_id[:12]}[/] of {bundle} "
                       f"(appwright versions list {bundle})", highlight=False)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from appwright.agent.check_app import check_app
-from appwright.agent.loop import Budget, run_agent
+from appwright.agent.loop import FILES_PREFIX, Budget, run_agent
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
@@ -70,13 +70,20 @@ def tool_call(name, **args):
     return f"<tool_call>{json.dumps({'name': name, 'arguments': args})}</tool_call>"
 
 
+def without_prefix(call: list) -> list:
+    """`files` runs end each call with the answer's start (FILES_PREFIX) for the model to continue."""
+    return call[:-1] if call and call[-1].role == "assistant" and call[-1].content == FILES_PREFIX else call
+
+
 def assert_messages_match(traj: Trajectory, backend: ScriptedBackend):
     """The record holds exactly what was sent, in order, plus the replies; counts equal each call's."""
     sent = backend.calls
-    assert [m.model_dump() for m in traj.messages[:len(sent[-1])]] == [m.to_dict() for m in sent[-1]]
+    last = without_prefix(sent[-1])
+    assert [m.model_dump() for m in traj.messages[:len(last)]] == [m.to_dict() for m in last]
     for i, call in enumerate(sent):
-        assert traj.messages[len(call)].role == "assistant"
-        assert traj.messages[len(call)].content == traj.steps[i].raw_text
+        reply = traj.messages[len(without_prefix(call))]
+        assert reply.role == "assistant"
+        assert reply.content == traj.steps[i].prefix + traj.steps[i].raw_text
         assert traj.steps[i].prompt_tokens == sum(len(m.content) for m in call) // 4
         assert traj.steps[i].completion_tokens == max(1, len(traj.steps[i].raw_text) // 4)
     assert traj.prompt_tokens == sum(s.prompt_tokens for s in traj.steps)
@@ -128,7 +135,7 @@ def test_files_run_gets_one_repair_turn(tmp_path):
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
     assert traj.stop_reason == "answered" and len(traj.steps) == 2
     assert not traj.steps[0].check.ok and traj.steps[1].check.ok
-    repair = backend.calls[1][-1]
+    repair = without_prefix(backend.calls[1])[-1]
     assert repair.role == "user" and "txt" in repair.content and "answer again" in repair.content
     assert traj.version_id is not None
     assert_messages_match(traj, backend)
@@ -148,7 +155,7 @@ def test_files_run_without_blocks_and_with_escaping_paths(tmp_path):
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
     assert not (tmp_path / "evil.js").exists()
     assert not traj.steps[0].tool_calls[0].result.ok
-    repair = backend.calls[1][-1].content
+    repair = without_prefix(backend.calls[1])[-1].content
     assert "../evil.js: paths must stay inside the app folder" in repair
     assert "app.json: missing" in repair and str(tmp_path) not in repair  # paths relative to the app
     assert traj.stop_reason == "check_failed"
@@ -157,7 +164,7 @@ def test_files_run_without_blocks_and_with_escaping_paths(tmp_path):
 def test_files_run_without_blocks_is_told_so(tmp_path):
     backend = ScriptedBackend(["Here is your app!", FILES_REPLY])
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
-    assert 'no <file path="..."> blocks found' in backend.calls[1][-1].content
+    assert 'no <file path="..."> blocks found' in without_prefix(backend.calls[1])[-1].content
     assert traj.stop_reason == "answered"
 
 

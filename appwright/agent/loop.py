@@ -40,6 +40,9 @@ from appwright.runtime.check import check_bundle
 from appwright.workspace import WorkspaceError, save
 
 
+FILES_PREFIX = '<file path="app.json">\n'
+
+
 @dataclass(frozen=True)
 class Budget:
     max_steps: int = 12  # completions
@@ -70,8 +73,8 @@ def _check_record(report: CheckReport) -> CheckRecord:
     return CheckRecord(ok=report.ok, text=report.text(), seconds=round(report.seconds, 3))
 
 
-def _step_record(index: int, c: Completion, parsed: ParsedReply) -> StepRecord:
-    return StepRecord(index=index, raw_text=c.text, files=parsed.files, problems=parsed.problems,
+def _step_record(index: int, c: Completion, parsed: ParsedReply, prefix: str) -> StepRecord:
+    return StepRecord(index=index, prefix=prefix, raw_text=c.text, files=parsed.files, problems=parsed.problems,
                       prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens,
                       cached_prompt_tokens=c.cached_prompt_tokens, prompt_token_ids=c.prompt_token_ids,
                       completion_token_ids=c.completion_token_ids, latency_s=c.latency_s,
@@ -135,15 +138,19 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             step += 1
             emit("step_started")
             step_config = replace(config, max_tokens=max(1, min(config.max_tokens, budget.max_tokens - used)))
+            # `files`: the answer is started for the model (FILES_PREFIX); small models otherwise
+            # often answer in prose or copy the docs' fenced examples (docs/LOG.md).
+            prefix = [Message("assistant", FILES_PREFIX)] if protocol == "files" else []
             try:
-                c = backend.complete(list(messages), None, step_config, lambda t: emit("token", t))
+                c = backend.complete(list(messages) + prefix, None, step_config, lambda t: emit("token", t))
             except ModelError as exc:
                 traj.stop_reason, traj.error = "model_error", str(exc)
                 break
             used += c.prompt_tokens + c.completion_tokens
-            messages.append(Message("assistant", c.text))
-            parsed = parse_reply(c.text)
-            record = _step_record(step, c, parsed)
+            reply = FILES_PREFIX + c.text if c.continued_prefix else c.text
+            messages.append(Message("assistant", reply))
+            parsed = parse_reply(reply)
+            record = _step_record(step, c, parsed, FILES_PREFIX if c.continued_prefix else "")
             traj.steps.append(record)
 
             if protocol == "files":

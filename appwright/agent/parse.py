@@ -185,6 +185,9 @@ def _calls(text: str) -> tuple[list[ToolCall], list[str], list[tuple[int, int]]]
 # 3. File blocks --------------------------------------------------------------------------
 
 
+STRAY_FENCE = re.compile(r"\n```[ \t]*(?:\n|\Z)")
+
+
 def _files(text: str) -> tuple[list[FileBlock], list[str], list[tuple[int, int]]]:
     files, problems, spans = [], [], []
     pos = 0
@@ -195,10 +198,17 @@ def _files(text: str) -> tuple[list[FileBlock], list[str], list[tuple[int, int]]
         if close and (nxt is None or close.start() < nxt.start()):
             end, closed, pos = close.start(), True, close.end()
         else:  # no </file> before the next <file ...> or the end: cut off or forgotten
-            end = nxt.start() if nxt else len(text)
-            closed, pos = False, end
-            problems.append(f"<file path=\"{path}\"> has no closing </file>" +
-                            ("; the reply may have been cut off, so the file may be incomplete" if nxt is None else ""))
+            end = pos = nxt.start() if nxt else len(text)
+            closed = False
+            stray = STRAY_FENCE.search(text, m.end(), end)
+            if stray and not text[m.end():].lstrip("\n").startswith("```"):
+                # closed with a fence instead of </file> (small models copy the docs' fenced
+                # examples): the repair is unambiguous, and what follows is prose
+                end, pos = stray.start(), stray.end()
+            else:
+                problems.append(f"<file path=\"{path}\"> has no closing </file>" +
+                                ("; the reply may have been cut off, so the file may be incomplete"
+                                 if nxt is None else ""))
         content = text[m.end():end]
         fenced = FENCE_AROUND.match(content)
         if fenced:

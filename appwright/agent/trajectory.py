@@ -53,7 +53,8 @@ class CheckRecord(_Record):
 
 class StepRecord(_Record):
     index: int  # 1-based
-    raw_text: str
+    prefix: str = ""  # text the harness started the answer with (the model continued it)
+    raw_text: str  # what the model generated: the text of completion_token_ids
     tool_calls: list[ToolStep] = Field(default_factory=list)
     files: list[FileBlock] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)

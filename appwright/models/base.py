@@ -69,6 +69,10 @@ class Completion:
     cost_usd: float
     finish_reason: str  # "stop" | "length" | "error"
     cached_prompt_tokens: int = 0  # prompt tokens reused from the previous call (prefix cache)
+    # True when the messages ended with an assistant message and the backend continued it:
+    # `text` then holds only what comes after that prefix. Backends that cannot continue
+    # (HTTP endpoints, scripted replies) answer afresh and leave this False.
+    continued_prefix: bool = False
     prompt_token_ids: list[int] | None = None
     completion_token_ids: list[int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -78,7 +82,9 @@ OnToken = Callable[[str], None]
 
 
 class Backend(Protocol):
-    """What the harness, evals and training call. `on_token` streams text as it is made."""
+    """What the harness, evals and training call. `on_token` streams text as it is made.
+    A final assistant message is a prefix to continue where the backend can (see
+    Completion.continued_prefix)."""
     name: str
 
     def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,

@@ -114,8 +114,13 @@ class LlamaCppBackend:
         self._lock = threading.Lock()
 
     def render(self, messages: list[Message], tools: list[ToolSpec] | None = None) -> str:
+        """The prompt text. A final assistant message is a prefix the model continues
+        (Completion.text holds only what comes after it)."""
+        prefix = ""
+        if messages and messages[-1].role == "assistant":
+            messages, prefix = messages[:-1], messages[-1].content
         return render_chat_template(self._template, [m.to_dict() for m in messages],
-                                    [t.to_openai() for t in tools] if tools else None)
+                                    [t.to_openai() for t in tools] if tools else None) + prefix
 
     def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,
                  config: GenerationConfig = GenerationConfig(), on_token: OnToken | None = None) -> Completion:
@@ -180,6 +185,7 @@ class LlamaCppBackend:
                           latency_s=latency, first_token_s=first_token_s,
                           cost_usd=self.spec.price.cost(len(prompt_ids), len(ids)), finish_reason=finish,
                           cached_prompt_tokens=max(cached, 0), prompt_token_ids=list(prompt_ids),
+                          continued_prefix=bool(messages) and messages[-1].role == "assistant",
                           completion_token_ids=ids, extra=extra)
 
     def close(self) -> None:

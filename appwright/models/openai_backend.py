@@ -47,6 +47,8 @@ class OpenAIBackend:
                                     timeout=httpx.Timeout(timeout_s, connect=10.0))
 
     def _body(self, messages: list[Message], tools: list[ToolSpec] | None, config: GenerationConfig) -> dict:
+        if messages and messages[-1].role == "assistant":  # a prefix: not portable over HTTP, so answer afresh
+            messages = messages[:-1]
         body = {"model": self.spec.model, "messages": [m.to_dict() for m in messages], "stream": True,
                 "stream_options": {"include_usage": True}, "max_tokens": config.max_tokens,
                 "temperature": config.temperature, "top_p": config.top_p}

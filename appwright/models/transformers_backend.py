@@ -52,9 +52,12 @@ class TransformersBackend:
 
         t0 = time.perf_counter()
         # 1. prompt ids through the model's own chat template
+        continued = bool(messages) and messages[-1].role == "assistant"  # a prefix to continue
         prompt_ids = self.tokenizer.apply_chat_template([m.to_dict() for m in messages],
                                                         tools=[t.to_openai() for t in tools] if tools else None,
-                                                        add_generation_prompt=True, tokenize=True, return_dict=False)
+                                                        add_generation_prompt=not continued,
+                                                        continue_final_message=continued,
+                                                        tokenize=True, return_dict=False)
         if not isinstance(prompt_ids, list):  # some versions return a BatchEncoding
             prompt_ids = list(prompt_ids["input_ids"])
         if config.seed is not None:
@@ -79,7 +82,7 @@ class TransformersBackend:
         return Completion(text=text, model=self.name, prompt_tokens=len(prompt_ids), completion_tokens=len(ids),
                           latency_s=latency, first_token_s=None, cost_usd=self.spec.price.cost(len(prompt_ids), len(ids)),
                           finish_reason=finish, prompt_token_ids=list(prompt_ids), completion_token_ids=ids,
-                          extra={"load_s": round(self.load_s, 3)})
+                          continued_prefix=continued, extra={"load_s": round(self.load_s, 3)})
 
     def close(self) -> None:
         self.model = None
