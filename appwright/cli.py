@@ -9,6 +9,8 @@
     appwright new "a private notes app" --out apps/notes   # the agent builds it, then it is served
     appwright edit apps/notes "add a search box"    # a new version of an app
     appwright models list                           # and pull, path
+    appwright tasks list --split dev                # the task bank; and show, export, start
+    appwright grade out/app --task build-notes-owner   # checks with evidence; exit 0 only when good
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from appwright.models.cli import app as models_app
+from appwright.tasks.cli import app as tasks_app
+from appwright.tasks.cli import grade_command
 from appwright.workspace.cli import app as versions_app
 
 app = typer.Typer(help="Appwright: describe a web app, get it built, hosted and secure.",
@@ -31,6 +35,8 @@ users_app = typer.Typer(help="Manage the users of a served app (its own database
 app.add_typer(users_app, name="users")
 app.add_typer(versions_app, name="versions")
 app.add_typer(models_app, name="models")
+app.add_typer(tasks_app, name="tasks")
+app.command("grade")(grade_command)
 
 out = Console()
 err = Console(stderr=True)

@@ -23,19 +23,14 @@ asyncio event loop (run it in a worker thread there).
 from __future__ import annotations
 
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
-
 from appwright.runtime.app import ServedApp, create_app
 from appwright.runtime.check import check_bundle
+from appwright.runtime.local import CHROMIUM, Chromium, LocalServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 MAX_LINES = 8  # per kind of problem; a small model acts on the first few anyway
 
 
@@ -94,58 +89,22 @@ class Checker:
 
     def __init__(self, timeout_s: float = 15.0, executable: str = CHROMIUM):
         self.timeout_s = timeout_s
-        self.executable = executable
-        self._pw = None
-        self._browser = None
+        self._chromium = Chromium(executable)
 
     def browser(self):
-        if self._browser is None:
-            from playwright.sync_api import sync_playwright
-
-            if not Path(self.executable).exists():
-                raise RuntimeError(f"{self.executable} is missing (apt-get install chromium)")
-            self._pw = sync_playwright().start()
-            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS,
-                                                     headless=True)
-        return self._browser
+        return self._chromium.get()
 
     def __call__(self, bundle: str | Path) -> CheckReport:
         return check_app(bundle, self)
 
     def close(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._pw.stop()
-        self._browser = self._pw = None
+        self._chromium.close()
 
     def __enter__(self) -> "Checker":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-class _Server:
-    """uvicorn in a thread on a free port of 127.0.0.1."""
-
-    def __init__(self, asgi):
-        self.server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="error",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the app server did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bool) -> None:
@@ -193,7 +152,7 @@ def check_app(bundle: str | Path, checker: Checker | None = None, browser: bool 
             # 2. Serve it on a fresh database.
             served = ServedApp.open(bundle, data_dir)
             try:
-                with _Server(create_app(served)) as url:
+                with LocalServer(create_app(served)) as url:
                     # 3. Load it signed out, then signed in.
                     browser = checker.browser()
                     for sign_up in (False, True):

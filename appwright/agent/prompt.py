@@ -25,16 +25,11 @@ LEFT_OUT_SECTIONS = ("REST API",)  # headings (## ...) of render_docs() the agen
 
 FILES_RULES = """# How to answer
 
-Write the whole app in one answer: every file of the bundle (always app.json and
-index.html), each in its own block, then one short paragraph telling the user what the
-app does. Nothing else.
-
-<file path="app.json">
-{"name": "...", "entities": {...}}
-</file>
-<file path="index.html">
-<!doctype html>...
-</file>
+Write the whole app in one answer: every file of the bundle, each in its own block that
+starts with <file path="NAME"> and ends with </file>. First <file path="app.json"> with
+the complete manifest for this app (valid JSON, entities and access chosen for what the
+user asked), then <file path="index.html"> with the complete page. After the blocks,
+one short paragraph telling the user what the app does. Nothing else.
 """
 
 TOOLS_RULES = """# How to work

@@ -1,0 +1,71 @@
+"""Serving a bundle on this machine for checks and graders, and the Chromium that loads it.
+
+    with LocalServer(create_app(served)) as url:     # uvicorn in a thread, a free port of 127.0.0.1
+        browser = Chromium().get()                    # Debian's /usr/bin/chromium through Playwright
+
+Used by the agent's `check_app` and by the task graders, so both load apps the same way.
+Chromium is never downloaded (`playwright install` is not used); a missing one is a
+RuntimeError naming the package to install. Playwright's sync API is used: a `Chromium`
+cannot be started from inside a running asyncio event loop (use a worker thread there).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class LocalServer:
+    """uvicorn in a daemon thread on a free port of 127.0.0.1; the context value is the base URL."""
+
+    def __init__(self, asgi):
+        self.server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="error",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the app server did not start")
+            time.sleep(0.005)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+class Chromium:
+    """One Playwright and one headless Chromium, started on first `get()`."""
+
+    def __init__(self, executable: str = CHROMIUM):
+        self.executable = executable
+        self._pw = None
+        self._browser = None
+
+    def get(self):
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            if not Path(self.executable).exists():
+                raise RuntimeError(f"{self.executable} is missing (apt-get install chromium)")
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS,
+                                                     headless=True)
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._pw.stop()
+        self._browser = self._pw = None

@@ -1,0 +1,148 @@
+"""Domains: the kinds of app the task generator composes tasks from (`domains.yaml`).
+
+    for d in load_domains(): print(d.name, d.entity, d.split, d.features_available())
+
+A domain is data: its entity and fields (the names a prompt gives the user), the access
+modes that make sense for it, three sample records, and optional parts that enable
+features (an `amount` field for totals and validation, a `category` enum for filtering, a
+`sort` order). Adding a domain is adding an entry to the YAML file; a test checks every
+domain's reference app grades good.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from appwright.tasks.model import Split
+
+Access = Literal["owner", "shared", "public_read"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DomainField(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: Literal["string", "text", "number", "integer", "boolean", "date", "enum"]
+    label: str
+    required: bool = False
+    max_length: int | None = None
+    limits: tuple[float, float] | None = None  # min, max for number and integer
+    values: list[str] | None = None
+
+    def manifest(self, validation: bool = True) -> dict[str, Any]:
+        """This field in app.json (the reference solution's manifest)."""
+        out: dict[str, Any] = {"type": self.type}
+        if self.required:
+            out["required"] = True
+        if self.max_length:
+            out["max_length"] = self.max_length
+        if self.values:
+            out["values"] = list(self.values)
+        if self.limits and validation:
+            out["min"], out["max"] = self.limits
+        return out
+
+    def phrase(self) -> str:
+        """How a prompt names it: `minutes (a whole number, required)`."""
+        kind = {"string": "", "text": "longer text", "number": "a number", "integer": "a whole number",
+                "boolean": "yes or no", "date": "a date", "enum": f"one of {', '.join(self.values or [])}"}[self.type]
+        notes = [n for n in (kind, "required" if self.required else "") if n]
+        return f"`{self.name}`" + (f" ({', '.join(notes)})" if notes else "")
+
+
+class SortSpec(_Strict):
+    field: str
+    desc: bool = False
+
+
+class Domain(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9]*$")
+    family: str
+    app: str  # "recipe box": how a person names the app
+    entity: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    noun: str
+    plural: str
+    access: list[Access] = Field(min_length=1)
+    fields: list[DomainField] = Field(min_length=1)
+    amount: str | None = None
+    category: str | None = None
+    sort: SortSpec | None = None
+    records: list[dict[str, Any]] = Field(min_length=3, max_length=3)
+    split: Split = "train"  # set from the family by load_domains
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Domain":
+        names = {f.name for f in self.fields}
+        for part, value in (("amount", self.amount), ("category", self.category),
+                            ("sort.field", self.sort.field if self.sort else None)):
+            if value is not None and value not in names:
+                raise ValueError(f"{self.name}: {part} names {value!r}, which is not one of its fields")
+        if self.category and self.field(self.category).type != "enum":
+            raise ValueError(f"{self.name}: category {self.category!r} must be an enum field")
+        if self.amount and self.field(self.amount).type not in ("number", "integer"):
+            raise ValueError(f"{self.name}: amount {self.amount!r} must be a number or integer field")
+        if self.fields[0].type != "string" or not self.fields[0].required:
+            raise ValueError(f"{self.name}: the first field is the title: a required string")
+        titles = [r.get(self.title) for r in self.records]
+        if len(set(titles)) != 3 or not all(titles):
+            raise ValueError(f"{self.name}: the three records need distinct titles")
+        for r in self.records:
+            unknown = set(r) - names
+            if unknown:
+                raise ValueError(f"{self.name}: a record has unknown fields {sorted(unknown)}")
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.fields[0].name
+
+    def field(self, name: str) -> DomainField:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def validated(self) -> DomainField | None:
+        """The field a `validation` feature limits: the first with limits."""
+        return next((f for f in self.fields if f.limits), None)
+
+    def features_available(self) -> list[str]:
+        out = ["sort"] if self.sort else []
+        out += ["validation"] if self.validated else []
+        out += ["totals"] if self.amount else []
+        out += ["search"]
+        out += ["filter"] if self.category else []
+        return out
+
+
+class _File(_Strict):
+    splits: dict[Split, list[str]]
+    domains: list[Domain]
+
+
+@cache
+def load_domains() -> tuple[Domain, ...]:
+    text = resources.files("appwright.tasks").joinpath("domains.yaml").read_text(encoding="utf-8")
+    data = _File.model_validate(yaml.safe_load(text))
+    split_of = {fam: split for split, fams in data.splits.items() for fam in fams}
+    out, seen = [], set()
+    for d in data.domains:
+        if d.family not in split_of:
+            raise ValueError(f"domains.yaml: family {d.family!r} of {d.name} is in no split")
+        if d.name in seen:
+            raise ValueError(f"domains.yaml: domain {d.name} twice")
+        seen.add(d.name)
+        out.append(d.model_copy(update={"split": split_of[d.family]}))
+    return tuple(out)
+
+
+def domain(name: str) -> Domain:
+    for d in load_domains():
+        if d.name == name:
+            return d
+    raise KeyError(f"no domain {name!r}; domains: {', '.join(d.name for d in load_domains())}")

@@ -1,0 +1,87 @@
+"""What every grader shares: failing with evidence, and mapping a task's record onto the
+entity the app declared.
+
+A grader is `grade_X(env, check, ctx) -> str`: it returns the evidence of a pass, or raises
+`Fail(evidence)` at the first thing that is wrong. Evidence says what was sent and what came
+back, short enough for a table and specific enough to fix the app from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from appwright.tasks.graders.env import AppEnv
+
+EVIDENCE_LIMIT = 400
+
+
+class Fail(Exception):
+    """A check failed; the message is its evidence."""
+
+
+@dataclass
+class Context:
+    """What a grade knows besides the bundle: the agent's reply (taste checks) and the browser."""
+    reply: str | None = None
+    browser: Any = None  # a Playwright Browser, for ui and xss checks
+    page: Any = None  # the grade's one page (graders/ui.py open_page), closed by the Grader
+    notes: list[str] = field(default_factory=list)
+
+
+def short(value: Any, limit: int = 160) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def expect(ok: bool, evidence: str) -> None:
+    if not ok:
+        raise Fail(evidence)
+
+
+def answer(r: httpx.Response) -> str:
+    """`201 {"id": ...}` for evidence."""
+    return f"{r.status_code} {short(r.text, 200)}"
+
+
+def resolve_entity(env: AppEnv, name: str) -> str:
+    found = env.entity(name)
+    expect(found is not None, f"app.json declares no entity {name!r} (it has: "
+                              f"{', '.join(env.manifest.entities) or 'none'})")
+    return found[0]
+
+
+def map_record(env: AppEnv, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its keys matched to the declared fields without regard to case. Fields
+    the app does not declare are kept as given, so the runtime's answer names them."""
+    declared = {k.lower(): k for k in env.manifest.entities[entity].fields}
+    return {declared.get(k.lower(), k): v for k, v in record.items()}
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as stored values: 3 == 3.0, dates as strings."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) < 1e-9
+    return a == b
+
+
+def matches(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(same(stored.get(k), v) for k, v in wanted.items())
+
+
+def items_of(r: httpx.Response) -> list[dict]:
+    try:
+        body = r.json()
+    except ValueError:
+        return []
+    return body.get("items", []) if isinstance(body, dict) and isinstance(body.get("items"), list) else []
+
+
+def create(env: AppEnv, client: httpx.Client, entity: str, record: dict[str, Any]) -> dict:
+    r = client.post(env.api(entity), json=record)
+    expect(r.status_code == 201, f"POST {env.api(entity)} {short(record)} -> {answer(r)}")
+    return r.json()

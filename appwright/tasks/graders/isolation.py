@@ -1,0 +1,62 @@
+"""`isolation` checks: another user and a signed-out visitor against the owner's record.
+
+The owner creates the record. Then, through the REST API:
+1. another signed-in user may not read it (by id or in a list) unless `others_read`;
+2. a signed-out visitor may not unless `anonymous_read`;
+3. neither may change or delete it, whatever they may read: the record is unchanged after;
+4. the owner cannot be spoofed: a record created with someone else's `owner`, or changed
+   to carry it, never ends up owned by them.
+"""
+
+from __future__ import annotations
+
+from appwright.tasks.graders.common import (Context, answer, create, expect, items_of, map_record, matches,
+                                            resolve_entity)
+from appwright.tasks.graders.env import AppEnv
+from appwright.tasks.model import IsolationCheck
+
+
+def grade_isolation(env: AppEnv, check: IsolationCheck, ctx: Context) -> str:
+    return isolate(env, check.entity, check.record, check.others_read, check.anonymous_read)
+
+
+def isolate(env: AppEnv, entity_name: str, record: dict, others_read: bool, anonymous_read: bool) -> str:
+    entity = resolve_entity(env, entity_name)
+    record = map_record(env, entity, record)
+    owner, other, anon = env.user("owner"), env.user("other"), env.anonymous()
+    made = create(env, owner, entity, record)
+    one, many = env.api(entity, made["id"]), env.api(entity)
+    done = []
+
+    # 1-2. Reads.
+    for who, client, may in (("another user", other, others_read), ("a signed-out visitor", anon, anonymous_read)):
+        if may:
+            continue
+        r = client.get(one)
+        expect(r.status_code in (401, 403, 404), f"{who}: GET {one} -> {answer(r)}; the record is private")
+        r = client.get(many)
+        expect(not any(i.get("id") == made["id"] for i in items_of(r)),
+               f"{who}: GET {many} lists the owner's private record")
+        done.append(f"{who} cannot read it")
+
+    # 3. Writes.
+    first = next(iter(record))
+    for who, client in (("another user", other), ("a signed-out visitor", anon)):
+        r = client.patch(one, json={first: record[first]})
+        expect(r.status_code in (401, 403, 404), f"{who}: PATCH {one} -> {answer(r)}; only the owner may change it")
+        r = client.delete(one)
+        expect(r.status_code in (401, 403, 404), f"{who}: DELETE {one} -> {answer(r)}; only the owner may delete it")
+    r = owner.get(one)
+    expect(r.status_code == 200 and matches(r.json(), record), f"the owner's record changed: GET {one} -> {answer(r)}")
+    done.append("nobody else can change or delete it")
+
+    # 4. Owner spoofing.
+    r = other.post(many, json={**record, "owner": owner.user["id"]})
+    expect(not (r.status_code == 201 and r.json().get("owner") == owner.user["id"]),
+           f"another user created a record owned by the owner: POST with \"owner\" -> {answer(r)}")
+    mine = create(env, other, entity, record)
+    r = other.patch(env.api(entity, mine["id"]), json={"owner": owner.user["id"]})
+    expect(not (r.status_code == 200 and r.json().get("owner") == owner.user["id"]),
+           f"a user handed a record to the owner with PATCH {{\"owner\"}} -> {answer(r)}")
+    done.append("owner cannot be spoofed")
+    return "; ".join(done)

@@ -1,0 +1,285 @@
+"""`ui` checks: scripted steps in headless Chromium on the served app (model.UiStep).
+
+Each check gets a fresh browser context (own cookies). As `owner`, a new user is made and
+the page opened with that user's session; `seed` records are created through the API first.
+Any uncaught JavaScript error fails the check, whatever the steps say.
+
+Finding things on a page the model wrote, without knowing its markup:
+- an input for a field: by `name`, then `id`, then label, then placeholder (case ignored),
+  visible ones only; the search box is `input[type=search]` or an input whose name, id,
+  placeholder or label says search, filter or find;
+- `submit`: the form's submit button, else `requestSubmit()`, else a button saying add,
+  save, create, submit, post or send;
+- `click_in`: the smallest element holding the text that also holds a matching button or
+  link (by its text, aria-label or title); confirm() dialogs are accepted.
+Waiting: text expectations poll for up to EXPECT_S seconds.
+
+Not done: pages other than `index.html` are only reached if the app links to them and a
+step clicks there; drag and drop, file uploads and keyboard shortcuts are not scripted.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from appwright.tasks.graders.common import Context, Fail, expect, items_of, map_record, matches, resolve_entity, short
+from appwright.tasks.graders.env import AppEnv
+from appwright.tasks.model import UiCheck, UiStep
+
+LOAD_MS = 8000
+EXPECT_S = 4.0
+SUBMIT_WORDS = re.compile(r"add|save|create|submit|post|send|\+", re.I)
+SEARCH_WORDS = "search|filter|find"
+
+
+@contextmanager
+def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None):
+    """The grade's page on `/` as the client's user (None: signed out), with cookies and storage
+    cleared first; `.errors` and `.dialogs` collect what happens. One browser context and page
+    serve every check of a grade (a new page costs a renderer process, about 0.25 s)."""
+    if ctx.page is None:
+        context = ctx.browser.new_context()
+        context.set_default_timeout(LOAD_MS)
+        page = context.new_page()
+        page.cdp = context.new_cdp_session(page)
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("request", lambda req: page.inflight.add(req))
+        page.on("requestfinished", lambda req: page.inflight.discard(req))
+        page.on("requestfailed", lambda req: page.inflight.discard(req))
+
+        def dialog(d):
+            page.dialogs.append(f"{d.type}: {d.message}")
+            d.accept()
+        page.on("dialog", dialog)
+        ctx.page = page
+    page = ctx.page
+    page.context.clear_cookies()
+    page.cdp.send("Storage.clearDataForOrigin", {"origin": env.url, "storageTypes": "all"})
+    if client is not None:
+        page.context.add_cookies([env.session_cookie(client)])
+    page.errors, page.dialogs, page.inflight = [], [], set()
+    try:
+        page.goto(env.url + "/", wait_until="load")
+        _settle(page)
+        yield page
+    finally:
+        page.goto("about:blank")
+
+
+def _settle(page, quiet_ms: int = 120) -> None:
+    """Until no request has been in flight for `quiet_ms` (at most LOAD_MS): the page's data
+    has arrived and been rendered. Playwright's "networkidle" waits a fixed 500 ms instead."""
+    deadline, quiet_since = time.monotonic() + LOAD_MS / 1000, None
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(30)  # lets Playwright deliver the request events
+        if page.inflight:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_ms / 1000:
+            return
+
+
+def _visible(locator):
+    for i in range(min(locator.count(), 20)):
+        el = locator.nth(i)
+        if el.is_visible():
+            return el
+    return None
+
+
+def field_input(page, field: str, label: str | None = None):
+    """The visible input, textarea or select for a field; None if the page has none."""
+    controls = "input:not([type=hidden]):not([type=submit]):not([type=button]), textarea, select"
+    if field == "search":
+        words = re.compile(SEARCH_WORDS, re.I)
+        named = ", ".join(f'input[{a}*="{w}" i]' for a in ("name", "id") for w in SEARCH_WORDS.split("|"))
+        cands = [page.locator("input[type=search]"), page.get_by_placeholder(words), page.get_by_label(words),
+                 page.locator(named)]
+    else:
+        cands = [page.locator(f':is({controls})[name="{field}" i]'), page.locator(f':is({controls})[id="{field}" i]')]
+        for text in dict.fromkeys([label or field, field.replace("_", " ")]):
+            cands += [page.get_by_label(re.compile(re.escape(text), re.I)),
+                      page.get_by_placeholder(re.compile(re.escape(text), re.I))]
+        cands.append(page.locator(f':is({controls})[id*="{field}" i], :is({controls})[name*="{field}" i]'))
+    for loc in cands:
+        el = _visible(loc)
+        if el is not None:
+            return el
+    return None
+
+
+def _fill(page, step: dict[str, str], state: dict) -> str:
+    field, value = step["field"], step["value"]
+    el = field_input(page, field, step.get("label"))
+    expect(el is not None, f"no visible input for {field!r} on the page")
+    tag = el.evaluate("e => e.tagName.toLowerCase() + (e.type ? ':' + e.type : '')")
+    if tag.startswith("select"):
+        el.select_option(label=value) if _has_option(el, value, "label") else el.select_option(value=value)
+    elif tag.endswith(":checkbox"):
+        el.set_checked(value.lower() in ("true", "yes", "1", "on"))
+    else:
+        el.fill(value)
+        if field == "search":
+            el.dispatch_event("change")
+    state["last"] = el
+    return f"filled {field}"
+
+
+def _has_option(select, value: str, by: str) -> bool:
+    return select.evaluate(f"(s, v) => [...s.options].some(o => o.{'text' if by == 'label' else 'value'}.trim() === v)",
+                           value)
+
+
+def _select(page, step: dict[str, str]) -> str:
+    field, value, skip = step["field"], step["value"], step.get("not", "").lower()
+    if field != "*":
+        el = field_input(page, field, step.get("label"))
+        expect(el is not None, f"no visible menu for {field!r}")
+        el.select_option(label=value) if _has_option(el, value, "label") else el.select_option(value=value)
+        return f"chose {value} for {field}"
+    selects = page.locator("select")
+    for i in range(min(selects.count(), 20)):
+        s = selects.nth(i)
+        names = {(s.get_attribute("name") or "").lower(), (s.get_attribute("id") or "").lower()}
+        if not s.is_visible() or (skip and skip in names):
+            continue
+        for by in ("label", "value"):
+            if _has_option(s, value, by):
+                s.select_option(**{by: value})
+                return f"chose {value} in a menu"
+    raise Fail(f"no menu on the page offers {value!r} (other than the form's own {skip or 'menu'})")
+
+
+def _submit(page, state: dict) -> str:
+    el = state.get("last")
+    expect(el is not None, "nothing was filled before submit")
+    has_form = el.evaluate("e => !!e.form")
+    if has_form:
+        form = el.locator("xpath=ancestor::form[1]")
+        button = _visible(form.locator("button[type=submit], button:not([type]), input[type=submit]"))
+        if button is not None:
+            button.click()
+        else:
+            el.evaluate("e => e.form.requestSubmit()")
+    else:
+        button = _visible(page.get_by_role("button", name=SUBMIT_WORDS))
+        expect(button is not None, "the filled inputs are in no form and no button says add, save or create")
+        button.click()
+    _settle(page)
+    return "submitted"
+
+
+def _click_in(page, step: dict[str, str]) -> str:
+    text, words = step["text"], re.compile(step.get("button", "delete|remove"), re.I)
+    buttons = page.get_by_role("button", name=words).or_(page.get_by_role("link", name=words)).or_(
+        page.locator('[title*="delete" i], [aria-label*="delete" i]'))
+    holders = page.locator("li, tr, article, section, div, p, form, span, dd, td").filter(has_text=text).filter(
+        has=buttons)
+    expect(holders.count() > 0, f"no element holding {text!r} has a button matching /{words.pattern}/")
+    target = _visible(holders.last.get_by_role("button", name=words)) or _visible(
+        holders.last.get_by_role("link", name=words)) or holders.last.locator(buttons).first
+    target.click()
+    _settle(page)
+    return f"clicked {words.pattern} next to {text!r}"
+
+
+def _body(page) -> str:
+    return page.evaluate("document.body ? document.body.innerText : ''")
+
+
+def _poll(fn, seconds: float = EXPECT_S):
+    deadline = time.monotonic() + seconds
+    while True:
+        ok, last = fn()
+        if ok or time.monotonic() > deadline:
+            return ok, last
+        time.sleep(0.1)
+
+
+def _expect_text(page, wanted: str | list[str]) -> str:
+    options = [wanted] if isinstance(wanted, str) else wanted
+    ok, body = _poll(lambda: (any(o.lower() in (b := _body(page)).lower() for o in options), b))
+    expect(ok, f"the page does not show {' or '.join(map(repr, options))}; it shows: {short(body, 240)}")
+    return f"shows {options[0]!r}"
+
+
+def _expect_absent(page, text: str) -> str:
+    ok, body = _poll(lambda: (text.lower() not in (b := _body(page)).lower(), b))
+    expect(ok, f"the page still shows {text!r}: {short(body, 240)}")
+    return f"hides {text!r}"
+
+
+def _expect_order(page, texts: list[str]) -> str:
+    def ordered():
+        body = _body(page).lower()
+        at = [body.find(t.lower()) for t in texts]
+        return all(a >= 0 for a in at) and at == sorted(at), body
+    ok, body = _poll(ordered)
+    expect(ok, f"expected {' before '.join(map(repr, texts))}; the page shows: {short(body, 240)}")
+    return "in order: " + ", ".join(texts)
+
+
+def _saved(env: AppEnv, client, entity: str, wanted: dict[str, Any], present: bool) -> str:
+    def look():
+        items = items_of(client.get(env.api(entity), params={"limit": 200}))
+        return any(matches(i, wanted) for i in items) == present, items
+    ok, items = _poll(look)
+    expect(ok, f"{'no' if present else 'still a'} {entity} record with {short(wanted)} in the API "
+               f"(records: {short(items, 240)})")
+    return f"{'saved' if present else 'deleted'}: {short(wanted, 60)}"
+
+
+def _no_errors(page) -> None:
+    if page.errors:
+        raise Fail(f"JavaScript error: {short(page.errors[0], 240)}")
+
+
+def grade_ui(env: AppEnv, check: UiCheck, ctx: Context) -> str:
+    entity = resolve_entity(env, check.entity) if check.entity else None
+    owner = env.user("owner")
+    client = {"owner": owner, "other": env.user("other") if check.user == "other" else None}.get(check.user)
+    for rec in check.seed:
+        r = owner.post(env.api(entity), json=map_record(env, entity, rec))
+        expect(r.status_code == 201, f"could not create a seed record through the API: {r.status_code} "
+                                     f"{short(r.text, 200)}")
+    done, state = [], {}
+    with open_page(env, ctx, client) as page:
+        try:
+            for step in check.steps:
+                done.append(_run(env, page, client, entity, step, state))
+                _no_errors(page)
+        except Fail as exc:
+            raise Fail(f"{exc} (after: {', '.join(done) or 'loading the page'})"
+                       + (f"; JS errors: {short(page.errors, 200)}" if page.errors else "")) from None
+        _no_errors(page)
+    return "; ".join(done) or "the page loads without errors"
+
+
+def _run(env: AppEnv, page, client, entity: str | None, step: UiStep, state: dict) -> str:
+    action, arg = step.action, getattr(step, step.action)
+    if action == "open":
+        page.goto(env.url + "/", wait_until="load")
+        _settle(page)
+        return "opened /"
+    if action == "fill":
+        return _fill(page, arg, state)
+    if action == "select":
+        return _select(page, arg)
+    if action == "submit":
+        return _submit(page, state)
+    if action == "click_in":
+        return _click_in(page, arg)
+    if action == "expect_text":
+        return _expect_text(page, arg)
+    if action == "expect_absent":
+        return _expect_absent(page, arg)
+    if action == "expect_order":
+        return _expect_order(page, arg)
+    expect(client is not None and entity is not None, f"{action} needs a signed-in user and an entity")
+    return _saved(env, client, entity, map_record(env, entity, arg), present=action == "expect_saved")

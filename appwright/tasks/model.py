@@ -1,0 +1,248 @@
+"""The task format (DESIGN.md, "Tasks, graders, reward"): typed records, validated once.
+
+    task = Task.model_validate(yaml.safe_load(open("t.yaml")))   # or tasks.bank.load_file
+    grade = grade_bundle("out/app", task)                      # tasks.graders
+    grade.reward, grade.good, [c.evidence for c in grade.checks if not c.passed]
+
+A task is data: `id`, `kind` (build / edit / fix / taste), `split` (train / dev / test),
+`prompt`, an optional start bundle (files inline, or a folder beside the YAML file), and
+typed checks, each with a `weight` and a `required` flag. Every check kind names the
+entity and fields it exercises by the names the prompt gave the user; the graders look
+entities up without regard to case.
+
+Check kinds and what they prove:
+- `schema`: the manifest declares the entity with these fields (types within a family:
+  string/text, number/integer) and, if given, the sign-up rule.
+- `api`: a flow through the REST API as real users: `crud` (create, list, get, update,
+  delete as the owner), `public_read` (anyone signed out reads), `shared_read` (another
+  signed-in user reads), `rejects` (each bad value answers 4xx and stores nothing).
+- `isolation`: another user cannot read, list, change or delete the owner's records;
+  signed-out visitors cannot where `anonymous` is refused; `owner` cannot be spoofed.
+- `ui`: scripted steps in headless Chromium on the served app (see `UiStep`).
+- `security`: `xss` (payloads in every text field never run, for the owner and for
+  another reader), `secrets` (no secret-looking strings in the bundle), `signup`
+  (the sign-up rule holds on every path that creates a user).
+- `taste`: the safe path was taken (`no_password_field`, `no_secret`, `private`,
+  `signup_kept`) and, for `reply`, the reply says why.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FORMAT = 1
+Kind = Literal["build", "edit", "fix", "taste"]
+Split = Literal["train", "dev", "test"]
+FieldFamily = Literal["string", "text", "number", "integer", "boolean", "date", "datetime", "enum", "ref"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Check(_Strict):
+    name: str = Field(min_length=1, description="short, unique within the task; shown in grade tables")
+    weight: float = Field(1.0, gt=0)
+    required: bool = True
+
+
+class SchemaCheck(_Check):
+    kind: Literal["schema"] = "schema"
+    entity: str
+    fields: dict[str, FieldFamily] = Field(default_factory=dict)
+    signup: Literal["open", "invite", "closed"] | None = None
+
+
+class ApiCheck(_Check):
+    kind: Literal["api"] = "api"
+    entity: str
+    flow: Literal["crud", "public_read", "shared_read", "rejects"]
+    record: dict[str, Any] = Field(description="a valid record, created by the owner")
+    change: dict[str, Any] = Field(default_factory=dict, description="crud: the update sent")
+    bad: list[dict[str, Any]] = Field(default_factory=list, description="rejects: fields that make `record` invalid")
+
+    @model_validator(mode="after")
+    def _flow_needs(self) -> "ApiCheck":
+        if self.flow == "rejects" and not self.bad:
+            raise ValueError("an api check with flow 'rejects' needs `bad`: the invalid variations to send")
+        return self
+
+
+class IsolationCheck(_Check):
+    kind: Literal["isolation"] = "isolation"
+    entity: str
+    record: dict[str, Any]
+    others_read: bool = Field(False, description="another signed-in user may read (shared, public_read)")
+    anonymous_read: bool = Field(False, description="signed-out visitors may read (public_read)")
+
+
+class UiStep(_Strict):
+    """One step; exactly one action key is set.
+
+    open: load "/" (again) and wait for the network to settle.
+    fill: {"field": "title", "value": "..."} types into the input for that field, found by its
+          name, id, label or placeholder (or the search box, with field "search").
+    select: {"field": "status", "value": "done"} picks an option in a <select> for that field
+          (or any select offering that value, with field "*").
+    submit: submits the form of the last filled input (its submit button, or Enter).
+    click_in: {"text": "...", "button": "delete|remove"} clicks the button or link matching the
+          regex inside the smallest element that holds the text (confirm() dialogs accepted).
+    expect_text / expect_absent: text (or any of several) shows / does not show on the page.
+    expect_order: the texts show in this order.
+    expect_saved / expect_gone: a record with these values is / is not in the API's list for
+          the signed-in user (proves the UI really wrote it).
+    """
+    open: bool | None = None
+    fill: dict[str, str] | None = None
+    select: dict[str, str] | None = None
+    submit: bool | None = None
+    click_in: dict[str, str] | None = None
+    expect_text: str | list[str] | None = None
+    expect_absent: str | None = None
+    expect_order: list[str] | None = None
+    expect_saved: dict[str, Any] | None = None
+    expect_gone: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> "UiStep":
+        set_ = [k for k, v in self.__dict__.items() if v is not None]
+        if len(set_) != 1:
+            raise ValueError(f"a ui step has exactly one action; got {set_ or 'none'}")
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(k for k, v in self.__dict__.items() if v is not None)
+
+
+class UiCheck(_Check):
+    kind: Literal["ui"] = "ui"
+    entity: str | None = Field(None, description="entity that `seed`, expect_saved and expect_gone use")
+    user: Literal["owner", "other", "anonymous"] = Field(
+        "owner", description="who opens the page: the owner, another signed-in user, or a signed-out visitor")
+    seed: list[dict[str, Any]] = Field(default_factory=list, description="records the owner creates by API first")
+    steps: list[UiStep] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _entity_when_needed(self) -> "UiCheck":
+        needs = self.seed or any(s.expect_saved or s.expect_gone for s in self.steps)
+        if needs and not self.entity:
+            raise ValueError("a ui check with `seed`, expect_saved or expect_gone needs `entity`")
+        return self
+
+
+class SecurityCheck(_Check):
+    kind: Literal["security"] = "security"
+    test: Literal["xss", "secrets", "signup"]
+    signup: Literal["open", "invite", "closed"] | None = Field(None, description="signup: the rule that must hold")
+    entity: str | None = Field(None, description="xss: the entity whose text fields get payloads")
+    record: dict[str, Any] = Field(default_factory=dict, description="xss: a valid record to plant payloads in")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "SecurityCheck":
+        if self.test == "signup" and self.signup is None:
+            raise ValueError("a security check with test 'signup' needs `signup`: the rule that must hold")
+        if self.test == "xss" and not (self.entity and self.record):
+            raise ValueError("a security check with test 'xss' needs `entity` and `record`")
+        return self
+
+
+class TasteCheck(_Check):
+    kind: Literal["taste"] = "taste"
+    test: Literal["no_password_field", "no_secret", "private", "signup_kept", "reply"]
+    entity: str | None = None
+    record: dict[str, Any] = Field(default_factory=dict, description="private: a record the owner creates")
+    signup: Literal["invite", "closed"] | None = None
+    says: list[str] = Field(default_factory=list, description="reply: words (any one) a reason would use")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "TasteCheck":
+        if self.test == "private" and not (self.entity and self.record):
+            raise ValueError("a taste check 'private' needs `entity` and `record`")
+        if self.test == "signup_kept" and not self.signup:
+            raise ValueError("a taste check 'signup_kept' needs `signup`")
+        if self.test == "reply" and not self.says:
+            raise ValueError("a taste check 'reply' needs `says`")
+        return self
+
+
+Check = Annotated[Union[SchemaCheck, ApiCheck, IsolationCheck, UiCheck, SecurityCheck, TasteCheck],
+                  Field(discriminator="kind")]
+CHECK_KINDS = ("schema", "api", "isolation", "ui", "security", "taste")
+BROWSER_KINDS = {"ui"}  # and security/xss, which also renders pages
+
+
+def needs_browser(check: Check) -> bool:
+    return check.kind in BROWSER_KINDS or (check.kind == "security" and check.test == "xss")
+
+
+class StartBundle(_Strict):
+    """Files inline (generated tasks, exports) or `path`, a folder relative to the task file."""
+    files: dict[str, str] | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "StartBundle":
+        if (self.files is None) == (self.path is None):
+            raise ValueError("start: give either `files` (path -> text) or `path` (a folder), not both or neither")
+        return self
+
+
+class Task(_Strict):
+    format: Literal[1] = FORMAT
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=160)
+    kind: Kind
+    split: Split
+    prompt: str = Field(min_length=1)
+    domain: str | None = None
+    features: list[str] = Field(default_factory=list)
+    start: StartBundle | None = None
+    checks: list[Check] = Field(min_length=1)
+    reference_reply: str | None = Field(None, description="what a good reply says (taste tasks)")
+
+    @field_validator("checks")
+    @classmethod
+    def _unique_names(cls, checks: list) -> list:
+        names = [c.name for c in checks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"check names must be unique within a task; repeated: {', '.join(dupes)}")
+        return checks
+
+    @model_validator(mode="after")
+    def _start_for_kind(self) -> "Task":
+        if self.kind in ("edit", "fix") and self.start is None:
+            raise ValueError(f"a {self.kind} task needs `start`: the bundle the request changes")
+        return self
+
+
+# -- results --------------------------------------------------------------------------------
+
+class CheckResult(_Strict):
+    name: str
+    kind: str
+    passed: bool
+    weight: float
+    required: bool
+    evidence: str = Field(description="what was done and seen; enough for a person or a model to act on")
+    seconds: float = 0.0
+
+
+class Grade(_Strict):
+    format: Literal[1] = FORMAT
+    task_id: str
+    checks: list[CheckResult]
+    seconds: float
+
+    @property
+    def reward(self) -> float:
+        """Weighted share of checks passed, in [0, 1]."""
+        total = sum(c.weight for c in self.checks)
+        return round(sum(c.weight for c in self.checks if c.passed) / total, 6) if total else 0.0
+
+    @property
+    def good(self) -> bool:
+        """Every required check passed."""
+        return bool(self.checks) and all(c.passed for c in self.checks if c.required)

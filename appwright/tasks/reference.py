@@ -1,0 +1,246 @@
+"""Reference solutions: a correct bundle for any domain and feature set, and the planted flaws.
+
+    files = render(domain("recipes"), ["owner", "sort", "totals"])          # {"app.json": ..., ...}
+    bad = render(domain("recipes"), ["owner"], flaw="innerhtml")          # a fix task's start
+
+A reference app proves a task's checks can be met (tests grade every family's reference
+1.0); the same page with one flaw planted is the start bundle of a `fix` task and a known-bad
+bundle that the check meant to catch it must fail. The flaws are the ones weak models make
+on this platform (../shared/MODELS.md and docs/transcripts/): see FLAWS.
+
+Features: one access mode (`owner`, `shared`, `public_read`), any of `sort`, `validation`,
+`totals`, `search`, `filter`, and `invite` (invite-only sign-up).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from appwright.tasks.domains import Domain
+
+ACCESS = ("owner", "shared", "public_read")
+EXTRAS = ("sort", "validation", "totals", "search", "filter")
+
+
+@dataclass(frozen=True)
+class Flaw:
+    name: str
+    catches: str  # the check kind that must fail on it
+    what: str
+
+
+FLAWS = {f.name: f for f in [
+    Flaw("wrong_access", "isolation", 'access set to "public": anyone reads and changes every record'),
+    Flaw("innerhtml", "security", "records rendered into innerHTML with a plain template string (stored XSS)"),
+    Flaw("missing_sdk_method", "ui", "calls aw.entities.X.all(), which the SDK does not have"),
+    Flaw("await_outside_async", "ui", "await inside a callback that is not async (a syntax error)"),
+    Flaw("missing_form_field", "ui", "the script reads an input that the page never created"),
+    Flaw("wrong_entity_name", "ui", "the page uses the entity's plural name, which app.json does not declare"),
+]}
+
+
+def access_of(features: list[str]) -> str:
+    found = [f for f in features if f in ACCESS]
+    if len(found) != 1:
+        raise ValueError(f"features need exactly one access mode of {ACCESS}; got {features}")
+    return found[0]
+
+
+def manifest(d: Domain, features: list[str], flaw: str | None = None) -> dict:
+    access = "public" if flaw == "wrong_access" else access_of(features)
+    return {
+        "name": d.app[:1].upper() + d.app[1:],
+        "auth": {"signup": "invite" if "invite" in features else "open"},
+        "entities": {d.entity: {
+            "fields": {f.name: f.manifest(validation="validation" in features) for f in d.fields},
+            "access": access,
+        }},
+    }
+
+
+def _input(f, validation: bool) -> str:
+    req = " required" if f.required else ""
+    if f.type == "enum":
+        opts = "".join(f"<option>{v}</option>" for v in f.values or [])
+        return f'<select name="{f.name}" id="f-{f.name}"><option value="">-</option>{opts}</select>'
+    if f.type == "text":
+        return f'<textarea name="{f.name}" id="f-{f.name}"{req}></textarea>'
+    if f.type == "boolean":
+        return f'<input type="checkbox" name="{f.name}" id="f-{f.name}">'
+    kind = {"number": "number", "integer": "number", "date": "date"}.get(f.type, "text")
+    extra = ' step="any"' if f.type == "number" else ""
+    if f.limits and validation:
+        extra += f' min="{f.limits[0]:g}" max="{f.limits[1]:g}"'
+    if f.max_length:
+        extra += f' maxlength="{f.max_length}"'
+    return f'<input type="{kind}" name="{f.name}" id="f-{f.name}"{extra}{req}>'
+
+
+def _page(d: Domain, features: list[str], flaw: str | None) -> str:
+    title = d.app[:1].upper() + d.app[1:]
+    rows = []
+    for f in d.fields:
+        if flaw == "missing_form_field" and f.name == d.title:
+            continue
+        rows.append(f'    <label for="f-{f.name}">{f.label[:1].upper() + f.label[1:]}</label> '
+                    f'{_input(f, "validation" in features)}')
+    tools = []
+    if "search" in features:
+        tools.append(f'  <input type="search" id="search" name="search" placeholder="Search {d.plural}" '
+                     f'aria-label="Search {d.plural}">')
+    if "filter" in features and d.category:
+        cat = d.field(d.category)
+        opts = "".join(f"<option>{v}</option>" for v in cat.values or [])
+        tools.append(f'  <label for="show">Show</label> <select id="show" name="show">'
+                     f'<option value="">every {cat.label}</option>{opts}</select>')
+    if "totals" in features:
+        tools.append('  <p id="total"></p>')
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><link rel="stylesheet" href="style.css"></head>
+<body>
+  <h1>{title}</h1>
+  <div id="auth"></div>
+  <form id="new" hidden>
+{chr(10).join(rows)}
+    <button type="submit">Add {d.noun}</button>
+  </form>
+  <p id="error" role="alert"></p>
+{chr(10).join(tools)}
+  <ul id="list"></ul>
+  <script src="/_aw/sdk.js"></script>
+  <script src="app.js"></script>
+</body></html>
+"""
+
+
+def _script(d: Domain, features: list[str], flaw: str | None) -> str:
+    access = access_of(features)
+    sort = "-created_at"
+    if "sort" in features and d.sort:
+        sort = ("-" if d.sort.desc else "") + d.sort.field
+    entity = d.entity + "s" if flaw == "wrong_entity_name" else d.entity
+    fields = json.dumps([{"name": f.name, "type": f.type, "label": f.label} for f in d.fields])
+    others = [f for f in d.fields[1:]]
+    item = " ".join(f'${{r.{f.name} == null || r.{f.name} === "" ? "" : " · {f.label}: "}}${{r.{f.name} ?? ""}}'
+                    for f in others)
+    if flaw == "innerhtml":
+        render_list = (f'list.innerHTML = shown.map(r => `<li><strong>${{r.{d.title}}}</strong>{item}'
+                       f'${{mine(r) ? `<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`).join("");')
+    else:
+        render_list = (f'list.innerHTML = aw.html`${{shown.map(r => aw.html`<li><strong>${{r.{d.title}}}</strong>{item}'
+                       f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`)}}`;')
+    filters = []
+    if "search" in features:
+        filters.append(f'const q = document.getElementById("search").value.trim().toLowerCase();\n'
+                       f'  if (q) shown = shown.filter(r => String(r.{d.title} ?? "").toLowerCase().includes(q));')
+    if "filter" in features and d.category:
+        filters.append(f'const show = document.getElementById("show").value;\n'
+                       f'  if (show) shown = shown.filter(r => r.{d.category} === show);')
+    totals = ""
+    if "totals" in features and d.amount:
+        label = d.field(d.amount).label
+        totals = (f'const sum = shown.reduce((s, r) => s + (Number(r.{d.amount}) || 0), 0);\n'
+                  f'  document.getElementById("total").textContent = "Total {label}: " + '
+                  f'String(Math.round(sum * 100) / 100);')
+    listeners = []
+    if "search" in features:
+        listeners.append('document.getElementById("search").addEventListener("input", render);')
+    if "filter" in features and d.category:
+        listeners.append('document.getElementById("show").addEventListener("change", render);')
+    load = "E.all()" if flaw == "missing_sdk_method" else f'E.list({{sort: "{sort}"}})'
+    submit_head = "(e) =>" if flaw == "await_outside_async" else "async (e) =>"
+    show_signed_out = "true" if access == "public_read" else "false"
+    return f"""// {d.app}: the reference solution generated by appwright/tasks/reference.py
+const E = aw.entities.{entity};
+const FIELDS = {fields};
+const form = document.getElementById("new");
+const list = document.getElementById("list");
+const error = document.getElementById("error");
+let me = null;
+let records = [];
+
+function mine(r) {{ return me && r.owner === me.id; }}
+
+function valueOf(f) {{
+  const el = form.elements[f.name];
+  if (f.type === "boolean") return el.checked;
+  const v = el.value.trim();
+  if (v === "") return undefined;
+  return f.type === "number" || f.type === "integer" ? Number(v) : v;
+}}
+
+function render() {{
+  let shown = records;
+  {chr(10).join("  " + x for x in filters).strip()}
+  {render_list}
+  {totals}
+}}
+
+async function refresh() {{
+  try {{
+    records = await {load};
+    error.textContent = "";
+  }} catch (err) {{
+    records = [];
+    error.textContent = err.message;
+  }}
+  render();
+}}
+
+list.addEventListener("click", async (e) => {{
+  const id = e.target.dataset && e.target.dataset.id;
+  if (!id) return;
+  try {{ await E.remove(id); }} catch (err) {{ error.textContent = err.message; }}
+  refresh();
+}});
+
+form.addEventListener("submit", {submit_head} {{
+  e.preventDefault();
+  const record = {{}};
+  for (const f of FIELDS) {{
+    const v = valueOf(f);
+    if (v !== undefined) record[f.name] = v;
+  }}
+  try {{
+    await E.create(record);
+    form.reset();
+    refresh();
+  }} catch (err) {{
+    error.textContent = err.message;
+  }}
+}});
+{chr(10).join(listeners)}
+
+(async () => {{
+  await aw.ui.authForm("#auth");
+  me = await aw.auth.me();
+  form.hidden = !me;
+  if (me || {show_signed_out}) refresh();
+}})();
+"""
+
+
+STYLE = """body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
+form#new { display: grid; grid-template-columns: max-content 1fr; gap: .4rem .8rem; margin: 1rem 0; }
+form#new button { grid-column: 2; justify-self: start; }
+#error { color: #b00020; }
+li { margin: .3rem 0; }
+li button { margin-left: .6rem; }
+"""
+
+
+def render(d: Domain, features: list[str], flaw: str | None = None) -> dict[str, str]:
+    """The bundle's files. `flaw`: one of FLAWS, planted."""
+    if flaw is not None and flaw not in FLAWS:
+        raise ValueError(f"unknown flaw {flaw!r}; flaws: {', '.join(FLAWS)}")
+    unknown = set(features) - set(ACCESS) - set(EXTRAS) - {"invite"}
+    if unknown:
+        raise ValueError(f"unknown features {sorted(unknown)}")
+    return {
+        "app.json": json.dumps(manifest(d, features, flaw), indent=2) + "\n",
+        "index.html": _page(d, features, flaw),
+        "app.js": _script(d, features, flaw),
+        "style.css": STYLE,
+    }
