@@ -63,7 +63,7 @@ def export(tasks: list[Task], out_dir: str | Path) -> list[Path]:
     written = []
     for t in tasks:
         path = out_dir / f"{t.id}.yaml"
-        path.write_text(yaml.safe_dump(t.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
+        path.write_text(yaml.safe_dump(t.data(), sort_keys=False,
                                        allow_unicode=True, width=100), encoding="utf-8")
         written.append(path)
     return written

@@ -88,7 +88,7 @@ def show(task_id: str = typer.Argument(..., help="A task id."), files: Optional[
     """One task: its prompt, start bundle and checks."""
     t = _get(task_id, files)
     if as_json:
-        print(t.model_dump_json(indent=2, exclude_defaults=True))
+        print(json.dumps(t.data(), indent=2, ensure_ascii=False))
         return
     out.print(f"[bold]{t.id}[/]  {t.kind} · {t.split} · {t.domain or '-'} · features: {', '.join(t.features) or '-'}",
               highlight=False)

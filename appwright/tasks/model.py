@@ -202,6 +202,13 @@ class Task(_Strict):
     checks: list[Check] = Field(min_length=1)
     reference_reply: str | None = Field(None, description="what a good reply says (taste tasks)")
 
+    def data(self) -> dict[str, Any]:
+        """The task as compact JSON data (defaults left out, each check's `kind` kept): what
+        task files hold; `Task.model_validate(task.data())` gives the task back."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data["checks"] = [{"kind": c.kind, **d} for c, d in zip(self.checks, data["checks"])]
+        return data
+
     @field_validator("checks")
     @classmethod
     def _unique_names(cls, checks: list) -> list:
