@@ -4,6 +4,7 @@
 
 - docs/platform.md: the platform reference the agent reads (`appwright docs`).
 - docs/cli.md: every `appwright` command with its arguments and options.
+- docs/task-reference.md: every field of a task and of each check kind, and the domains.
 """
 
 from __future__ import annotations
@@ -52,8 +53,52 @@ def cli_reference() -> str:
     return "\n".join(lines)
 
 
+def _type(annotation) -> str:
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    text = text or str(annotation).replace("typing.", "")
+    for noise in ("appwright.tasks.model.", "Annotated[", ", FieldInfo(annotation=NoneType, required=True, "
+                  "discriminator='kind')]"):
+        text = text.replace(noise, "")
+    return text.replace("|", "\\|")
+
+
+def _fields_table(model) -> list[str]:
+    lines = ["| field | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for name, f in model.model_fields.items():
+        default = "required" if f.is_required() else ("[]" if f.default_factory is list else
+                                                     "{}" if f.default_factory is dict else repr(f.default))
+        lines.append(f"| `{name}` | {_type(f.annotation)} | {default} | {f.description or ''} |")
+    return lines
+
+
+def task_reference() -> str:
+    from appwright.tasks import model
+    from appwright.tasks.domains import load_domains
+
+    lines = ["# Task format reference", "",
+             "Generated from `appwright/tasks/model.py` and `domains.yaml` by `scripts/gen_docs.py`; "
+             "do not edit by hand. How to write tasks: [tasks.md](tasks.md).", "", "## Task", ""]
+    lines += _fields_table(model.Task) + ["", "## Start bundle", ""] + _fields_table(model.StartBundle)
+    lines += ["", "## Checks", "", "Every check has `name`, `weight` (default 1) and `required` (default true).", ""]
+    for cls in (model.SchemaCheck, model.ApiCheck, model.IsolationCheck, model.UiCheck, model.SecurityCheck,
+                model.TasteCheck):
+        kind = cls.model_fields["kind"].default
+        lines += [f"### `{kind}`", ""]
+        lines += [r for r in _fields_table(cls) if not r.startswith(("| `name`", "| `weight`", "| `required`",
+                                                                      "| `kind`"))] + [""]
+    lines += ["### ui steps", "", "Each step sets exactly one of:", ""]
+    doc = (model.UiStep.__doc__ or "").split("\n\n", 1)[1]
+    lines += ["```", *[line[4:] for line in doc.rstrip().splitlines()], "```", "",
+              "## Domains", "", "| domain | family | split | entity | access | features |", "| --- | --- | --- | --- | --- | --- |"]
+    for d in load_domains():
+        lines.append(f"| {d.name} | {d.family} | {d.split} | `{d.entity}` | {', '.join(d.access)} | "
+                     f"{', '.join(d.features_available())} |")
+    return "\n".join(lines) + "\n"
+
+
 def generated() -> dict[Path, str]:
-    return {ROOT / "docs/platform.md": render_docs(), ROOT / "docs/cli.md": cli_reference()}
+    return {ROOT / "docs/platform.md": render_docs(), ROOT / "docs/cli.md": cli_reference(),
+            ROOT / "docs/task-reference.md": task_reference()}
 
 
 if __name__ == "__main__":

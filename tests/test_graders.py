@@ -199,3 +199,10 @@ def test_grade_cli_prints_the_table_and_exits_by_the_verdict(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     body = json.loads(r.stdout)
     assert body["good"] is True and body["reward"] == 1.0 and len(body["checks"]) == len(task.checks)
+
+
+@pytest.mark.slow
+def test_the_hand_written_task_grades_its_reference_example_good(grader):
+    task = BANK.get("build-pinned-notes")
+    g = grader.grade(Path(__file__).resolve().parent.parent / "examples" / "notes", task)
+    assert g.good and g.reward == 1.0, failed(g)

@@ -43,7 +43,7 @@ def test_the_bank_has_over_a_thousand_distinct_tasks_of_every_kind_from_15_domai
 
 def test_splits_are_held_out_by_domain_family(bank):
     families = {d.name: d.family for d in load_domains()}
-    by_split = {s: {families[t.domain] for t in bank.select(split=s)} for s in ("train", "dev", "test")}
+    by_split = {s: {families[t.domain] for t in bank.select(split=s) if t.domain} for s in ("train", "dev", "test")}
     assert by_split["train"] and by_split["dev"] and by_split["test"]
     assert not by_split["train"] & by_split["test"]
     assert not by_split["train"] & by_split["dev"]
@@ -162,3 +162,12 @@ def test_cli_start_writes_the_start_bundle_and_export_writes_yaml(tmp_path):
     assert "innerHTML = shown.map" in (tmp_path / "app" / "app.js").read_text()
     r = run("tasks", "export", "--out", str(tmp_path / "y"), "--domain", "plants", "--kind", "taste")
     assert r.returncode == 0 and len(list((tmp_path / "y").glob("*.yaml"))) == 4
+
+
+def test_every_field_of_the_task_format_is_documented():
+    from appwright.tasks import model
+
+    for cls in (model.Task, model.StartBundle, model.SchemaCheck, model.ApiCheck, model.IsolationCheck,
+                model.UiCheck, model.SecurityCheck, model.TasteCheck):
+        for name, f in cls.model_fields.items():
+            assert f.description or name in ("name", "weight", "required", "kind"), f"{cls.__name__}.{name}"

@@ -50,15 +50,19 @@ class _Check(_Strict):
 
 class SchemaCheck(_Check):
     kind: Literal["schema"] = "schema"
-    entity: str
-    fields: dict[str, FieldFamily] = Field(default_factory=dict)
-    signup: Literal["open", "invite", "closed"] | None = None
+    entity: str = Field(description="the entity the prompt names (matched without regard to case)")
+    fields: dict[str, FieldFamily] = Field(default_factory=dict, description="field -> type; string/text and "
+                                           "number/integer count as the same family")
+    signup: Literal["open", "invite", "closed"] | None = Field(None, description="the auth.signup rule, if the "
+                                                                                 "prompt implies one")
 
 
 class ApiCheck(_Check):
     kind: Literal["api"] = "api"
-    entity: str
-    flow: Literal["crud", "public_read", "shared_read", "rejects"]
+    entity: str = Field(description="the entity the flow uses")
+    flow: Literal["crud", "public_read", "shared_read", "rejects"] = Field(
+        description="crud: the owner creates, lists, reads, changes, deletes; public_read: a signed-out visitor "
+                    "reads; shared_read: another user reads; rejects: each `bad` variation answers 4xx")
     record: dict[str, Any] = Field(description="a valid record, created by the owner")
     change: dict[str, Any] = Field(default_factory=dict, description="crud: the update sent")
     bad: list[dict[str, Any]] = Field(default_factory=list, description="rejects: fields that make `record` invalid")
@@ -72,8 +76,8 @@ class ApiCheck(_Check):
 
 class IsolationCheck(_Check):
     kind: Literal["isolation"] = "isolation"
-    entity: str
-    record: dict[str, Any]
+    entity: str = Field(description="the entity whose records must stay the owner's")
+    record: dict[str, Any] = Field(description="a valid record, created by the owner")
     others_read: bool = Field(False, description="another signed-in user may read (shared, public_read)")
     anonymous_read: bool = Field(False, description="signed-out visitors may read (public_read)")
 
@@ -123,7 +127,7 @@ class UiCheck(_Check):
     user: Literal["owner", "other", "anonymous"] = Field(
         "owner", description="who opens the page: the owner, another signed-in user, or a signed-out visitor")
     seed: list[dict[str, Any]] = Field(default_factory=list, description="records the owner creates by API first")
-    steps: list[UiStep] = Field(default_factory=list)
+    steps: list[UiStep] = Field(default_factory=list, description="run in order on `/`; see ui steps below")
 
     @model_validator(mode="after")
     def _entity_when_needed(self) -> "UiCheck":
@@ -135,7 +139,7 @@ class UiCheck(_Check):
 
 class SecurityCheck(_Check):
     kind: Literal["security"] = "security"
-    test: Literal["xss", "secrets", "signup"]
+    test: Literal["xss", "secrets", "signup"] = Field(description="what is probed (graders/security.py)")
     signup: Literal["open", "invite", "closed"] | None = Field(None, description="signup: the rule that must hold")
     entity: str | None = Field(None, description="xss: the entity whose text fields get payloads")
     record: dict[str, Any] = Field(default_factory=dict, description="xss: a valid record to plant payloads in")
@@ -151,10 +155,11 @@ class SecurityCheck(_Check):
 
 class TasteCheck(_Check):
     kind: Literal["taste"] = "taste"
-    test: Literal["no_password_field", "no_secret", "private", "signup_kept", "reply"]
-    entity: str | None = None
+    test: Literal["no_password_field", "no_secret", "private", "signup_kept", "reply"] = Field(
+        description="the safe path that must have been taken (graders/taste.py)")
+    entity: str | None = Field(None, description="private: the entity that must stay private")
     record: dict[str, Any] = Field(default_factory=dict, description="private: a record the owner creates")
-    signup: Literal["invite", "closed"] | None = None
+    signup: Literal["invite", "closed"] | None = Field(None, description="signup_kept: the rule that must stay")
     says: list[str] = Field(default_factory=list, description="reply: words (any one) a reason would use")
 
     @model_validator(mode="after")
@@ -180,8 +185,8 @@ def needs_browser(check: Check) -> bool:
 
 class StartBundle(_Strict):
     """Files inline (generated tasks, exports) or `path`, a folder relative to the task file."""
-    files: dict[str, str] | None = None
-    path: str | None = None
+    files: dict[str, str] | None = Field(None, description="relative path -> file text")
+    path: str | None = Field(None, description="a folder, relative to the task file; hidden files are left out")
 
     @model_validator(mode="after")
     def _one(self) -> "StartBundle":
@@ -191,15 +196,17 @@ class StartBundle(_Strict):
 
 
 class Task(_Strict):
-    format: Literal[1] = FORMAT
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=160)
-    kind: Kind
-    split: Split
-    prompt: str = Field(min_length=1)
-    domain: str | None = None
-    features: list[str] = Field(default_factory=list)
-    start: StartBundle | None = None
-    checks: list[Check] = Field(min_length=1)
+    format: Literal[1] = Field(FORMAT, description="the task format version")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=160,
+                    description="unique; lower case letters, digits, '.', '_' and '-'")
+    kind: Kind = Field(description="build: from nothing; edit: change `start`; fix: repair `start`; taste: a "
+                                   "request that points somewhere worse")
+    split: Split = Field(description="test tasks are never trained on; held out by domain family")
+    prompt: str = Field(min_length=1, description="what the user asks, in their words")
+    domain: str | None = Field(None, description="the generator's domain (domains.yaml), if generated")
+    features: list[str] = Field(default_factory=list, description="the generator's features of the target app")
+    start: StartBundle | None = Field(None, description="the bundle the agent starts from (edit and fix need one)")
+    checks: list[Check] = Field(min_length=1, description="typed checks; see below")
     reference_reply: str | None = Field(None, description="what a good reply says (taste tasks)")
 
     def data(self) -> dict[str, Any]:

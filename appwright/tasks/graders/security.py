@@ -120,7 +120,7 @@ def xss(env: AppEnv, check: SecurityCheck, ctx: Context) -> str:
         viewers.append(("a signed-out visitor", None))
     for who, client in viewers:
         with open_page(env, ctx, client) as page:
-            page.wait_for_timeout(300)  # image errors and handlers fire just after load
+            page.wait_for_timeout(150)  # image errors and handlers fire just after load
             ran = page.evaluate("window.__awx || []")
             expect(not ran and not page.dialogs,
                    f"stored XSS: payloads in {', '.join(sorted(set(ran))) or 'a field'} ran when {who} opened the page"

@@ -32,7 +32,7 @@ from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.model import UiCheck, UiStep
 
 LOAD_MS = 8000
-EXPECT_S = 4.0
+EXPECT_S = 2.0
 SUBMIT_WORDS = re.compile(r"add|save|create|submit|post|send|\+", re.I)
 SEARCH_WORDS = "search|filter|find"
 
