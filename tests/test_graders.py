@@ -206,3 +206,18 @@ def test_the_hand_written_task_grades_its_reference_example_good(grader):
     task = BANK.get("build-pinned-notes")
     g = grader.grade(Path(__file__).resolve().parent.parent / "examples" / "notes", task)
     assert g.good and g.reward == 1.0, failed(g)
+
+
+@pytest.mark.slow
+def test_a_page_that_never_loads_costs_one_time_out_not_one_per_check(tmp_path):
+    task = BANK.get("build-notes-owner")
+    files = reference_files(task)
+    files["app.js"] = "while (true) {}\n" + files["app.js"]
+    with Grader() as g:
+        grade = g.grade(write(tmp_path / "app", files), task)
+        again = g.grade(write(tmp_path / "ok", reference_files(task)), task)  # the browser still works after
+    ev = failed(grade)
+    assert set(ev) == {"ui-create", "ui-list", "ui-delete", "xss"}
+    assert "did not load" in ev["ui-create"] and all(ev[k].startswith("not run") for k in ("ui-list", "xss"))
+    assert grade.seconds < 30
+    assert again.good, failed(again)

@@ -68,6 +68,8 @@ class Grader:
                 try:
                     env.reset()
                     if needs_browser(c):
+                        if ctx.hung:
+                            raise Fail(f"not run: {ctx.hung}")
                         ctx.browser = self._chromium.get()
                     out.append(result(c, True, GRADERS[c.kind](env, c, ctx), t0))
                 except Fail as exc:

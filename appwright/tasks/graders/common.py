@@ -29,6 +29,7 @@ class Context:
     reply: str | None = None
     browser: Any = None  # a Playwright Browser, for ui and xss checks
     page: Any = None  # the grade's one page (graders/ui.py open_page), closed by the Grader
+    hung: str | None = None  # set when the page failed to load: later browser checks fail at once
     notes: list[str] = field(default_factory=list)
 
 

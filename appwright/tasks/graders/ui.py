@@ -64,11 +64,21 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None):
         page.context.add_cookies([env.session_cookie(client)])
     page.errors, page.dialogs, page.inflight = [], [], set()
     try:
-        page.goto(env.url + "/", wait_until="load")
+        try:
+            page.goto(env.url + "/", wait_until="load")
+        except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError, a crashed page
+            ctx.hung = f"the page did not load in {LOAD_MS / 1000:g} s (a script that never ends?): {short(str(exc), 80)}"
+            raise Fail(ctx.hung) from None
         _settle(page)
         yield page
-    finally:
         page.goto("about:blank")
+    except BaseException:
+        ctx.page = None  # a page that hangs or crashed is not reused: the next check gets a new one
+        try:
+            page.context.close()
+        except Exception:  # noqa: BLE001 - closing a crashed context may fail; the browser goes on
+            pass
+        raise
 
 
 def _settle(page, quiet_ms: int = 120) -> None:
