@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from appwright.evals.cli import app as evals_app
 from appwright.models.cli import app as models_app
 from appwright.tasks.cli import app as tasks_app
 from appwright.tasks.cli import grade_command
@@ -36,6 +37,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(versions_app, name="versions")
 app.add_typer(models_app, name="models")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(evals_app, name="eval")
 app.command("grade")(grade_command)
 
 out = Console()

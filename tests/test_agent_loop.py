@@ -311,4 +311,5 @@ def test_files_run_repairs_a_js_error_found_by_the_browser(tmp_path):
     backend = ScriptedBackend([broken, FILES_REPLY])
     traj = run_agent("notes", tmp_path / "app", backend)
     assert traj.stop_reason == "answered" and len(traj.steps) == 2
-    assert "undefinedHelper is not defined (at notes.js:" in backend.calls[1][-1].content
+    feedback = [m for m in backend.calls[1] if m.role == "user"][-1]  # the last message is the answer's prefix
+    assert "undefinedHelper is not defined (at notes.js:" in feedback.content

@@ -130,7 +130,7 @@ def _fill(page, step: dict[str, str], state: dict) -> str:
     expect(el is not None, f"no visible input for {field!r} on the page")
     tag = el.evaluate("e => e.tagName.toLowerCase() + (e.type ? ':' + e.type : '')")
     if tag.startswith("select"):
-        el.select_option(label=value) if _has_option(el, value, "label") else el.select_option(value=value)
+        _choose(el, value)
     elif tag.endswith(":checkbox"):
         el.set_checked(value.lower() in ("true", "yes", "1", "on"))
     else:
@@ -146,12 +146,17 @@ def _has_option(select, value: str, by: str) -> bool:
                            value)
 
 
+def _choose(select, value: str) -> None:
+    """Pick the option shown as `value`, else the one whose value is `value`."""
+    select.select_option(label=value) if _has_option(select, value, "label") else select.select_option(value=value)
+
+
 def _select(page, step: dict[str, str]) -> str:
     field, value, skip = step["field"], step["value"], step.get("not", "").lower()
     if field != "*":
         el = field_input(page, field, step.get("label"))
         expect(el is not None, f"no visible menu for {field!r}")
-        el.select_option(label=value) if _has_option(el, value, "label") else el.select_option(value=value)
+        _choose(el, value)
         return f"chose {value} for {field}"
     selects = page.locator("select")
     for i in range(min(selects.count(), 20)):
@@ -159,10 +164,9 @@ def _select(page, step: dict[str, str]) -> str:
         names = {(s.get_attribute("name") or "").lower(), (s.get_attribute("id") or "").lower()}
         if not s.is_visible() or (skip and skip in names):
             continue
-        for by in ("label", "value"):
-            if _has_option(s, value, by):
-                s.select_option(**{by: value})
-                return f"chose {value} in a menu"
+        if _has_option(s, value, "label") or _has_option(s, value, "value"):
+            _choose(s, value)
+            return f"chose {value} in a menu"
     raise Fail(f"no menu on the page offers {value!r} (other than the form's own {skip or 'menu'})")
 
 

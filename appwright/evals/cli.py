@@ -1,0 +1,124 @@
+"""`appwright eval ...`: run models over a task split and compare them in a report.
+
+    appwright eval run --models qwen2.5-coder-0.5b,gpt-4.1-mini --split dev --limit 40 --out runs/e1
+    appwright eval run ... --samples 5 --workers 2 --backend-workers 4     # pass@5; parallel where allowed
+    appwright eval report runs/e1          # metrics.json and report.html from results.jsonl alone
+
+`run` and `report` are sub-commands (typer cannot mix a callback that runs with
+sub-commands cleanly). Bad input (unknown model, split or kind, a count below 1) prints
+one line and exits 2; an interrupted run exits 130 and resumes when run again; a run
+where some attempts failed with errors exits 1 after writing the report of the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from appwright.agent.loop import Budget
+
+app = typer.Typer(help="Evaluate models on the task bank: run, grade, compare in an HTML report.",
+                  no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _split_list(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+@app.command("run")
+def run(
+    models: str = typer.Option(..., help="Registry names, comma-separated (appwright models list)."),
+    split: str = typer.Option("dev", help="train, dev or test."),
+    kinds: str = typer.Option("build,edit,fix,taste", help="Task kinds, comma-separated."),
+    limit: Optional[int] = typer.Option(None, help="At most this many tasks, spread over kinds and domains "
+                                                   "(default: every task of the split)."),
+    samples: int = typer.Option(1, help="Attempts per task and model; pass@k uses k = samples."),
+    workers: int = typer.Option(1, help="Grading threads (one Chromium each)."),
+    backend_workers: int = typer.Option(1, help="Agent threads per model where the backend allows it "
+                                                "(openai); 1 for llamacpp, transformers, scripted."),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for results.jsonl, trajectories, bundles, report."),
+    protocol: str = typer.Option("files", help="files or tools (the agent's protocol)."),
+    max_steps: int = typer.Option(4, help="At most this many model calls per attempt."),
+    max_tokens: int = typer.Option(60_000, help="At most this many prompt + completion tokens per attempt."),
+    max_seconds: float = typer.Option(900.0, help="Stop starting model calls after this many seconds."),
+    temperature: float = typer.Option(0.2, help="Sampling temperature."),
+    seed: Optional[int] = typer.Option(None, help="Sample i uses seed + i (default: a random seed each)."),
+) -> None:
+    """Run the agent on each task with each model, grade every attempt, write rows and the report."""
+    from appwright.evals.config import EvalConfig, resolve_models
+    from appwright.evals.runner import run_eval
+    from appwright.evals.select import select_tasks
+    from appwright.models import ModelError
+    from appwright.tasks.bank import TaskBank
+
+    # 1. Validate everything before anything starts.
+    try:
+        config = EvalConfig(models=_split_list(models), split=split, kinds=_split_list(kinds), limit=limit,
+                            samples=samples, workers=workers, backend_workers=backend_workers, out=out_dir,
+                            protocol=protocol, budget=Budget(max_steps=max_steps, max_tokens=max_tokens,
+                                                             max_seconds=max_seconds),
+                            temperature=temperature, seed=seed)
+        specs = resolve_models(config)
+    except (ValueError, ModelError) as exc:
+        _fail(str(exc).replace("Budget: ", "--"))
+    tasks = select_tasks(TaskBank.default(), config.split, config.kinds, config.limit)
+    if not tasks:
+        _fail(f"no {config.split} tasks of kinds {','.join(config.kinds)}")
+    # 2. Embedded weights are pulled here, before the progress bar takes the terminal.
+    from appwright.models.pull import ensure_model
+
+    for spec in specs.values():
+        if spec.embedded:
+            try:
+                ensure_model(spec, err)
+            except ModelError as exc:
+                _fail(str(exc), 1)
+    # 3. The run.
+    out.print(f"{len(tasks)} {config.split} tasks x {len(config.models)} model(s) x {config.samples} sample(s) "
+              f"-> {escape(str(out_dir))}", highlight=False)
+    summary = run_eval(config, tasks, specs, out)
+    out.print(f"{summary.ran} attempts run, {summary.skipped} already done"
+              + (f", {len(summary.errors)} failed with errors" if summary.errors else ""), highlight=False)
+    if summary.interrupted:
+        err.print(f"[yellow]interrupted:[/] every finished attempt is in {escape(str(out_dir))}/results.jsonl; "
+                  "run the same command again to resume", highlight=False)
+        raise typer.Exit(130)
+    # 4. Metrics and the report.
+    _report(out_dir)
+    if summary.errors:
+        _fail(f"{len(summary.errors)} attempts failed with errors (no rows written for them; a rerun retries "
+              "them); the first: " + summary.errors[0], 1)
+
+
+def _report(folder: Path) -> None:
+    from appwright.evals.report import write_report
+
+    try:
+        metrics, html_path = write_report(folder)
+    except ValueError as exc:
+        _fail(str(exc), 1)
+    from appwright.evals.report import console_table
+
+    out.print(console_table(metrics))
+    out.print(f"report: {escape(str(html_path))}", highlight=False)
+
+
+@app.command("report")
+def report(folder: Path = typer.Argument(..., help="An eval folder (holding results.jsonl).")) -> None:
+    """Rebuild metrics.json and report.html from results.jsonl alone, and print the comparison."""
+    from appwright.evals.records import RESULTS
+
+    if not (folder / RESULTS).is_file():
+        _fail(f"{folder}: no {RESULTS} here; `appwright eval run --out {folder} ...` writes it")
+    _report(folder)

@@ -1,0 +1,132 @@
+"""The record of one eval attempt (one task, one model, one sample): a line of results.jsonl.
+
+    append_row("runs/e1/results.jsonl", row)      # one line, flushed and fsynced
+    rows = read_rows("runs/e1/results.jsonl")     # format-checked; a torn last line is skipped
+    done = {r.key for r in rows}                  # (task_id, model, sample): what a rerun skips
+
+`format` is 1; a change to the fields gets a new number and a migration in `read_rows`.
+A row carries everything the metrics and the report need (the task's prompt too), so
+`appwright eval report DIR` works from this file alone. The trajectory itself, with every
+message, is in trajectories.jsonl under the same id (`trajectory_id`).
+
+Not done: no locking between two runs writing to one folder at once (do not do that).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FORMAT = 1
+RESULTS = "results.jsonl"
+TRAJECTORIES = "trajectories.jsonl"
+FUNCTIONAL_KINDS = ("schema", "api", "ui")
+SECURITY_KINDS = ("security", "isolation")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckRow(_Record):
+    name: str
+    kind: str
+    passed: bool
+    required: bool
+    weight: float
+    evidence: str
+
+
+class AttemptRow(_Record):
+    format: int = FORMAT
+    created_at: str  # when the row was written, UTC ISO 8601
+    task_id: str
+    kind: str  # build | edit | fix | taste
+    domain: str | None
+    split: str
+    prompt: str  # the task's prompt, as the user wrote it (may hold any text: escape it)
+    model: str  # the registry name
+    sample: int = Field(ge=0)  # 0 .. samples-1
+    trajectory_id: str
+    stop_reason: str | None
+    error: str | None = None  # the model error, when the agent stopped on one
+    reward: float = Field(ge=0, le=1)
+    good: bool
+    checks: list[CheckRow]
+    prompt_tokens: int
+    completion_tokens: int
+    agent_s: float  # the agent's wall time
+    grade_s: float  # the grade's wall time
+    cost_usd: float  # the registry price applied to the token counts
+    bundle: str  # the final bundle, relative to the eval folder
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.task_id, self.model, self.sample)
+
+    @property
+    def functional(self) -> bool:
+        """Every required schema, api and ui check passed (and there is at least one)."""
+        checks = [c for c in self.checks if c.kind in FUNCTIONAL_KINDS and c.required]
+        return bool(checks) and all(c.passed for c in checks)
+
+    @property
+    def security_checks(self) -> list[CheckRow]:
+        return [c for c in self.checks if c.kind in SECURITY_KINDS]
+
+
+def append_row(path: str | Path, row: AttemptRow) -> None:
+    line = row.model_dump_json() + "\n"
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_rows(path: str | Path) -> list[AttemptRow]:
+    """Every row, first one kept for a repeated key. A last line cut off by a crash (no
+    newline, not JSON) is skipped; a bad line anywhere else is a ValueError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").split("\n")
+    rows, seen = [], set()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        torn = n == len(lines)  # the text after the last newline: a write cut short
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            if torn:
+                continue
+            raise ValueError(f"{path}:{n}: not a JSON line") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"{path}:{n}: row format {data.get('format') if isinstance(data, dict) else '?'!r};"
+                             f" this version reads {FORMAT}")
+        try:
+            row = AttemptRow.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(f"{path}:{n}: not an eval row: {exc.errors()[0]['msg']}") from None
+        if row.key not in seen:
+            seen.add(row.key)
+            rows.append(row)
+    return rows
+
+
+def drop_torn_tail(path: str | Path) -> bool:
+    """Cut a last line that a crash left without its newline, so the next append starts a
+    line of its own. True when something was cut."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return False
+    with open(path, "r+b") as f:
+        f.truncate(data.rfind(b"\n") + 1)
+    return True

@@ -1,0 +1,265 @@
+"""Run every (task, model, sample) attempt: agent threads -> grader threads -> rows on disk.
+
+    summary = run_eval(config, tasks, specs, console)   # appends to config.out/results.jsonl
+
+The flow, top to bottom:
+1. Read what `results.jsonl` already holds (a rerun skips those attempts: key task id, model,
+   sample) and plan the rest: for each model, for each task, each sample.
+2. Start `workers` grading threads; each opens its own `Grader` (one Chromium; Playwright's
+   sync API belongs to the thread that started it) and closes it when the queue ends.
+3. One driver thread takes the models in turn: loads the backend, starts its agent threads
+   (`EvalConfig.agent_threads`: backend_workers for an HTTP backend, else 1), each with its
+   own `Checker`, waits for them and closes the backend before loading the next model. An
+   attempt materialises the task's start bundle (edit, fix, some taste tasks) into a
+   temporary folder, runs the agent in `bundles/<model>/<task>/<sample>/` and hands the
+   result to the graders, which grade it with the agent's reply.
+4. The calling thread is the only writer: as each grade arrives it appends the trajectory
+   (with its grade) to trajectories.jsonl, then the row to results.jsonl, each line flushed
+   and fsynced, and moves the progress bar. Ctrl-C stops taking new attempts and returns at
+   once; what was written stays, and the next run resumes from it.
+
+An attempt that fails with an error (a backend that cannot load, a bug) writes no row, so a
+rerun tries it again; the summary lists the errors.
+
+Not done: a completion in progress is not cut off by Ctrl-C (the agent threads are daemons,
+so the process can exit under them); no process pool, so the embedded model is one per run;
+a trajectory written just before a crash whose row was not is left in trajectories.jsonl
+(no row names it; training joins on `trajectory_id`).
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from appwright.agent.check_app import Checker
+from appwright.agent.loop import run_agent
+from appwright.agent.trajectory import Trajectory, append_jsonl
+from appwright.evals.config import EvalConfig
+from appwright.evals.records import RESULTS, TRAJECTORIES, AttemptRow, CheckRow, append_row, drop_torn_tail, read_rows
+from appwright.models import GenerationConfig, ModelError, ModelSpec, load_backend
+from appwright.tasks.bank import materialise_start
+from appwright.tasks.graders import Grader
+from appwright.tasks.model import Grade, Task
+
+
+@dataclass(frozen=True)
+class Attempt:
+    task: Task
+    model: str
+    sample: int
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.task.id, self.model, self.sample)
+
+
+@dataclass(frozen=True)
+class Finished:
+    attempt: Attempt
+    trajectory: Trajectory
+    grade: Grade
+    bundle: Path
+
+
+@dataclass(frozen=True)
+class Failed:
+    attempt: Attempt
+    message: str
+
+
+@dataclass
+class RunSummary:
+    planned: int  # attempts the flags ask for
+    skipped: int  # already in results.jsonl
+    ran: int = 0  # rows written by this run
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def bundle_dir(out: Path, attempt: Attempt) -> Path:
+    return out / "bundles" / _safe(attempt.model) / attempt.task.id / str(attempt.sample)
+
+
+def plan(config: EvalConfig, tasks: list[Task], done: set[tuple[str, str, int]]) -> list[Attempt]:
+    every = [Attempt(t, m, s) for m in config.models for t in tasks for s in range(config.samples)]
+    return [a for a in every if a.key not in done]
+
+
+def _agent(attempt: Attempt, backend, checker: Checker, config: EvalConfig) -> tuple[Trajectory, Path]:
+    bundle = bundle_dir(config.out, attempt)
+    if bundle.exists():  # left by an attempt that was cut off before its row was written
+        shutil.rmtree(bundle)
+    bundle.mkdir(parents=True)
+    seed = config.seed + attempt.sample if config.seed is not None else None
+    with tempfile.TemporaryDirectory(prefix="aw-eval-start-") as tmp:
+        start = materialise_start(attempt.task, Path(tmp) / "start")
+        traj = run_agent(attempt.task.prompt, bundle, backend, protocol=config.protocol,  # type: ignore[arg-type]
+                         budget=config.budget, model_name=attempt.model, start_bundle=start,
+                         config=GenerationConfig(temperature=config.temperature, seed=seed), checker=checker,
+                         task_id=attempt.task.id)
+    return traj, bundle
+
+
+def _agent_thread(inbox: queue.Queue, to_grade: queue.Queue, results: queue.Queue, backend, config: EvalConfig,
+                  stop: threading.Event) -> None:
+    with Checker() as checker:
+        while not stop.is_set():
+            try:
+                attempt = inbox.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                traj, bundle = _agent(attempt, backend, checker, config)
+                to_grade.put((attempt, traj, bundle))
+            except Exception as exc:  # noqa: BLE001 - one attempt's bug must not end the run
+                results.put(Failed(attempt, f"agent: {type(exc).__name__}: {exc}"))
+
+
+def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) -> None:
+    with Grader(max_seconds=config.grade_seconds) as grader:
+        while (item := inbox.get()) is not None:
+            attempt, traj, bundle = item
+            try:
+                grade = grader.grade(bundle, attempt.task, reply=traj.summary)
+                results.put(Finished(attempt, traj, grade, bundle))
+            except Exception as exc:  # noqa: BLE001
+                results.put(Failed(attempt, f"grader: {type(exc).__name__}: {exc}"))
+
+
+def _driver(pending: list[Attempt], specs: dict[str, ModelSpec], config: EvalConfig, to_grade: queue.Queue,
+            results: queue.Queue, stop: threading.Event) -> None:
+    try:
+        for model in config.models:
+            mine = [a for a in pending if a.model == model]
+            if not mine or stop.is_set():
+                continue
+            try:
+                backend = load_backend(model)
+            except ModelError as exc:
+                for a in mine:
+                    results.put(Failed(a, f"{model}: {exc}"))
+                continue
+            inbox: queue.Queue = queue.Queue()
+            for a in mine:
+                inbox.put(a)
+            threads = [threading.Thread(target=_agent_thread, args=(inbox, to_grade, results, backend, config, stop),
+                                        daemon=True, name=f"agent-{model}-{i}")
+                       for i in range(config.agent_threads(specs[model]))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            backend.close()
+    finally:
+        for _ in range(config.workers):
+            to_grade.put(None)
+
+
+def make_row(done: Finished, spec: ModelSpec, out: Path) -> AttemptRow:
+    t, traj, g = done.attempt.task, done.trajectory, done.grade
+    return AttemptRow(
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), task_id=t.id, kind=t.kind,
+        domain=t.domain, split=t.split, prompt=t.prompt, model=done.attempt.model, sample=done.attempt.sample,
+        trajectory_id=traj.id, stop_reason=traj.stop_reason, error=traj.error, reward=g.reward, good=g.good,
+        checks=[CheckRow(name=c.name, kind=c.kind, passed=c.passed, required=c.required, weight=c.weight,
+                         evidence=c.evidence) for c in g.checks],
+        prompt_tokens=traj.prompt_tokens, completion_tokens=traj.completion_tokens, agent_s=traj.elapsed_s,
+        grade_s=g.seconds, cost_usd=round(spec.price.cost(traj.prompt_tokens, traj.completion_tokens), 9),
+        bundle=done.bundle.relative_to(out).as_posix())
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console)
+
+
+def _rate(good: int, n: int) -> str:
+    return f"good {good}/{n} ({good / n:.0%})" if n else "good -"
+
+
+def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec], console: Console) -> RunSummary:
+    # 1. What is done, what is left.
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    results_path, traj_path = out / RESULTS, out / TRAJECTORIES
+    for path in (results_path, traj_path):
+        if drop_torn_tail(path):
+            console.print(f"[yellow]note:[/] cut a half-written last line from {escape(str(path))}", highlight=False)
+    old = read_rows(results_path)
+    done = {r.key for r in old}
+    pending = plan(config, tasks, done)
+    total = len(tasks) * config.samples
+    summary = RunSummary(planned=total * len(config.models), skipped=total * len(config.models) - len(pending))
+    if not pending:
+        return summary
+    for model, spec in specs.items():
+        if config.agent_threads(spec) < config.backend_workers:
+            console.print(f"[yellow]note:[/] {escape(model)}: the {spec.backend} backend serves one caller at a "
+                          f"time (one model instance per process), so --backend-workers {config.backend_workers} "
+                          "is capped at 1 for it", highlight=False)
+
+    # 2-3. Graders, then the driver that runs the agents model by model.
+    to_grade: queue.Queue = queue.Queue()
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    graders = [threading.Thread(target=_grade_thread, args=(to_grade, results, config), daemon=True,
+                                name=f"grader-{i}") for i in range(config.workers)]
+    driver = threading.Thread(target=_driver, args=(pending, specs, config, to_grade, results, stop), daemon=True,
+                              name="driver")
+    wanted = {a.key for a in plan(config, tasks, set())}
+    n = Counter(r.model for r in old if r.key in wanted)  # the running pass rate counts this selection only
+    good = Counter(r.model for r in old if r.key in wanted and r.good)
+
+    # 4. The only writer: rows as they arrive.
+    progress = _progress(console)
+    try:
+        with progress:
+            bars = {m: progress.add_task(escape(m), total=total, completed=n[m], rate=_rate(good[m], n[m]))
+                    for m in config.models}
+            for t in graders:
+                t.start()
+            driver.start()
+            for _ in range(len(pending)):
+                item = results.get()
+                if isinstance(item, Failed):
+                    summary.errors.append(f"{item.attempt.model} {item.attempt.task.id} #{item.attempt.sample}: "
+                                          f"{item.message}")
+                    progress.console.print(f"[red]error[/] {escape(summary.errors[-1])}", highlight=False)
+                    continue
+                row = make_row(item, specs[item.attempt.model], out)
+                item.trajectory.grade = {**item.grade.model_dump(mode="json"), "reward": row.reward, "good": row.good}
+                append_jsonl(traj_path, item.trajectory)
+                append_row(results_path, row)
+                summary.ran += 1
+                n[row.model] += 1
+                good[row.model] += row.good
+                progress.update(bars[row.model], advance=1, rate=_rate(good[row.model], n[row.model]))
+                mark = "[green]good[/]" if row.good else "[red]bad[/] "
+                progress.console.print(
+                    f"{mark} {escape(row.model)} {row.task_id} #{row.sample}: reward {row.reward:.2f} · "
+                    f"{row.prompt_tokens + row.completion_tokens:,} tokens · agent {row.agent_s:.0f} s · "
+                    f"grade {row.grade_s:.0f} s · {row.stop_reason}", highlight=False)
+    except KeyboardInterrupt:
+        stop.set()
+        summary.interrupted = True
+        return summary
+    driver.join()
+    for t in graders:
+        t.join()
+    return summary
