@@ -88,7 +88,7 @@ def run(
     out.print(f"{len(tasks)} {config.split} tasks x {len(config.models)} model(s) x {config.samples} sample(s) "
               f"-> {escape(str(out_dir))}", highlight=False)
     summary = run_eval(config, tasks, specs, out)
-    out.print(f"{summary.ran} attempts run, {summary.skipped} already done"
+    out.print(f"{summary.ran} attempt(s) run, {summary.skipped} already done"
               + (f", {len(summary.errors)} failed with errors" if summary.errors else ""), highlight=False)
     if summary.interrupted:
         err.print(f"[yellow]interrupted:[/] every finished attempt is in {escape(str(out_dir))}/results.jsonl; "

@@ -101,7 +101,7 @@ def group_metrics(rows: list[AttemptRow], model: str, group: str, name: str, k: 
         model=model, group=group, name=name, attempts=len(rows), tasks=len({r.task_id for r in rows}), good=good,
         functional=len(functional), secure_eligible=len(eligible), secure=secure,
         good_rate=wilson(good, len(rows)), pass_at_k=_pass_at_k(rows, k),
-        mean_reward=mean_t([r.reward for r in rows]), functional_rate=wilson(len(functional), len(rows)),
+        mean_reward=mean_t([r.reward for r in rows], 0.0, 1.0), functional_rate=wilson(len(functional), len(rows)),
         secure_rate=wilson(secure, len(eligible)),
         tokens_per_task=mean_t([r.prompt_tokens + r.completion_tokens for r in rows]),
         prompt_tokens_per_task=mean_t([r.prompt_tokens for r in rows]),

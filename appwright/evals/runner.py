@@ -118,7 +118,8 @@ def _agent(attempt: Attempt, backend, checker: Checker, config: EvalConfig) -> t
 
 def _agent_thread(inbox: queue.Queue, to_grade: queue.Queue, results: queue.Queue, backend, config: EvalConfig,
                   stop: threading.Event) -> None:
-    with Checker() as checker:
+    checker = Checker()  # started on first use, in this thread
+    try:
         while not stop.is_set():
             try:
                 attempt = inbox.get_nowait()
@@ -129,10 +130,20 @@ def _agent_thread(inbox: queue.Queue, to_grade: queue.Queue, results: queue.Queu
                 to_grade.put((attempt, traj, bundle))
             except Exception as exc:  # noqa: BLE001 - one attempt's bug must not end the run
                 results.put(Failed(attempt, f"agent: {type(exc).__name__}: {exc}"))
+    finally:
+        _close(checker)
+
+
+def _close(resource) -> None:
+    try:
+        resource.close()
+    except Exception:  # noqa: BLE001 - a browser that will not close must not hide the results
+        pass
 
 
 def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) -> None:
-    with Grader(max_seconds=config.grade_seconds) as grader:
+    grader = Grader(max_seconds=config.grade_seconds)  # one Chromium, started on first use, in this thread
+    try:
         while (item := inbox.get()) is not None:
             attempt, traj, bundle = item
             try:
@@ -140,6 +151,8 @@ def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) 
                 results.put(Finished(attempt, traj, grade, bundle))
             except Exception as exc:  # noqa: BLE001
                 results.put(Failed(attempt, f"grader: {type(exc).__name__}: {exc}"))
+    finally:
+        _close(grader)
 
 
 def _driver(pending: list[Attempt], specs: dict[str, ModelSpec], config: EvalConfig, to_grade: queue.Queue,
@@ -151,9 +164,10 @@ def _driver(pending: list[Attempt], specs: dict[str, ModelSpec], config: EvalCon
                 continue
             try:
                 backend = load_backend(model)
-            except ModelError as exc:
+            except Exception as exc:  # noqa: BLE001 - a ModelError says what to do; anything else is a bug
+                why = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
                 for a in mine:
-                    results.put(Failed(a, f"{model}: {exc}"))
+                    results.put(Failed(a, f"could not load {model}: {why}"))
                 continue
             inbox: queue.Queue = queue.Queue()
             for a in mine:
@@ -165,7 +179,7 @@ def _driver(pending: list[Attempt], specs: dict[str, ModelSpec], config: EvalCon
                 t.start()
             for t in threads:
                 t.join()
-            backend.close()
+            _close(backend)
     finally:
         for _ in range(config.workers):
             to_grade.put(None)

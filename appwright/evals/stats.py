@@ -43,7 +43,8 @@ class Estimate(BaseModel):
 
 
 def _r(x: float | None) -> float | None:
-    return None if x is None else round(x, 6)
+    # 9 significant digits: stable JSON, and a cost of $0.0000123 keeps its precision
+    return None if x is None else float(f"{x:.9g}")
 
 
 def wilson(successes: int, n: int) -> Estimate:
@@ -54,8 +55,9 @@ def wilson(successes: int, n: int) -> Estimate:
     denom = 1 + Z * Z / n
     centre = (p + Z * Z / (2 * n)) / denom
     half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / denom
-    return Estimate(value=_r(p), low=_r(max(0.0, centre - half)), high=_r(min(1.0, centre + half)), n=n,
-                    method="wilson")
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact ends: no 1e-17 of rounding noise
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Estimate(value=_r(p), low=_r(low), high=_r(high), n=n, method="wilson")
 
 
 def t_quantile(df: int) -> float:
@@ -65,8 +67,9 @@ def t_quantile(df: int) -> float:
     return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
 
 
-def mean_t(values: Sequence[float]) -> Estimate:
-    """A mean with the Student t interval; one value has no interval."""
+def mean_t(values: Sequence[float], low: float | None = 0.0, high: float | None = None) -> Estimate:
+    """A mean with the Student t interval, clipped to [low, high] (the range the values can
+    take: counts, seconds and costs are never negative); one value has no interval."""
     n = len(values)
     if n == 0:
         return Estimate(value=None, n=0, method="t")
@@ -74,7 +77,10 @@ def mean_t(values: Sequence[float]) -> Estimate:
     if n == 1:
         return Estimate(value=_r(m), n=1, method="t")
     half = t_quantile(n - 1) * stdev(values) / math.sqrt(n)
-    return Estimate(value=_r(m), low=_r(m - half), high=_r(m + half), n=n, method="t")
+    lo, hi = m - half, m + half
+    lo = lo if low is None else max(low, lo)
+    hi = hi if high is None else min(high, hi)
+    return Estimate(value=_r(m), low=_r(lo), high=_r(hi), n=n, method="t")
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

@@ -81,7 +81,7 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None):
         raise
 
 
-def _settle(page, quiet_ms: int = 120) -> None:
+def _settle(page, quiet_ms: int = 80) -> None:
     """Until no request has been in flight for `quiet_ms` (at most LOAD_MS): the page's data
     has arrived and been rendered. Playwright's "networkidle" waits a fixed 500 ms instead."""
     deadline, quiet_since = time.monotonic() + LOAD_MS / 1000, None
