@@ -114,3 +114,16 @@ def test_garbage_never_raises():
     for text in ["", "<tool_call>", "<file path=''></file>", "<tool_call>{'a': [}</tool_call>",
                  "<tool_call>" + "[" * 5000 + "</tool_call>", "```json\n{\"name\": 5}\n```", "\x00<file path=\"x\">"]:
         parse_reply(text)
+
+
+def test_a_file_started_again_and_cut_off_does_not_replace_the_complete_one():
+    reply = ('<file path="index.html">\n<p>good draft</p>\n</file>\nNow the page again:\n'
+             '<file path="index.html">\n<p>runaway, cut off')
+    parsed = parse_reply(reply)
+    assert [(f.path, f.content, f.closed) for f in parsed.files] == [("index.html", "<p>good draft</p>\n", True)]
+    assert any("started again" in p for p in parsed.problems)
+
+
+def test_a_file_written_twice_and_closed_both_times_keeps_the_later_one():
+    parsed = parse_reply('<file path="a.js">\nold\n</file>\n<file path="a.js">\nnew\n</file>')
+    assert [f.content for f in parsed.files] == ["new\n"]

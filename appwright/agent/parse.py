@@ -221,7 +221,20 @@ def _files(text: str) -> tuple[list[FileBlock], list[str], list[tuple[int, int]]
         else:
             files.append(FileBlock(path=path, content=content + "\n" if content else "", closed=closed))
         spans.append((m.start(), pos))
-    return files, problems, spans
+    return _one_per_path(files, problems), problems, spans
+
+
+def _one_per_path(files: list[FileBlock], problems: list[str]) -> list[FileBlock]:
+    """A path written twice keeps its last closed block: a runaway answer that starts the same
+    file again and is cut off must not replace the complete draft before it."""
+    out: dict[str, FileBlock] = {}
+    for f in files:
+        if f.path in out and out[f.path].closed and not f.closed:
+            problems.append(f'<file path="{f.path}"> was started again and not finished; '
+                            "the earlier complete block is kept")
+            continue
+        out[f.path] = f
+    return list(out.values())
 
 
 def _cut(text: str, spans: list[tuple[int, int]]) -> str:
