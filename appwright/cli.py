@@ -11,6 +11,7 @@
     appwright models list                           # and pull, path
     appwright tasks list --split dev                # the task bank; and show, export, start
     appwright grade out/app --task build-notes-owner   # checks with evidence; exit 0 only when good
+    appwright train rl examples/train/rl-qwen0.5b.yaml  # and sft; data sample / data sft; models export[-hf]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from appwright.evals.cli import app as evals_app
 from appwright.models.cli import app as models_app
 from appwright.tasks.cli import app as tasks_app
 from appwright.tasks.cli import grade_command
+from appwright.train.cli import data_app, export_command, export_hf_command, train_app
 from appwright.workspace.cli import app as versions_app
 
 app = typer.Typer(help="Appwright: describe a web app, get it built, hosted and secure.",
@@ -39,6 +41,10 @@ app.add_typer(models_app, name="models")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(evals_app, name="eval")
 app.command("grade")(grade_command)
+app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
+models_app.command("export-hf")(export_hf_command)  # here, not in models/: models never imports train
+models_app.command("export")(export_command)
 
 out = Console()
 err = Console(stderr=True)

@@ -33,7 +33,7 @@ from typing import Callable, Literal
 from appwright.agent.check_app import Checker, CheckReport
 from appwright.agent.parse import ParsedReply, ToolCall, parse_reply
 from appwright.agent.prompt import system_prompt
-from appwright.agent.tools import TOOL_SPECS, Workspace
+from appwright.agent.tools import TOOL_SPECS, ToolResult, Workspace
 from appwright.agent.trajectory import CheckRecord, MessageRecord, StepRecord, ToolStep, Trajectory
 from appwright.models.base import Backend, Completion, GenerationConfig, Message, ModelError
 from appwright.runtime.check import check_bundle
@@ -81,7 +81,8 @@ def _step_record(index: int, c: Completion, parsed: ParsedReply, prefix: str) ->
                       first_token_s=c.first_token_s, cost_usd=c.cost_usd, finish_reason=c.finish_reason)
 
 
-def _start_message(prompt: str, ws: Workspace, protocol: str) -> str:
+def start_message(prompt: str, ws: Workspace, protocol: str) -> str:
+    """The first user message: the request, with the app's current files for an edit."""
     files = ws.files()
     if not files:
         return prompt
@@ -89,6 +90,12 @@ def _start_message(prompt: str, ws: Workspace, protocol: str) -> str:
         return f"{prompt}\n\nThe app folder already holds: {', '.join(files)}."
     blocks = "\n".join(f'<file path="{f}">\n{ws.read_file(f).output.rstrip()}\n</file>' for f in files)
     return f"The app's current files:\n\n{blocks}\n\n{prompt}\n\nAnswer with every file of the changed app."
+
+
+def write_file_blocks(ws: Workspace, parsed: ParsedReply) -> list[ToolResult]:
+    """Every `<file>` block of a `files` answer, written through the confined `write_file` tool."""
+    return [ws.call(ToolCall(name="write_file", arguments={"path": f.path, "content": f.content}))
+            for f in parsed.files]
 
 
 def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol: Literal["files", "tools"] = "files",
@@ -113,7 +120,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                       budget={"max_steps": budget.max_steps, "max_tokens": budget.max_tokens,
                               "max_seconds": budget.max_seconds})
     messages = [Message("system", system_prompt(protocol, TOOL_SPECS)),
-                Message("user", _start_message(prompt, ws, protocol))]
+                Message("user", start_message(prompt, ws, protocol))]
     used = 0  # prompt + completion tokens so far
     step = 0
     repaired = False
@@ -155,8 +162,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
 
             if protocol == "files":
                 # 4f. Write every file block through the tools, then check the bundle.
-                results = [ws.call(ToolCall(name="write_file", arguments={"path": f.path, "content": f.content}))
-                           for f in parsed.files]
+                results = write_file_blocks(ws, parsed)
                 record.tool_calls = [ToolStep(call=ToolCall(name="write_file", arguments={"path": f.path,
                                               "content": f.content}), result=r) for f, r in zip(parsed.files, results)]
                 for r in results:

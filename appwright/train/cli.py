@@ -1,0 +1,185 @@
+"""`appwright train ...`, `appwright data ...` and `appwright models export[-hf]`: thin shells
+over train/. Mounted by the top-level CLI (the models package never imports this one).
+
+    appwright models export-hf qwen2.5-coder-0.5b --out runs/hf/qwen0.5b
+    appwright data sample --model qwen2.5-coder-1.5b --split train --samples 4 --keep good --out data/good.jsonl
+    appwright data sft data/good.jsonl --out data/sft
+    appwright train sft examples/train/sft-qwen0.5b.yaml
+    appwright train rl examples/train/rl-qwen0.5b.yaml
+    appwright models export qwen0.5b-rl1 --from runs/rl1 --eval runs/eval-after
+    appwright train card qwen0.5b-rl1 --eval runs/eval-after     # add eval scores later
+
+Bad input (a config that does not validate, a held-out split, an unknown model) prints one
+line and exits 2; a failure while running exits 1. torch, transformers and TRL are imported
+only inside the commands, so `appwright --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+train_app = typer.Typer(help="Train the own model: SFT on good trajectories, GRPO in the harness.",
+                        no_args_is_help=True)
+data_app = typer.Typer(help="Training data: rejection sampling on train tasks, trajectories -> SFT dataset.",
+                       no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@train_app.command("sft")
+def sft_command(config: Path = typer.Argument(..., help="An SFT config YAML (see examples/train/).")) -> None:
+    """Supervised fine-tuning with LoRA on a chat dataset, loss on assistant tokens only."""
+    from appwright.train.config import ConfigError, SFTRunConfig, load_config
+    from appwright.train.rl import TrainError
+    from appwright.train.sft import run_sft
+
+    try:
+        record = run_sft(load_config(SFTRunConfig, config), err)
+    except (ConfigError, TrainError) as exc:
+        _fail(str(exc), 2)
+    out.print(f"[green]done[/] {record.steps} steps; adapter: {escape(record.adapter)}", highlight=False)
+
+
+@train_app.command("rl")
+def rl_command(config: Path = typer.Argument(..., help="An RL config YAML (see examples/train/).")) -> None:
+    """GRPO on train tasks: completions go through the harness, rewards come from the graders."""
+    from appwright.train.config import ConfigError, RLConfig, load_config
+    from appwright.train.rl import TrainError, run_rl
+
+    try:
+        record = run_rl(load_config(RLConfig, config), err)
+    except (ConfigError, TrainError) as exc:
+        _fail(str(exc), 2)
+    out.print(f"[green]done[/] {record.steps} steps; adapter: {escape(record.adapter)}", highlight=False)
+
+
+@train_app.command("card")
+def card_command(
+    name: str = typer.Argument(..., help="A model made by `appwright models export`."),
+    eval_dir: Path = typer.Option(..., "--eval", help="An `appwright eval run` output folder (its metrics.json)."),
+) -> None:
+    """Add an eval run's scores to a trained model's card (NAME's GGUF + .card.json)."""
+    from appwright.models import ModelError, get_model
+    from appwright.train.export import ExportError, add_eval, card_path
+
+    try:
+        card = add_eval(card_path(Path(get_model(name).location)), eval_dir)
+    except (ModelError, ExportError, FileNotFoundError) as exc:
+        _fail(str(exc), 2)
+    out.print(f"{name}: eval scores from {', '.join(card.eval)}", highlight=False)
+
+
+@data_app.command("sample")
+def sample_command(
+    model: str = typer.Option(..., "--model", help="A registry name (appwright models list): any backend."),
+    out_file: Path = typer.Option(..., "--out", help="Trajectories JSONL to append the kept attempts to."),
+    split: str = typer.Option("train", help="Only train: dev and test are never trained on."),
+    samples: int = typer.Option(4, help="Attempts per task."),
+    keep: str = typer.Option("good", help="good: keep attempts that pass every required check; all: keep all."),
+    kinds: str = typer.Option("build,edit,fix,taste", help="Task kinds, comma-separated."),
+    limit: Optional[int] = typer.Option(None, help="At most this many tasks (the first N by id)."),
+    max_steps: int = typer.Option(2, help="Model calls per attempt (2: one answer and one repair)."),
+    temperature: float = typer.Option(0.7, help="Sampling temperature (diversity across samples)."),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="Grade with the browser checks too."),
+) -> None:
+    """Rejection sampling: run the agent on train tasks, grade each attempt, keep the good ones."""
+    from appwright.agent.loop import Budget
+    from appwright.models import GenerationConfig, ModelError, load_backend
+    from appwright.tasks.bank import TaskBank
+    from appwright.train.data import DataError, sample
+
+    if split != "train":
+        _fail(f"--split {split}: only train tasks are sampled for training (dev and test are held out)", 2)
+    if keep not in ("good", "all") or samples < 1:
+        _fail("--keep is good or all, and --samples at least 1", 2)
+    wanted = {k.strip() for k in kinds.split(",") if k.strip()}
+    tasks = sorted((t for t in TaskBank.default().select(split="train") if t.kind in wanted), key=lambda t: t.id)
+    tasks = tasks[:limit] if limit else tasks
+    try:
+        backend = load_backend(model, console=err)
+    except ModelError as exc:
+        _fail(str(exc), 2)
+    try:
+        stats = sample(tasks, backend, out_file, samples, keep,  # type: ignore[arg-type]
+                       budget=Budget(max_steps=max_steps), config=GenerationConfig(temperature=temperature),
+                       browser=browser,
+                       on_attempt=lambda t, traj: err.print(f"  {escape(t.id)}: reward "
+                                                            f"{traj.grade['reward']:.2f}"
+                                                            f"{' good' if traj.grade['good'] else ''}",
+                                                            highlight=False))
+    except DataError as exc:
+        _fail(str(exc), 2)
+    finally:
+        backend.close()
+    out.print(f"{stats.attempts} attempts, {stats.good} good, {stats.kept} kept in {escape(str(out_file))} "
+              f"({stats.skipped} already there)", highlight=False)
+
+
+@data_app.command("sft")
+def data_sft_command(
+    trajectories: list[Path] = typer.Argument(..., help="Trajectory JSONL files (data sample, eval runs)."),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the dataset (datasets' save_to_disk)."),
+    keep: str = typer.Option("good", help="good: only trajectories graded good; all: every graded one."),
+) -> None:
+    """Turn trajectories into a deduplicated chat dataset of train tasks only."""
+    from appwright.train.data import DataError, build_sft_dataset
+
+    if keep not in ("good", "all"):
+        _fail("--keep is good or all", 2)
+    try:
+        stats = build_sft_dataset(trajectories, out_dir, keep)  # type: ignore[arg-type]
+    except (DataError, FileNotFoundError, ValueError) as exc:
+        _fail(str(exc), 2)
+    out.print(f"{stats.rows} rows of {stats.tasks} train tasks from {stats.read} trajectories -> "
+              f"{escape(str(out_dir))} (dropped: {stats.dropped_split} not train, {stats.dropped_not_good} not good, "
+              f"{stats.dropped_ungraded} ungraded, {stats.dropped_duplicate} duplicates)", highlight=False)
+
+
+def export_hf_command(
+    name: str = typer.Argument(..., help="An embedded model (appwright models list), e.g. qwen2.5-coder-0.5b."),
+    out_dir: Path = typer.Option(..., "--out", help="An empty folder for the HF model."),
+) -> None:
+    """Write an embedded GGUF model as a trainable Hugging Face folder (weights, tokenizer, chat template)."""
+    from appwright.models import ModelError, get_model
+    from appwright.models.pull import ensure_model
+    from appwright.train.hf import HFExportError, export_hf
+
+    try:
+        spec = get_model(name)
+        if spec.backend not in ("llamacpp", "transformers") or not spec.cache_path().suffix == ".gguf":
+            _fail(f"{name} is not a local GGUF model (backend {spec.backend})", 2)
+        source = export_hf(ensure_model(spec, err), out_dir, base=name)
+    except (ModelError, HFExportError) as exc:
+        _fail(str(exc), 2)
+    out.print(f"{escape(str(out_dir))}: {source.parameters:,} parameters in {source.seconds:.0f} s", highlight=False)
+
+
+def export_command(
+    name: str = typer.Argument(..., help="The new model's registry name."),
+    checkpoint: Path = typer.Option(..., "--from", help="A training run folder, its adapter/ or a checkpoint-N."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the GGUF (default: the model cache's "
+                                                                "trained/)."),
+    quant: str = typer.Option("q4_k_m", help="q4_k_m (what the embedded models use), q8_0 or f16."),
+    evals: list[Path] = typer.Option([], "--eval", help="`appwright eval run` folders whose scores go in the card."),
+) -> None:
+    """Merge a LoRA adapter, write a GGUF the llamacpp backend serves, and add it to your registry."""
+    from appwright.models import ModelError
+    from appwright.models.settings import models_settings
+    from appwright.train.export import ExportError, export_model
+
+    try:
+        card = export_model(name, checkpoint, out_dir or models_settings().cache_dir / "trained", quant, evals)
+    except (ExportError, ModelError) as exc:
+        _fail(str(exc), 2)
+    out.print(f"[green]{escape(name)}[/]: {escape(card.gguf)} ({card.size_bytes / 2**20:.0f} MiB); "
+              f"{escape(card.summary())}", highlight=False)

@@ -1,0 +1,91 @@
+"""An embedded GGUF model -> a trainable Hugging Face folder (weights, tokenizer, chat template).
+
+    appwright models export-hf qwen2.5-coder-0.5b --out runs/hf/qwen0.5b
+    export_hf(Path("~/.cache/appwright/models/qwen2.5-coder-0.5b.gguf"), Path("runs/hf/qwen0.5b"))
+    save_tokenizer(gguf_path, Path("cache/tokenizer"))     # the tokenizer alone (~24 s, tests)
+
+transformers 5.x de-quantises the GGUF (Q4_K_M here) into float32 weights: the result is the
+quantised model's weights, not the original bf16 release, which is the model the platform
+serves, so training starts from what users get. The folder also holds `appwright.json`
+(where it came from), read back by `appwright models export` for the registry entry.
+
+Not done: no sharding options (save_pretrained's defaults), no check that the GGUF's
+architecture is one transformers reads (it raises its own error, passed on as HFExportError).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SOURCE_FILE = "appwright.json"
+
+
+class HFExportError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class HFSource:
+    """What an HF folder was made from; `appwright models export` copies it into the registry entry."""
+    format: int
+    base: str  # registry name, or the GGUF file name
+    gguf: str
+    gguf_bytes: int
+    parameters: int
+    seconds: float
+
+
+def save_tokenizer(gguf: Path, out: Path):
+    """Read the tokenizer and chat template from `gguf`, save them to `out`; return the tokenizer."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    if not tokenizer.chat_template:
+        raise HFExportError(f"{gguf} carries no chat template; training needs one")
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(str(out))
+    return tokenizer
+
+
+def export_hf(gguf: Path, out: Path, base: str | None = None) -> HFSource:
+    """Write the model in `gguf` as an HF folder `out` (float32 safetensors + tokenizer)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if not gguf.is_file():
+        raise HFExportError(f"{gguf} does not exist; `appwright models pull NAME` fetches an embedded model")
+    if out.exists() and any(out.iterdir()):
+        raise HFExportError(f"{out} already holds files; pick an empty --out")
+    started = time.monotonic()
+    # 1. Tokenizer and chat template first: the cheap part fails fast on a GGUF without a template.
+    save_tokenizer(gguf, out)
+    # 2. The weights, de-quantised.
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    except (ValueError, KeyError, OSError) as exc:
+        raise HFExportError(f"transformers cannot read {gguf}: {exc}") from None
+    model.save_pretrained(str(out))
+    source = HFSource(format=1, base=base or gguf.name, gguf=str(gguf), gguf_bytes=gguf.stat().st_size,
+                      parameters=sum(p.numel() for p in model.parameters()),
+                      seconds=round(time.monotonic() - started, 1))
+    (out / SOURCE_FILE).write_text(json.dumps(asdict(source), indent=2) + "\n", encoding="utf-8")
+    return source
+
+
+def read_source(folder: Path) -> HFSource | None:
+    path = folder / SOURCE_FILE
+    if not path.is_file():
+        return None
+    return HFSource(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The whole training recipe on one GPU, in one command:
+#   export-hf -> eval on dev (before) -> SFT (if data exists) -> GRPO for N steps -> export GGUF
+#   -> eval on dev (after) -> both scores in the model's card.
+#
+#   bash scripts/gpu_train.sh                       # Qwen2.5-Coder-0.5B, 200 GRPO steps
+#   STEPS=50 NAME=qwen0.5b-rl-try bash scripts/gpu_train.sh
+#   BASE=qwen2.5-coder-1.5b bash scripts/gpu_train.sh
+#
+# Environment: BASE (registry name, default qwen2.5-coder-0.5b), NAME (the trained model's
+# registry name), STEPS (GRPO steps), RUNS (output root, default runs/train), DATA (trajectory
+# JSONL for SFT; default data/good.jsonl, skipped when absent), EVAL_LIMIT (dev tasks per
+# eval, default 40), SFT_CONFIG / RL_CONFIG (YAML templates, default examples/train/*).
+# Needs: `bash scripts/setup.sh --test` (installs the train extra; replace torch with the CUDA
+# build of the same version on the GPU machine), Chromium (the graders), a CUDA GPU.
+# Evaluation is `appwright eval run` (appwright/evals/, written by another engineer): this
+# script calls it by that CLI only. Every stage resumes: rerun the script after a crash.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASE="${BASE:-qwen2.5-coder-0.5b}"
+NAME="${NAME:-${BASE}-rl-$(date +%Y%m%d)}"
+STEPS="${STEPS:-200}"
+RUNS="${RUNS:-runs/train}"
+DATA="${DATA:-data/good.jsonl}"
+EVAL_LIMIT="${EVAL_LIMIT:-40}"
+SFT_CONFIG="${SFT_CONFIG:-examples/train/sft-qwen0.5b.yaml}"
+RL_CONFIG="${RL_CONFIG:-examples/train/rl-qwen0.5b.yaml}"
+AW=.venv/bin/appwright
+PY=.venv/bin/python
+HF="$RUNS/hf/$BASE"
+
+"$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA GPU: this recipe needs one (tests/test_train_loop.py is the CPU version)')"
+
+echo "== 1. $BASE -> HF folder $HF"
+[ -f "$HF/config.json" ] || "$AW" models export-hf "$BASE" --out "$HF"
+
+echo "== 2. eval on dev, before"
+"$AW" eval run --models "$BASE" --split dev --limit "$EVAL_LIMIT" --out "$RUNS/eval-before"
+
+# A config from a template: the same YAML with this run's paths and steps put in.
+configure() {  # template out [key=value ...]
+    "$PY" - "$@" <<'PYEOF'
+import sys, yaml
+template, out, *pairs = sys.argv[1:]
+data = yaml.safe_load(open(template))
+for pair in pairs:
+    key, value = pair.split("=", 1)
+    data[key] = yaml.safe_load(value) if value else None
+yaml.safe_dump(data, open(out, "w"), sort_keys=False)
+PYEOF
+}
+
+ADAPTER=""
+if [ -s "$DATA" ]; then
+    echo "== 3. SFT on $DATA"
+    [ -d "$RUNS/sft-data" ] || "$AW" data sft "$DATA" --out "$RUNS/sft-data"
+    configure "$SFT_CONFIG" "$RUNS/sft.yaml" "model=$HF" "dataset=$RUNS/sft-data" "out=$RUNS/sft"
+    "$AW" train sft "$RUNS/sft.yaml"
+    ADAPTER="$RUNS/sft/adapter"
+else
+    echo "== 3. no SFT data at $DATA (make some: $AW data sample --model $BASE --samples 4 --out $DATA); skipped"
+fi
+
+echo "== 4. GRPO, $STEPS steps"
+configure "$RL_CONFIG" "$RUNS/rl.yaml" "model=$HF" "adapter=$ADAPTER" "out=$RUNS/rl" "max_steps=$STEPS"
+"$AW" train rl "$RUNS/rl.yaml"
+
+echo "== 5. export $NAME (merged, Q4_K_M GGUF, registry entry)"
+"$PY" -c "from appwright.models import get_model; get_model('$NAME')" 2>/dev/null \
+    || "$AW" models export "$NAME" --from "$RUNS/rl" --eval "$RUNS/eval-before"
+
+echo "== 6. eval on dev, after"
+"$AW" eval run --models "$NAME" --split dev --limit "$EVAL_LIMIT" --out "$RUNS/eval-after"
+"$AW" train card "$NAME" --eval "$RUNS/eval-after"
+echo "== done: $NAME; compare: $AW eval report $RUNS/eval-before and $RUNS/eval-after"

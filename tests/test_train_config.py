@@ -1,0 +1,58 @@
+"""Training configs: YAML files that read back into equal records, and every bad value refused."""
+
+from pathlib import Path
+
+import pytest
+
+from appwright.train.config import ConfigError, LoraConfig, RLConfig, SFTRunConfig, from_mapping, load_config, to_yaml
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "train"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_config_loads_and_round_trips(path, tmp_path):
+    cls = SFTRunConfig if path.name.startswith("sft") else RLConfig
+    config = load_config(cls, path)
+    again = tmp_path / "again.yaml"
+    again.write_text(to_yaml(config))
+    assert load_config(cls, again) == config
+
+
+def test_unknown_keys_and_missing_ones_name_the_key():
+    with pytest.raises(ConfigError, match="unknown keys \\['num_generation'\\]"):
+        from_mapping(RLConfig, {"model": "m", "out": "o", "num_generation": 4})
+    with pytest.raises(ConfigError, match="lora: unknown keys \\['rank'\\]"):
+        from_mapping(RLConfig, {"model": "m", "out": "o", "lora": {"rank": 8}})
+    with pytest.raises(ConfigError, match="out"):
+        from_mapping(SFTRunConfig, {"model": "m", "dataset": "d"})
+
+
+@pytest.mark.parametrize("bad, says", [
+    ({"num_generations": 1}, "at least 2"),
+    ({"kinds": ["build", "deploy"]}, "kinds"),
+    ({"micro_batch_size": 3}, "must divide"),
+    ({"limit": 1}, "tasks_per_step"),
+    ({"loss_type": "ppo"}, "loss_type"),
+    ({"beta": -0.1}, "beta"),
+    ({"max_steps": 0}, "max_steps"),
+])
+def test_rl_config_refuses_bad_combinations(bad, says):
+    with pytest.raises(ConfigError, match=says):
+        from_mapping(RLConfig, {"model": "m", "out": "o", **bad})
+
+
+def test_lora_and_sft_limits():
+    with pytest.raises(ConfigError, match="lora.r"):
+        LoraConfig(r=0)
+    with pytest.raises(ConfigError, match="max_steps"):
+        SFTRunConfig(model="m", dataset="d", out="o", max_steps=0)
+    assert RLConfig(model="m", out="o", tasks_per_step=3, num_generations=4).generation_batch == 12
+
+
+def test_every_knob_is_in_the_docs():
+    from dataclasses import fields
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "training.md").read_text()
+    for cls in (LoraConfig, SFTRunConfig, RLConfig):
+        missing = [f.name for f in fields(cls) if f"| `{f.name}` |" not in doc]
+        assert not missing, f"{cls.__name__}: document {missing} in docs/training.md"
