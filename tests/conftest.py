@@ -24,7 +24,7 @@ import pytest
 import uvicorn
 
 from appwright.runtime.app import Host, ServedApp, create_app
-from appwright.runtime.local import CHROMIUM, CHROMIUM_ARGS
+from appwright.runtime.local import CHROMIUM, Chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -129,14 +129,13 @@ def live():
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
+    """The session's Chromium, shared (one per thread, runtime/local.py) with the graders and
+    check_app that tests start: Playwright's sync API allows one instance per thread."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/setup.sh --test` (installs Debian's chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    chromium = Chromium()
+    yield chromium.get()
+    chromium.close()
 
 
 @pytest.fixture

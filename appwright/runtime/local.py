@@ -46,26 +46,41 @@ class LocalServer:
 
 
 class Chromium:
-    """One Playwright and one headless Chromium, started on first `get()`."""
+    """Headless Chromium through Playwright, started on first `get()`.
+
+    Playwright's sync API allows one running instance per thread, so every `Chromium` of a
+    thread shares one Playwright and one browser, counted: the last `close()` of the thread
+    stops them. A `Grader`, a `Checker` and a test suite's browser can then live side by side
+    (each opens its own browser contexts)."""
+
+    _local = threading.local()
 
     def __init__(self, executable: str = CHROMIUM):
         self.executable = executable
-        self._pw = None
-        self._browser = None
+        self._held = False
 
     def get(self):
-        if self._browser is None:
+        if not Path(self.executable).exists():
+            raise RuntimeError(f"{self.executable} is missing (apt-get install chromium)")
+        shared = getattr(self._local, "shared", None)
+        if shared is None:
             from playwright.sync_api import sync_playwright
 
-            if not Path(self.executable).exists():
-                raise RuntimeError(f"{self.executable} is missing (apt-get install chromium)")
-            self._pw = sync_playwright().start()
-            self._browser = self._pw.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS,
-                                                     headless=True)
-        return self._browser
+            pw = sync_playwright().start()
+            browser = pw.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS, headless=True)
+            shared = self._local.shared = {"pw": pw, "browser": browser, "users": 0}
+        if not self._held:
+            shared["users"] += 1
+            self._held = True
+        return shared["browser"]
 
     def close(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._pw.stop()
-        self._browser = self._pw = None
+        shared = getattr(self._local, "shared", None)
+        if not self._held or shared is None:
+            return
+        self._held = False
+        shared["users"] -= 1
+        if shared["users"] == 0:
+            self._local.shared = None
+            shared["browser"].close()
+            shared["pw"].stop()
