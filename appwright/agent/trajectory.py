@@ -93,7 +93,8 @@ class Trajectory(_Record):
     grade: dict | None = None  # filled in by graders (tasks/), never by the harness
 
 
-def append_jsonl(path: str | Path, trajectory: Trajectory) -> None:
+def append_jsonl(path: str | Path, trajectory: BaseModel) -> None:
+    """One record (a Trajectory, or any pydantic record) as one line, flushed and fsynced."""
     line = trajectory.model_dump_json() + "\n"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as f:

@@ -15,10 +15,11 @@ Not done: no locking between two runs writing to one folder at once (do not do t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from appwright.agent.trajectory import append_jsonl
 
 FORMAT = 1
 RESULTS = "results.jsonl"
@@ -79,12 +80,7 @@ class AttemptRow(_Record):
 
 
 def append_row(path: str | Path, row: AttemptRow) -> None:
-    line = row.model_dump_json() + "\n"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
+    append_jsonl(path, row)
 
 
 def read_rows(path: str | Path) -> list[AttemptRow]:
