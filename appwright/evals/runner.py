@@ -29,6 +29,7 @@ a trajectory written just before a crash whose row was not is left in trajectori
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import shutil
@@ -135,10 +136,8 @@ def _agent_thread(inbox: queue.Queue, to_grade: queue.Queue, results: queue.Queu
 
 
 def _close(resource) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a browser that will not close must not hide the results
         resource.close()
-    except Exception:  # noqa: BLE001 - a browser that will not close must not hide the results
-        pass
 
 
 def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) -> None:

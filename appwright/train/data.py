@@ -46,7 +46,7 @@ STATS = "appwright.json"
 
 
 class DataError(ValueError):
-    pass
+    """Trajectory or dataset input that cannot be used; the message says which file and why."""
 
 
 # 1. Rejection sampling ------------------------------------------------------------------

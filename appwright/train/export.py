@@ -45,7 +45,7 @@ _FTYPES = {"q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M"}
 
 
 class ExportError(RuntimeError):
-    pass
+    """An export to GGUF that cannot be done (no checkpoint, converter missing or failing)."""
 
 
 @dataclass(frozen=True)

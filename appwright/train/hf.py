@@ -25,7 +25,7 @@ SOURCE_FILE = "appwright.json"
 
 
 class HFExportError(RuntimeError):
-    pass
+    """A GGUF that cannot be turned into a Hugging Face folder."""
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ ROLLOUTS = "rollouts.jsonl"
 
 
 class TrainError(RuntimeError):
-    pass
+    """A training run that cannot start or go on; the message says what to change."""
 
 
 def train_tasks(config: RLConfig, bank: TaskBank | None = None) -> list[Task]:

@@ -20,6 +20,7 @@ step clicks there; drag and drop, file uploads and keyboard shortcuts are not sc
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from contextlib import contextmanager
@@ -74,10 +75,8 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None):
         page.goto("about:blank")
     except BaseException:
         ctx.page = None  # a page that hangs or crashed is not reused: the next check gets a new one
-        try:
+        with contextlib.suppress(Exception):  # closing a crashed context may fail; the browser goes on
             page.context.close()
-        except Exception:  # noqa: BLE001 - closing a crashed context may fail; the browser goes on
-            pass
         raise
 
 
