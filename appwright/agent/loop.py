@@ -15,6 +15,10 @@ Budgets: steps (completions), tokens (prompt + completion, summed over steps: wh
 costs) and wall-clock seconds; each is checked before a completion, and a step's
 max_tokens is cut to what the token budget has left.
 
+`stop` (a threading.Event, set from another thread: the studio's stop button) ends the run
+with stop_reason "stopped": before the next completion, or during one (the token stream is
+broken off; the cut-off completion is dropped, not recorded as a step).
+
 Not done: a completion in progress is not interrupted when the time runs out (the limit is
 checked between steps); the backend gets `tools=None` because the tools are described in
 the system prompt (see prompt.py); no retries of a failed model call.
@@ -23,6 +27,7 @@ the system prompt (see prompt.py); no retries of a failed model call.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -69,6 +74,10 @@ class Event:
 OnEvent = Callable[[Event], None]
 
 
+class _Stopped(Exception):
+    """Raised from the token callback to break off a completion when `stop` is set."""
+
+
 def _check_record(report: CheckReport) -> CheckRecord:
     return CheckRecord(ok=report.ok, text=report.text(), seconds=round(report.seconds, 3))
 
@@ -101,7 +110,8 @@ def write_file_blocks(ws: Workspace, parsed: ParsedReply) -> list[ToolResult]:
 def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol: Literal["files", "tools"] = "files",
               budget: Budget = Budget(), model_name: str | None = None, on_event: OnEvent | None = None,
               start_bundle: str | Path | None = None, config: GenerationConfig = GenerationConfig(),
-              checker: Callable[[Path], CheckReport] | None = None, task_id: str | None = None) -> Trajectory:
+              checker: Callable[[Path], CheckReport] | None = None, task_id: str | None = None,
+              stop: threading.Event | None = None) -> Trajectory:
     """Run one task to the end; never raises for model output or a failing model (see stop_reason).
 
     `checker`: (bundle) -> CheckReport; default a `Checker` (one Chromium) for this run."""
@@ -141,6 +151,9 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             if time.monotonic() - started >= budget.max_seconds:
                 traj.stop_reason = "max_seconds"
                 break
+            if stop is not None and stop.is_set():
+                traj.stop_reason = "stopped"
+                break
             # 3. One completion, streamed to on_event.
             step += 1
             emit("step_started")
@@ -148,10 +161,18 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             # `files`: the answer is started for the model (FILES_PREFIX); small models otherwise
             # often answer in prose or copy the docs' fenced examples (docs/LOG.md).
             prefix = [Message("assistant", FILES_PREFIX)] if protocol == "files" else []
+            def on_token(t: str) -> None:
+                if stop is not None and stop.is_set():
+                    raise _Stopped
+                emit("token", t)
+
             try:
-                c = backend.complete(list(messages) + prefix, None, step_config, lambda t: emit("token", t))
-            except ModelError as exc:
-                traj.stop_reason, traj.error = "model_error", str(exc)
+                c = backend.complete(list(messages) + prefix, None, step_config, on_token)
+            except (_Stopped, ModelError) as exc:
+                if stop is not None and stop.is_set():  # a backend may wrap the callback's exception
+                    traj.stop_reason = "stopped"
+                else:
+                    traj.stop_reason, traj.error = "model_error", str(exc)
                 break
             used += c.prompt_tokens + c.completion_tokens
             reply = FILES_PREFIX + c.text if c.continued_prefix else c.text

@@ -28,7 +28,7 @@ from appwright.agent.tools import ToolResult
 
 FORMAT = 1
 StopReason = Literal["finish", "answered", "check_failed", "max_steps", "max_tokens", "max_seconds",
-                     "model_error"]
+                     "model_error", "stopped"]
 
 
 class _Record(BaseModel):
