@@ -78,3 +78,16 @@ def test_rejection_sampling_keeps_the_good_attempt_with_its_grade_and_resumes(tm
     again = sample([TRAIN], ScriptedBackend([]), out, samples=1)  # nothing left to do for TRAIN
     assert (again.attempts, again.skipped) == (0, 1)
     assert json.loads(out.read_text().splitlines()[0])["format"] == 1
+
+
+def test_training_refuses_held_out_rows_but_takes_studio_turns():
+    from appwright.train.sft import TrainError, check_splits
+
+    bank = TaskBank.default()
+    train = next(t.id for t in bank.tasks if t.split == "train")
+    dev = next(t.id for t in bank.tasks if t.split == "dev")
+    check_splits([train, "studio:turn-7"], bank)
+    with pytest.raises(TrainError, match=dev):
+        check_splits([train, dev, "studio:turn-7"], bank)
+    with pytest.raises(TrainError, match="not-a-task"):
+        check_splits(["not-a-task"], bank)

@@ -37,11 +37,16 @@ from appwright.train.records import ADAPTER, RunRecord, write_run
 from appwright.train.rl import TrainError, last_checkpoint
 
 
+STUDIO_PREFIX = "studio:"
+
+
 def check_splits(task_ids: list[str], bank: TaskBank | None = None) -> None:
-    """Raise when any row's task is not a train task."""
+    """Raise when any row's task is not a train task. Rows of studio turns (`studio:turn-N`,
+    from `appwright data export --sft`) are people's own requests, not bank tasks; the
+    export already leaves out any turn whose prompt is a dev or test task's prompt."""
     bank = bank or TaskBank.default()
     split_of = {t.id: t.split for t in bank.tasks}
-    bad = sorted({t for t in task_ids if split_of.get(t) != "train"})
+    bad = sorted({t for t in task_ids if split_of.get(t) != "train" and not t.startswith(STUDIO_PREFIX)})
     if bad:
         raise TrainError(f"the dataset holds rows of tasks outside the train split: {', '.join(bad[:5])}; "
                          "rebuild it with `appwright data sft`")

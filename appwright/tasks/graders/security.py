@@ -25,6 +25,9 @@ from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.graders.ui import open_page
 from appwright.tasks.model import SecurityCheck
 
+# Shared with the studio's export scrubber (studio/scrub.py), which replaces each match, or only
+# its `value` group where a pattern has one (the name `api_key = "` stays, the value goes). The
+# private-key pattern takes the whole PEM block when its END line is there.
 SECRET_PATTERNS = [
     ("a Stripe live or test key", re.compile(r"\b[sr]k_(live|test)_[0-9A-Za-z]{10,}")),
     ("an OpenAI-style key", re.compile(r"\bsk-(proj-)?[A-Za-z0-9_-]{20,}")),
@@ -32,9 +35,10 @@ SECRET_PATTERNS = [
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("a private key", re.compile(r"-----BEGIN (RSA |EC |OPENSSH |)PRIVATE KEY-----")),
+    ("a private key", re.compile(
+        r"-----BEGIN (RSA |EC |OPENSSH |)PRIVATE KEY-----(?:[A-Za-z0-9+/=\s\\]*?-----END \1PRIVATE KEY-----)?")),
     ("a hard-coded credential", re.compile(
-        r"""(api[_-]?key|secret|token|passw(or)?d)["']?\s*[:=]\s*["'][^"'\s]{12,}["']""", re.I)),
+        r"""(api[_-]?key|secret|token|passw(or)?d)["']?\s*[:=]\s*["'](?P<value>[^"'\s]{12,})["']""", re.I)),
 ]
 
 
@@ -128,4 +132,4 @@ def xss(env: AppEnv, check: SecurityCheck, ctx: Context) -> str:
     return f"{len(planted)} payloads in {entity}'s text fields never ran for {', '.join(w for w, _ in viewers)}"
 
 
-__all__ = ["Fail", "find_secrets", "grade_security", "signup_holds"]
+__all__ = ["SECRET_PATTERNS", "Fail", "find_secrets", "grade_security", "signup_holds"]
