@@ -11,7 +11,9 @@
     appwright models list                           # and pull, path
     appwright tasks list --split dev                # the task bank; and show, export, start
     appwright grade out/app --task build-notes-owner   # checks with evidence; exit 0 only when good
+    appwright studio --port 8800                    # the web platform: chat, preview, versions, flags
     appwright train rl examples/train/rl-qwen0.5b.yaml  # and sft; data sample / data sft; models export[-hf]
+    appwright data export --sft --pairs --tasks --out exports/   # the studio's log as training data
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rich.markup import escape
 
 from appwright.evals.cli import app as evals_app
 from appwright.models.cli import app as models_app
+from appwright.studio.export import export_command as data_export_command
 from appwright.tasks.cli import app as tasks_app
 from appwright.tasks.cli import grade_command
 from appwright.train.cli import data_app, export_command, export_hf_command, train_app
@@ -45,6 +48,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
 models_app.command("export-hf")(export_hf_command)  # here, not in models/: models never imports train
 models_app.command("export")(export_command)
+data_app.command("export")(data_export_command)  # here, not in train/: train never imports studio
 
 out = Console()
 err = Console(stderr=True)
@@ -187,6 +191,39 @@ def check(bundle: Path = typer.Argument(..., help="The app bundle folder.")) -> 
     m = report.manifest
     out.print(f"[green]ok[/] {bundle}: {m.name!r}, entities: {', '.join(m.entities) or 'none'}, "
               f"signup: {m.auth.signup}", highlight=False)
+
+
+@app.command()
+def studio(
+    port: int = typer.Option(8800, help="The studio's port; the previews of the apps use port + 1."),
+    host: str = typer.Option("127.0.0.1", help="Address both listeners bind to."),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the interaction log "
+                                     "(default sqlite:///DATA_DIR/studio.db; Postgres: postgresql+psycopg://...)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where the apps' bundles and the default "
+                                            "database live (default $APPWRIGHT_HOME/studio)."),
+    model: Optional[str] = typer.Option(None, "--model", help="The model preselected for a new app "
+                                        "(a registry name; default the embedded model)."),
+    preview_port: Optional[int] = typer.Option(None, help="Port of the preview origin (default port + 1)."),
+) -> None:
+    """The studio: build apps by chat in the browser, with live preview, versions, ratings and bug reports."""
+    from pydantic import ValidationError
+
+    from appwright.models import ModelError, get_model
+    from appwright.studio.app import serve
+    from appwright.studio.config import StudioConfig
+
+    settings = {"port": port, "host": host, "db_url": db, "data_dir": data_dir, "default_model": model,
+                "preview_port": preview_port}
+    try:
+        config = StudioConfig(**{k: v for k, v in settings.items() if v is not None})
+        get_model(config.default_model)
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()))
+    except ModelError as exc:
+        fail(str(exc))
+    out.print(f"studio at [bold]{config.studio_origin}/[/]  (previews on {config.preview_origin}; "
+              f"data in {config.data_dir}; Ctrl-C stops)", highlight=False)
+    serve(config)
 
 
 @app.command()

@@ -5,6 +5,7 @@ real Chromium are marked slow.
 """
 
 import json
+import threading
 import time
 
 import pytest
@@ -268,6 +269,54 @@ def test_model_error_is_a_stop_reason(tmp_path):
     backend = ScriptedBackend([tool_call("list_files")])
     traj = run_agent("x", tmp_path / "app", backend, protocol="tools", checker=manifest_checker)
     assert traj.stop_reason == "model_error" and "no replies left" in traj.error and len(traj.steps) == 1
+
+
+class StreamingBackend(ScriptedBackend):
+    """Streams each reply in 10-character tokens, calling `after_token` after each one."""
+
+    def __init__(self, replies, after_token):
+        super().__init__(replies)
+        self.after_token = after_token
+
+    def complete(self, messages, tools=None, config=None, on_token=None):
+        text = self.replies[0]
+        for i in range(0, len(text), 10):
+            on_token(text[i:i + 10])
+            self.after_token(i // 10 + 1)
+        return super().complete(messages, tools, config, None)
+
+
+def test_stop_set_before_the_run_starts_makes_no_step(tmp_path):
+    stop = threading.Event()
+    stop.set()
+    backend = ScriptedBackend([FILES_REPLY])
+    events = []
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, stop=stop, on_event=events.append)
+    assert traj.stop_reason == "stopped" and traj.steps == [] and backend.calls == []
+    assert traj.version_id is None and traj.error is None
+    assert [e.kind for e in events] == ["finished"] and events[0].text == "stopped"
+
+
+def test_stop_set_while_tokens_stream_breaks_off_the_completion(tmp_path):
+    stop = threading.Event()
+    seen = []
+    backend = StreamingBackend([FILES_REPLY], after_token=lambda n: n == 3 and stop.set())
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, stop=stop,
+                     on_event=lambda e: e.kind == "token" and seen.append(e.text))
+    assert traj.stop_reason == "stopped" and traj.error is None
+    assert traj.steps == [] and len(seen) == 3 and "".join(seen) == FILES_REPLY[:30]  # cut off, not recorded
+    assert not (tmp_path / "app" / "app.json").exists() and traj.version_id is None
+    assert backend.replies == [FILES_REPLY]  # the reply was never completed
+
+
+def test_stop_between_steps_keeps_the_steps_done(tmp_path):
+    stop = threading.Event()
+    broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
+    backend = ScriptedBackend([broken, FILES_REPLY])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=lambda root: (stop.set(), manifest_checker(root))[1],
+                     stop=stop)
+    assert traj.stop_reason == "stopped" and len(traj.steps) == 1 and not traj.steps[0].check.ok
+    assert backend.replies == [FILES_REPLY]
 
 
 def test_budget_rejects_nonsense():

@@ -1,0 +1,139 @@
+"""The preview origin: the generated apps, served by the runtime on a port of their own.
+
+    previews = Previews(studio_origin="http://127.0.0.1:8800")
+    previews.show(app.preview_key, bundle)     # live at /apps/<preview_key>/
+    uvicorn.run(previews, port=8801)           # `appwright studio` runs it beside the studio
+
+Why a second origin: a generated app's JavaScript is not trusted. On the studio's origin it
+could call the studio's API with the person's cookie; on another port it is another origin,
+so the browser keeps it out (no shared DOM, no readable responses, and the runtime's CSP
+lets its pages connect only to their own origin). The preview key is an unguessable
+capability (`secrets.token_urlsafe(18)`): the preview of an app is reachable only by whoever
+was shown its URL, which the studio shows only to the app's owner. The host's app list at
+`/` (the runtime's `Host` has one) is not served here.
+
+What this adds to the runtime's answers:
+- every HTML page gets `<script src="/_studio/capture.js">` first in its <head>: it reports
+  console errors, uncaught errors, unhandled rejections and failed fetch/XHR requests, and the
+  page's location, to the studio window with postMessage (to the studio's origin only);
+- the CSP's `frame-ancestors` names the studio's origin instead of 'self', so the studio may
+  frame the preview and nobody else may;
+- `cache-control: no-cache`, so a reload after a new version never shows stale files.
+
+Does not: isolate one preview from another (they share this origin; each app's session
+cookie is scoped to its own path, but one app's page could call another's API with the
+visitor's cookie for it — acceptable because every app on this origin belongs to someone
+using the studio and is reachable only through its key), or hide the studio's cookie from
+this server (cookies ignore ports; the studio's is HttpOnly, so scripts here cannot read it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from importlib import resources
+from pathlib import Path
+
+from starlette.types import Message, Receive, Scope, Send
+
+from appwright.runtime.app import Host
+
+CAPTURE_PATH = "/_studio/capture.js"
+_HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
+_HTML = re.compile(rb"<html(\s[^>]*)?>", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!doctype[^>]*>", re.IGNORECASE)
+_FRAME_ANCESTORS = re.compile(rb"frame-ancestors [^;]*")
+TAG = f'<script src="{CAPTURE_PATH}"></script>'.encode()
+
+
+def inject(html: bytes) -> bytes:
+    """The capture tag as the first thing in <head> (or after <html>, or the doctype), so it
+    runs before any of the page's own scripts."""
+    for pattern in (_HEAD, _HTML, _DOCTYPE):
+        m = pattern.search(html)
+        if m:
+            return html[:m.end()] + TAG + html[m.end():]
+    return TAG + html
+
+
+class Previews:
+    """An ASGI app (the preview origin) and the registry of which apps it shows."""
+
+    def __init__(self, studio_origin: str):
+        self.studio_origin = studio_origin
+        self.host = Host()
+        self._lock = threading.Lock()
+        source = resources.files("appwright.studio").joinpath("static/capture.js").read_text(encoding="utf-8")
+        self._script = source.replace('"__STUDIO_ORIGIN__"', json.dumps(studio_origin)).encode()
+        self._ancestors = f"frame-ancestors {studio_origin}".encode()
+
+    # -- which apps are shown -----------------------------------------------------------------
+    def show(self, key: str, bundle: Path) -> None:
+        """Serve `bundle` under /apps/<key>/ (once; the runtime re-reads a changed app.json)."""
+        with self._lock:
+            if key not in self.host.apps:
+                self.host.add(key, bundle)
+
+    def reload(self, key: str, bundle: Path) -> None:
+        """Serve `bundle` afresh: after a data restore, so no sign-in the runtime cached from the
+        replaced data (it keeps sessions for a second) outlives it."""
+        with self._lock:
+            self.host.add(key, bundle)
+
+    def shown(self, key: str) -> bool:
+        return key in self.host.apps
+
+    def close(self) -> None:
+        with self._lock:
+            for key in list(self.host.apps):
+                self.host.remove(key)
+
+    # -- the ASGI app ---------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await self.host(scope, receive, send)
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path == CAPTURE_PATH:
+            return await _respond(send, 200, self._script, b"application/javascript")
+        if not (path.startswith("/apps/") or path in ("/_aw/sdk.js", "/favicon.ico")):
+            return await _respond(send, 404, b"no such preview", b"text/plain; charset=utf-8")
+        await self.host(scope, receive, self._rewriting(send, buffer_html=scope["method"] != "HEAD"))
+
+    def _rewriting(self, send: Send, buffer_html: bool) -> Send:
+        held: dict[str, object] = {}
+        chunks: list[bytes] = []
+
+        async def rewritten(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, _FRAME_ANCESTORS.sub(self._ancestors, v) if k == b"content-security-policy" else v)
+                           for k, v in message.get("headers", [])]
+                if not any(k == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-cache"))
+                start = dict(message, headers=headers)
+                ctype = next((v for k, v in headers if k == b"content-type"), b"")
+                if buffer_html and ctype.startswith(b"text/html"):
+                    held["start"] = start  # sent with the body, once its length is known
+                    return
+                return await send(start)
+            if message["type"] == "http.response.body" and "start" in held:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = inject(b"".join(chunks))
+                start = held.pop("start")
+                headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]  # type: ignore[index]
+                await send(dict(start, headers=headers + [(b"content-length", str(len(body)).encode())]))
+                return await send({"type": "http.response.body", "body": body})
+            await send(message)
+
+        return rewritten
+
+
+async def _respond(send: Send, status: int, body: bytes, ctype: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", ctype), (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-cache")]})
+    await send({"type": "http.response.body", "body": body})

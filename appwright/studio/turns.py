@@ -1,0 +1,368 @@
+"""Turns: one request to the agent, run in a background thread, streamed to the browser.
+
+    runner = TurnRunner(config, db, ModelPool(load_backend), previews, security)
+    turn = runner.start(app, person, "add a search box", "qwen2.5-coder-0.5b")   # or raises Busy
+    async for index, event in runner.live_turn(app.id, turn.id).stream(): ...   # what SSE sends
+    runner.stop(app.id, turn.id)                                                 # the Stop button
+
+A turn, top to bottom (`TurnRunner._run`):
+1. Wait for the model (one loaded model, used by one turn at a time: `ModelPool`); a stop
+   while waiting ends the turn before it starts.
+2. `run_agent` in a scratch copy of the app's current files (`config.runs_dir/<turn id>`),
+   with the stop event; every harness event becomes a `StudioEvent` for the SSE stream.
+3. A valid bundle from a run that was not stopped becomes the app's files (`bundles.adopt`),
+   is saved with its data as a workspace version, and gets an `AppVersion` row (source
+   "agent"); `App.head` moves to it and the security probe is queued for it.
+4. The Turn row gets the outcome, the TrajectoryRow the harness's record; a last `done` event
+   closes the stream.
+
+One running turn per app (a second one is `Busy`, answered 409), and no restore while one
+runs. A studio that stops mid-turn marks the turn failed when it starts again
+(`recover_turns`).
+
+Not done: a turn does not see the earlier turns' chat (the files protocol sends the app's
+current files and the new request; that is the whole context); a stopped turn's files are
+dropped even when they were valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select, update
+
+from appwright.agent.check_app import check_app
+from appwright.agent.loop import Event, run_agent
+from appwright.agent.trajectory import Trajectory
+from appwright.models.base import Backend, ModelError
+from appwright.studio import bundles
+from appwright.studio.config import StudioConfig
+from appwright.studio.db import App, AppVersion, Database, Person, TrajectoryRow, Turn, now
+from appwright.studio.preview import Previews
+from appwright.workspace import get
+from appwright.studio.security import SecurityWorker
+
+log = logging.getLogger("appwright.studio")
+HEARTBEAT_S = 15.0
+
+
+class Busy(Exception):
+    """The app is in the middle of a turn or a restore; the message says what to do."""
+
+
+class StudioEvent(BaseModel):
+    """One item of a turn's SSE stream."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["status", "step", "token", "file", "tool", "check", "done"]
+    text: str = ""
+    step: int = 0
+    ok: bool | None = None
+    tool: str | None = None
+    done: dict[str, Any] | None = None  # done: the turn as `turn_json` gives it
+
+    @classmethod
+    def from_loop(cls, e: Event) -> "StudioEvent | None":
+        if e.kind == "step_started":
+            return cls(kind="step", step=e.step, text=f"step {e.step}")
+        if e.kind == "token":
+            return cls(kind="token", step=e.step, text=e.text)
+        if e.kind == "tool_result":
+            return cls(kind="file" if e.tool == "write_file" else "tool", step=e.step, text=e.text, ok=e.ok,
+                       tool=e.tool)
+        if e.kind == "check":
+            return cls(kind="check", step=e.step, text=e.text, ok=e.ok)
+        return None  # "finished": the studio sends its own `done` once the version is recorded
+
+    def sse(self, index: int) -> str:
+        return f"id: {index}\nevent: {self.kind}\ndata: {self.model_dump_json(exclude_defaults=True)}\n\n"
+
+
+class LiveTurn:
+    """The events of a running (or just finished) turn, for any number of SSE readers."""
+
+    def __init__(self, turn_id: int, app_id: str):
+        self.turn_id, self.app_id = turn_id, app_id
+        self.stop = threading.Event()
+        self.events: list[StudioEvent] = []
+        self.finished = False
+        self._lock = threading.Lock()
+        self._readers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def publish(self, event: StudioEvent, last: bool = False) -> None:
+        with self._lock:
+            self.events.append(event)
+            self.finished = self.finished or last
+            readers = list(self._readers)
+        for loop, wake in readers:
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # that reader's event loop has closed
+                pass
+
+    async def stream(self, start: int = 0) -> AsyncIterator[tuple[int, StudioEvent] | None]:
+        """(index, event) from `start` on, as they come; None every HEARTBEAT_S of silence;
+        ends after the last event."""
+        wake = asyncio.Event()
+        reader = (asyncio.get_running_loop(), wake)
+        with self._lock:
+            self._readers.add(reader)
+        try:
+            i = max(0, start)
+            while True:
+                wake.clear()  # before reading, so a publish in between is never missed
+                with self._lock:
+                    new, finished = self.events[i:], self.finished
+                for event in new:
+                    yield i, event
+                    i += 1
+                if finished and not new:
+                    return
+                if not new:
+                    try:
+                        await asyncio.wait_for(wake.wait(), HEARTBEAT_S)
+                    except TimeoutError:
+                        yield None
+        finally:
+            with self._lock:
+                self._readers.discard(reader)
+
+
+class ModelPool:
+    """One loaded model at a time, used by one turn at a time: llama.cpp models are large and
+    not thread-safe, and two generations on a small CPU would each run at half speed."""
+
+    def __init__(self, factory: Callable[[str], Backend]):
+        self.factory = factory
+        self._lock = threading.Lock()
+        self._name: str | None = None
+        self._backend: Backend | None = None
+
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def loaded(self, name: str) -> bool:
+        return self._name == name
+
+    @contextmanager
+    def use(self, name: str, stop: threading.Event) -> Iterator[Backend | None]:
+        """The backend for `name`, held for the block; None if `stop` was set while waiting."""
+        while not self._lock.acquire(timeout=0.1):
+            if stop.is_set():
+                yield None
+                return
+        try:
+            if self._name != name:
+                self._drop()
+                self._backend = self.factory(name)  # ModelError: the turn fails with its message
+                self._name = name
+            yield self._backend
+        finally:
+            self._lock.release()
+
+    def _drop(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+        self._backend, self._name = None, None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+def turn_json(turn: Turn, version_id: int | None = None, rating: int | None = None) -> dict[str, Any]:
+    return {"id": turn.id, "status": turn.status, "prompt": turn.prompt, "model": turn.model, "reply": turn.reply,
+            "error": turn.error, "stop_reason": turn.stop_reason, "vid": turn.vid, "version": version_id,
+            "rating": rating, "prompt_tokens": turn.prompt_tokens, "completion_tokens": turn.completion_tokens,
+            "elapsed_s": turn.elapsed_s}
+
+
+def recover_turns(db: Database) -> None:
+    """Turns left "running" by a studio that stopped are failed: nothing runs them any more."""
+    with db.session() as s:
+        s.execute(update(Turn).where(Turn.status == "running").values(
+            status="failed", error="the studio stopped during this turn", finished_at=now()))
+
+
+class TurnRunner:
+    def __init__(self, config: StudioConfig, db: Database, models: ModelPool, previews: Previews,
+                 security: SecurityWorker):
+        self.config, self.db, self.models, self.previews, self.security = config, db, models, previews, security
+        self._lock = threading.Lock()
+        self._live: dict[str, LiveTurn] = {}  # app id -> its latest turn
+        self._restoring: set[str] = set()
+        self._threads: list[threading.Thread] = []
+
+    # -- what the routes call -------------------------------------------------------------------
+    def running(self, app_id: str) -> LiveTurn | None:
+        live = self._live.get(app_id)
+        return live if live is not None and not live.finished else None
+
+    def live_turn(self, app_id: str, turn_id: int) -> LiveTurn | None:
+        live = self._live.get(app_id)
+        return live if live is not None and live.turn_id == turn_id else None
+
+    def start(self, app: App, person: Person, prompt: str, model: str) -> Turn:
+        with self._lock:
+            self._check_idle(app.id)
+            with self.db.session() as s:
+                turn = Turn(app_id=app.id, person_id=person.id, prompt=prompt, model=model, base=app.head)
+                s.add(turn)
+                s.execute(update(App).where(App.id == app.id).values(model=model))
+            live = self._live[app.id] = LiveTurn(turn.id, app.id)
+        thread = threading.Thread(target=self._run, args=(live, turn), name=f"studio-turn-{turn.id}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return turn
+
+    def stop(self, app_id: str, turn_id: int) -> bool:
+        live = self.live_turn(app_id, turn_id)
+        if live is None or live.finished:
+            return False
+        live.stop.set()
+        return True
+
+    @contextmanager
+    def exclusive(self, app_id: str) -> Iterator[None]:
+        """Hold the app still (a restore): no turn runs or starts meanwhile."""
+        with self._lock:
+            self._check_idle(app_id)
+            self._restoring.add(app_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._restoring.discard(app_id)
+
+    def _check_idle(self, app_id: str) -> None:
+        if self.running(app_id):
+            raise Busy("the agent is still working on this app; wait for it to finish or press Stop")
+        if app_id in self._restoring:
+            raise Busy("a restore of this app is in progress; try again in a moment")
+
+    def close(self, timeout: float = 10.0) -> None:
+        for live in list(self._live.values()):
+            live.stop.set()
+        for t in self._threads:
+            t.join(timeout)
+        self.models.close()
+
+    # -- one turn, in its thread ------------------------------------------------------------------
+    def _run(self, live: LiveTurn, turn: Turn) -> None:
+        scratch = self.config.runs_dir / str(turn.id)
+        bundle = self.config.apps_dir / turn.app_id
+        traj: Trajectory | None = None
+        error: str | None = None
+        try:
+            bundles.remove(scratch)
+            # 1. The model.
+            if self.models.busy():
+                live.publish(StudioEvent(kind="status", text="waiting for the model: another turn is using it"))
+            elif not self.models.loaded(turn.model):
+                live.publish(StudioEvent(kind="status", text=f"loading {turn.model}…"))
+            with self.models.use(turn.model, live.stop) as backend:
+                if backend is not None:
+                    # 2. The agent, in a scratch copy of the app.
+                    live.publish(StudioEvent(kind="status", text=f"the agent is working ({turn.model})"))
+                    checker = None if self.config.check_in_browser else _manifest_check
+                    traj = run_agent(turn.prompt, scratch, backend, protocol=self.config.protocol,
+                                     budget=self.config.budget, model_name=turn.model,
+                                     on_event=lambda e: _forward(live, e), checker=checker, stop=live.stop,
+                                     start_bundle=bundle if turn.base else None)
+        except ModelError as exc:
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a turn records its failure; the studio keeps serving
+            log.exception("turn %s failed", turn.id)
+            error = f"the studio failed during this turn ({type(exc).__name__}: {exc})"
+        # 3 and 4. The version, the Turn and Trajectory rows, the last event (always sent: the app
+        # takes no new turn until it is).
+        done: dict[str, Any] = {"id": turn.id, "status": "failed", "error": "the studio could not record this turn"}
+        try:
+            done = self._record(turn, traj, error, live.stop.is_set(), scratch, bundle)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("recording turn %s failed", turn.id)
+            done["error"] = f"the studio could not record this turn ({type(exc).__name__}: {exc})"
+            try:
+                with self.db.session() as s:
+                    s.execute(update(Turn).where(Turn.id == turn.id).values(
+                        status="failed", error=done["error"], finished_at=now()))
+            except Exception:  # noqa: BLE001 - the log itself is failing; the stream still ends
+                log.exception("marking turn %s failed", turn.id)
+        finally:
+            bundles.remove(scratch)
+            live.publish(StudioEvent(kind="done", done=done), last=True)
+
+    def _record(self, turn: Turn, traj: Trajectory | None, error: str | None, stopped: bool, scratch: Path,
+                bundle: Path) -> dict[str, Any]:
+        # A valid bundle becomes the app's files unless the person stopped the run or the model
+        # failed; an answer identical to the current files is no new version.
+        version: AppVersion | None = None
+        new_vid: str | None = None
+        changed = False
+        if traj is not None and traj.version_id is not None and traj.stop_reason not in ("stopped", "model_error"):
+            with self.db.session() as s:
+                app = s.get(App, turn.app_id)
+                key, head = app.preview_key, app.head
+            changed = head is None or get(scratch, traj.version_id).files != get(bundle, head).files
+            if changed:
+                bundle.mkdir(parents=True, exist_ok=True)
+                bundles.adopt(bundle, scratch)
+                self.previews.show(key, bundle)  # opens the app's database, so the first snapshot has one
+                new_vid = bundles.snapshot(bundle, f"studio turn {turn.id}: {turn.prompt[:60]}").id
+        with self.db.session() as s:
+            row = s.get(Turn, turn.id)
+            app = s.get(App, turn.app_id)
+            if traj is not None:
+                s.add(TrajectoryRow(id=traj.id, turn_id=turn.id, data=traj.model_dump(mode="json")))
+                row.reply, row.stop_reason, row.error = traj.summary, traj.stop_reason, traj.error
+                row.prompt_tokens, row.completion_tokens = traj.prompt_tokens, traj.completion_tokens
+                row.cost_usd, row.elapsed_s = traj.cost_usd, traj.elapsed_s
+            if new_vid is not None:
+                version = AppVersion(app_id=app.id, vid=new_vid, parent=app.head, source="agent",
+                                     message=turn.prompt[:500], turn_id=turn.id)
+                s.add(version)
+                app.head, row.vid = new_vid, new_vid
+                app.name = bundles.app_name(bundle) or app.name
+            if stopped and new_vid is None:
+                row.status, row.stop_reason = "stopped", "stopped"
+            elif new_vid is not None or (traj is not None and traj.stop_reason in ("answered", "finish")):
+                row.status = "done"
+                if not changed:
+                    row.reply = ((row.reply or "") + "\n\n(The app's files did not change.)").strip()
+            else:
+                row.status = "failed"
+                row.error = error or row.error or _why_no_version(traj)
+            row.finished_at = now()
+            s.flush()
+            number = s.scalar(select(func.count()).select_from(AppVersion).where(
+                AppVersion.app_id == app.id, AppVersion.id <= version.id)) if version else None
+            done = turn_json(row, version.id if version else None)
+            done["version_number"] = number
+        if version is not None:
+            self.security.enqueue(turn.app_id, new_vid)
+        return done
+
+
+def _forward(live: LiveTurn, e: Event) -> None:
+    event = StudioEvent.from_loop(e)
+    if event is not None:
+        live.publish(event)
+
+
+def _manifest_check(root: Path):
+    return check_app(root, browser=False)
+
+
+def _why_no_version(traj: Trajectory | None) -> str:
+    if traj is None:
+        return "the turn did not run"
+    if traj.check is not None and not traj.check.ok:
+        return f"the agent's app did not pass its checks ({traj.stop_reason}):\n{traj.check.text}"
+    return f"the agent stopped ({traj.stop_reason}) without a valid app"
