@@ -18,7 +18,7 @@ import pytest
 from appwright.evals.config import EvalConfig
 from appwright.evals.metrics import compute_metrics
 from appwright.evals.records import AttemptRow, CheckRow, append_row, drop_torn_tail, read_rows
-from appwright.evals.formatting import money
+from appwright.evals.formatting import money, pct
 from appwright.evals.report import console_table, render_html, write_report
 from appwright.evals.select import select_tasks
 from appwright.evals.stats import bootstrap, mean_t, pass_at_k, t_quantile, wilson
@@ -318,9 +318,17 @@ def test_eval_pipeline_metrics_resume_and_report(tmp_path):
     assert "n/a: no good app" in html and "ref" in html and "flawed" in html and "<script" not in html
 
     # 3. `eval report` rebuilds the same metrics and page from the rows alone.
-    before = {f: (out / f).read_bytes() for f in ("metrics.json", "report.html")}
-    (out / "metrics.json").unlink()
-    (out / "report.html").unlink()
+    md = (out / "report.md").read_text()
+    assert f"| good rate (pass@1) | {pct(by_model['ref']['good_rate']['value'])} [" in md
+    reward_row = next(line for line in md.splitlines() if line.startswith("| mean reward |"))
+    assert reward_row.endswith(f"| {by_model['flawed']['mean_reward']['value']:.3f} ["
+                               f"{by_model['flawed']['mean_reward']['low']:.3f}, "
+                               f"{by_model['flawed']['mean_reward']['high']:.3f}] |"), reward_row
+    flawed_fix = next(g for g in metrics["by_kind"] if g["model"] == "flawed" and g["name"] == "fix")
+    assert f"| fix | 1/1 · 1.00 · 100% | {flawed_fix['good']}/1 · {flawed_fix['mean_reward']['value']:.2f}" in md
+    before = {f: (out / f).read_bytes() for f in ("metrics.json", "report.html", "report.md")}
+    for f in before:
+        (out / f).unlink()
     r = _cli(env, "eval", "report", str(out))
     assert r.returncode == 0, r.stderr
     assert {f: (out / f).read_bytes() for f in before} == before

@@ -35,6 +35,7 @@ from appwright.evals.stats import Estimate
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
+MARKDOWN_FILE = "report.md"
 WORST = 12  # failures listed
 COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 
@@ -82,6 +83,25 @@ def console_table(metrics: Metrics) -> Table:
         table.add_row(label, *[with_ci(get(m), fmt) for m in metrics.overall])
     table.add_row("attempts / tasks", *[f"{m.attempts} / {m.tasks}" for m in metrics.overall])
     return table
+
+
+def markdown_tables(metrics: Metrics) -> str:
+    """The comparison and the per-kind breakdown as Markdown tables (what docs/results.md holds)."""
+    models = metrics.models
+    lines = [f"{metrics.attempts} attempts · split {', '.join(metrics.splits)} · 95% intervals", "",
+             "| metric (95% interval) | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
+    for label, get, fmt, _ in _rows(metrics):
+        lines.append(f"| {label} | " + " | ".join(with_ci(get(m), fmt) for m in metrics.overall) + " |")
+    lines.append("| attempts / tasks | " + " | ".join(f"{m.attempts} / {m.tasks}" for m in metrics.overall) + " |")
+    by = {(g.model, g.name): g for g in metrics.by_kind}
+    kinds = list(dict.fromkeys(g.name for g in metrics.by_kind))
+    lines += ["", "| kind: good (of attempts) · mean reward · secure | " + " | ".join(models) + " |",
+              "| --- |" + " --- |" * len(models)]
+    for k in kinds:
+        cells = [f"{by[m, k].good}/{by[m, k].attempts} · {by[m, k].mean_reward.value:.2f} · "
+                 f"{pct(by[m, k].secure_rate.value)}" if (m, k) in by else "-" for m in models]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 # -- the page -------------------------------------------------------------------------------------
@@ -247,7 +267,8 @@ def render_html(metrics: Metrics, rows: list[AttemptRow]) -> str:
 
 
 def write_report(folder: str | Path) -> tuple[Metrics, Path]:
-    """metrics.json and report.html in `folder`, from its results.jsonl; ValueError when it has no rows."""
+    """metrics.json, report.html and report.md in `folder`, from its results.jsonl; ValueError when
+    it has no rows."""
     folder = Path(folder)
     rows = read_rows(folder / RESULTS)
     if not rows:
@@ -256,4 +277,5 @@ def write_report(folder: str | Path) -> tuple[Metrics, Path]:
     _write(folder / METRICS_FILE, metrics.model_dump_json(indent=2) + "\n")
     path = folder / REPORT_FILE
     _write(path, render_html(metrics, rows))
+    _write(folder / MARKDOWN_FILE, markdown_tables(metrics))
     return metrics, path
