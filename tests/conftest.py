@@ -58,8 +58,8 @@ class Live:
 
 
 @contextmanager
-def serve_asgi(asgi):
-    port = free_port()
+def serve_asgi(asgi, port: int | None = None):
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -16,12 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
-from contextlib import contextmanager
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -29,7 +25,7 @@ from appwright.studio.app import close_studio, create_studio
 from appwright.studio.config import StudioConfig
 from appwright.studio.db import AppVersion, Flag, Rating
 from appwright.tasks.bank import load_file
-from conftest import PASSWORD, ROOT, free_port
+from conftest import PASSWORD, ROOT, free_port, serve_asgi
 from test_studio_web import FIRST, Model, files_reply, notes_app
 
 SHOTS = ROOT / "docs" / "screenshots"
@@ -47,22 +43,6 @@ def _with_share_button() -> dict[str, str]:
 
 
 SECOND = files_reply(_with_share_button(), "Renamed the app to Pinned notes and added a Share button.")
-
-
-@contextmanager
-def serving(asgi, port: int):
-    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def shot(page, name: str) -> None:
@@ -84,7 +64,7 @@ def test_studio_in_chromium_from_prompt_to_fix_task(tmp_path, browser):
     page.set_default_timeout(60_000)
     expect.set_options(timeout=60_000)  # turns check their app in Chromium: seconds on a busy machine
     try:
-        with serving(studio.state.previews, config.preview_port), serving(studio, config.port) as url:
+        with serve_asgi(studio.state.previews, config.preview_port), serve_asgi(studio, config.port) as url:
             # 1. Sign up; build an app from a prompt.
             page.goto(url + "/")
             page.get_by_role("link", name="Create an account").click()
