@@ -1,0 +1,138 @@
+"""The studio's interaction log (studio/db.py): Alembic's migrations build exactly the tables of
+db.py, on SQLite and on PostgreSQL, a reopened log keeps its rows, and the studio runs on both.
+
+PostgreSQL: a throwaway server is started from Debian's binaries (/usr/lib/postgresql/*/bin,
+run as the `postgres` user when the tests run as root), on 127.0.0.1 with trust auth, for this
+module only. Where there are no such binaries, the Postgres cases are skipped and say why.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, select, text
+
+from appwright.studio.db import App, Base, Database, Flag, Person, Rating, Turn
+from conftest import free_port
+
+
+def _pg_bin() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """The base URL of a fresh PostgreSQL server (no database part)."""
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries here (Debian: apt-get install postgresql)")
+    pytest.importorskip("psycopg")
+    root = tempfile.mkdtemp(prefix="aw-pg-")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = os.path.join(root, "data"), free_port()
+
+    def run(*cmd: str) -> None:
+        subprocess.run(as_user + list(cmd), check=True, capture_output=True, timeout=120)
+
+    run(f"{bindir}/initdb", "-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8")
+    run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "log"), "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True,
+                       timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/studio.db"
+    base = request.getfixturevalue("postgres_server")
+    name = f"studio_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{base}/{name}"
+
+
+def test_the_migrations_build_exactly_the_tables_of_db_py(db_url):
+    db = Database.open(db_url)
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diffs == [], diffs  # a model change without a new Alembic revision shows up here
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    assert set(inspect(db.engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+    db.close()
+
+
+def test_a_reopened_log_keeps_its_rows_and_its_constraints(db_url):
+    db = Database.open(db_url)
+    with db.session() as s:
+        ada = Person(email="ada@example.com", password_hash="x")
+        s.add(ada)
+        s.flush()
+        app = App(owner_id=ada.id, name="Notes", model="qwen2.5-coder-0.5b")
+        s.add(app)
+        s.flush()
+        turn = Turn(app_id=app.id, person_id=ada.id, prompt="a notes app", model=app.model)
+        s.add(turn)
+        s.flush()
+        s.add(Rating(turn_id=turn.id, person_id=ada.id, value=1))
+        s.add(Flag(app_id=app.id, person_id=ada.id, vid="v1", description="Share does nothing",
+                   console_errors=["ReferenceError: shareNotes is not defined"],
+                   failed_requests=[{"method": "GET", "url": "/x", "status": 404}]))
+    db.close()
+
+    db = Database.open(db_url)  # the migrations run again: nothing to do, nothing lost
+    with db.session() as s:
+        flag = s.scalar(select(Flag))
+        assert flag.console_errors == ["ReferenceError: shareNotes is not defined"]
+        assert flag.failed_requests[0]["status"] == 404
+        turn = s.scalar(select(Turn))
+    with pytest.raises(Exception, match="(?i)unique"):  # one rating per person and turn
+        with db.session() as s:
+            s.add(Rating(turn_id=turn.id, person_id=turn.person_id, value=-1))
+    with db.session() as s:  # deleting a person deletes their apps, turns, ratings and flags
+        s.delete(s.scalar(select(Person)))
+    with db.session() as s:
+        assert [s.scalar(select(m)) for m in (App, Turn, Rating, Flag)] == [None] * 4
+    db.close()
+
+
+def test_the_studio_builds_an_app_with_its_log_in_postgres(postgres_server, tmp_path):
+    from test_studio_web import Studio
+
+    name = f"studio_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    studio = Studio(tmp_path, db_url=f"{postgres_server}/{name}")
+    try:
+        ada = studio.person("ada@example.com")
+        app_id, turn_id = studio.new_app(ada)
+        assert studio.app_row(app_id).head and len(studio.versions(app_id)) == 1
+        assert ada.post(f"/api/apps/{app_id}/turns/{turn_id}/rating", json={"value": 1}).status_code == 200
+        bob = studio.person("bob@example.com")
+        assert bob.get(f"/apps/{app_id}").status_code == 404
+        with studio.db.session() as s:
+            assert s.scalar(select(Turn.status).where(Turn.id == turn_id)) == "done"
+            assert s.scalar(select(Rating.value).where(Rating.turn_id == turn_id)) == 1
+    finally:
+        from appwright.studio.app import close_studio
+        close_studio(studio.app)
