@@ -656,8 +656,11 @@ def test_cli_serves_the_studio_and_its_previews_and_stops_on_ctrl_c(tmp_path):
     bad = subprocess.run([str(cli), "studio", "--model", "gpt-9"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "unknown model 'gpt-9'" in bad.stderr
     port, preview_port = free_port(), free_port()
+    # SIGINT as a terminal delivers it: a test run started in the background (`cmd &` in a
+    # script) passes SIGINT on as ignored, and Ctrl-C would then do nothing at all.
     proc = subprocess.Popen([str(cli), "studio", "--port", str(port), "--preview-port", str(preview_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert f"studio at http://127.0.0.1:{port}/" in proc.stdout.readline()
         deadline = time.monotonic() + 30
