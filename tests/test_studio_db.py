@@ -57,17 +57,21 @@ def postgres_server():
         shutil.rmtree(root, ignore_errors=True)
 
 
+def new_database(server: str) -> str:
+    """The URL of a new, empty database on the server."""
+    name = f"studio_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{server}/{name}"
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/studio.db"
-    base = request.getfixturevalue("postgres_server")
-    name = f"studio_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"{base}/{name}"
+    return new_database(request.getfixturevalue("postgres_server"))
 
 
 def test_the_migrations_build_exactly_the_tables_of_db_py(db_url):
@@ -117,12 +121,7 @@ def test_a_reopened_log_keeps_its_rows_and_its_constraints(db_url):
 def test_the_studio_builds_an_app_with_its_log_in_postgres(postgres_server, tmp_path):
     from test_studio_web import Studio
 
-    name = f"studio_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    studio = Studio(tmp_path, db_url=f"{postgres_server}/{name}")
+    studio = Studio(tmp_path, db_url=new_database(postgres_server))
     try:
         ada = studio.person("ada@example.com")
         app_id, turn_id = studio.new_app(ada)

@@ -353,8 +353,7 @@ def test_sse_streams_live_over_http_while_the_turn_runs(studio):
     with serve_asgi(studio.app) as url, httpx.Client(base_url=url, cookies=dict(ada.cookies), timeout=30) as c:
         with c.stream("GET", f"/api/apps/{app_id}/turns/{turn_id}/events") as r:
             lines = r.iter_lines()
-            while not next(lines).startswith("event: token"):
-                pass
+            next(line for line in lines if line.startswith("event: token"))
             # a token arrived while the model is still writing
             assert c.get(f"/api/apps/{app_id}/turns/{turn_id}").json()["turn"]["status"] == "running"
             rest = "\n".join(lines)

@@ -107,22 +107,23 @@ def signup_page(request: Request, next: str = "/") -> Response:
     return auth_page(request, "signup", next=next)
 
 
+def _authenticate(request: Request, mode: str, email: str, password: str, next: str) -> Response:
+    act = auth.sign_in if mode == "signin" else auth.sign_up
+    try:
+        person = act(database(request), email, password)
+    except auth.SignInError as exc:
+        return auth_page(request, mode, str(exc), email, next, 400)
+    return signed_in(request, person, next)
+
+
 @router.post("/signin")
 def signin(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
-    try:
-        person = auth.sign_in(database(request), email, password)
-    except auth.SignInError as exc:
-        return auth_page(request, "signin", str(exc), email, next, 400)
-    return signed_in(request, person, next)
+    return _authenticate(request, "signin", email, password, next)
 
 
 @router.post("/signup")
 def signup(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
-    try:
-        person = auth.sign_up(database(request), email, password)
-    except auth.SignInError as exc:
-        return auth_page(request, "signup", str(exc), email, next, 400)
-    return signed_in(request, person, next)
+    return _authenticate(request, "signup", email, password, next)
 
 
 @router.post("/signout")

@@ -31,7 +31,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -102,10 +102,8 @@ class LiveTurn:
             self.finished = self.finished or last
             readers = list(self._readers)
         for loop, wake in readers:
-            try:
+            with suppress(RuntimeError):  # that reader's event loop has closed
                 loop.call_soon_threadsafe(wake.set)
-            except RuntimeError:  # that reader's event loop has closed
-                pass
 
     async def stream(self, start: int = 0) -> AsyncIterator[tuple[int, StudioEvent] | None]:
         """(index, event) from `start` on, as they come; None every HEARTBEAT_S of silence;
