@@ -4,10 +4,10 @@ default checks (each answer loaded in Chromium by check_app; the security probe 
 stored-XSS checks).
 
 Sign up, build an app from a prompt, see it in the preview, use it (sign up inside the app,
-add a note), ask for a change and watch it stream, see the new version, hit a bug in the
-preview, rate the turn, flag the bug with the captured console error, read the security
-panel and a diff, restore the old version (its data comes back with it) and the new one
-again, and export the flag as a fix task.
+add a note), sign in to it as its admin, ask for a change and watch it stream, see the new
+version, hit a bug in the preview, rate the turn, flag the bug with the captured console
+error, read the security panel and a diff, restore the old version (its data comes back with
+it) and the new one again, and export the flag as a fix task.
 
     APPWRIGHT_SCREENSHOTS=1 .venv/bin/pytest tests/test_studio_browser.py   # rewrites docs/screenshots/studio-*.png
 """
@@ -87,6 +87,12 @@ def test_studio_in_chromium_from_prompt_to_fix_task(tmp_path, browser):
             frame.get_by_placeholder("Title").fill("Buy milk")
             frame.get_by_role("button", name="Add note").click()
             expect(frame.locator("#notes li")).to_have_count(1)
+            expect(frame.locator(".aw-signed-in")).to_contain_text("me@example.com")
+
+            # The owner is the app's admin: one click signs the preview in as her, seeing every record.
+            page.get_by_role("button", name="Sign in as admin").click()
+            expect(frame.locator(".aw-signed-in")).to_contain_text("ada@example.com")
+            expect(frame.locator("#notes li .title")).to_have_text("Buy milk")  # me@example.com's note
 
             # 3. Ask for a change; its steps stream in; a new version shows in the preview.
             model.delay = 0.03

@@ -425,6 +425,46 @@ def test_restore_brings_back_files_and_data(studio):
     assert unknown.status_code == 404 and unknown.json() == {"error": "no such version"}
 
 
+def test_the_owner_signs_in_to_the_preview_as_its_admin(studio):
+    ada = studio.person("ada@example.com")
+    app_id, _ = studio.new_app(ada)
+    key = studio.app_row(app_id).preview_key
+    api_base = f"/apps/{key}/_aw/api"
+    visitor = studio.preview()
+    assert visitor.post(f"{api_base}/auth/signup", json={"email": "u@example.com", "password": PASSWORD},
+                        headers={"X-AW": "1"}).status_code == 201
+    assert visitor.post(f"{api_base}/entities/Note", json={"title": "milk"}, headers={"X-AW": "1"}).status_code == 201
+
+    url = ada.post(f"/api/apps/{app_id}/preview/admin").json()["url"]
+    assert url.startswith(f"{studio.config.preview_origin}/apps/{key}/_studio/admin?ticket=")
+    owner = TestClient(studio.app.state.previews, follow_redirects=False)
+    link = url.removeprefix(studio.config.preview_origin)
+    r = owner.get(link)
+    assert r.status_code == 303 and r.headers["location"] == f"/apps/{key}/"
+    cookie = r.headers["set-cookie"]
+    assert f"Path=/apps/{key}/" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    me = owner.get(f"{api_base}/auth/me").json()["user"]
+    assert (me["email"], me["role"]) == ("ada@example.com", "admin")
+    # an admin reads every record of an owner-only entity, the visitor's too
+    assert [n["title"] for n in owner.get(f"{api_base}/entities/Note").json()["items"]] == ["milk"]
+    # the account has no password anyone knows: signing in with the studio's fails
+    assert visitor.post(f"{api_base}/auth/login", json={"email": "ada@example.com", "password": PASSWORD},
+                        headers={"X-AW": "1"}).status_code == 401
+
+    # a link works once, for this app only, and a second ticket reuses the same account
+    used = TestClient(studio.app.state.previews, follow_redirects=False).get(link)
+    assert used.status_code == 403 and "used already or has expired" in used.text and "set-cookie" not in used.headers
+    again = ada.post(f"/api/apps/{app_id}/preview/admin").json()["url"].removeprefix(studio.config.preview_origin)
+    other_app, _ = studio.new_app(ada, prompt="another notes app")
+    wrong = again.replace(key, studio.app_row(other_app).preview_key)
+    assert TestClient(studio.app.state.previews).get(wrong).status_code == 403
+    users = studio.app.state.previews.host.apps[key][0].store.list_users()
+    assert sorted((u.email, u.role) for u in users) == [("ada@example.com", "admin"), ("u@example.com", None)]
+    # nobody else may ask for one
+    bob = studio.person("bob@example.com")
+    assert bob.post(f"/api/apps/{app_id}/preview/admin").status_code == 404
+
+
 def test_rating_one_per_person_and_turn_last_counts(studio):
     ada = studio.person("ada@example.com")
     app_id, turn_id = studio.new_app(ada)

@@ -15,6 +15,7 @@ holding the finished turn; each has an `id`, and `Last-Event-ID` resumes a strea
     GET  /api/apps/{id}/versions/{v}/grade     the security probe of that version
     POST /api/apps/{id}/flags                  {"description", "version"?, "url", "console_errors", "failed_requests"}
     GET  /api/apps/{id}/flags                  this person's flags on the app
+    POST /api/apps/{id}/preview/admin          -> {"url"}: a one-time link that signs the owner in to the preview as admin
     GET  /api/apps/{id}/state                  head, preview URL, running turn, security status
 """
 
@@ -33,6 +34,7 @@ from appwright.studio.pages import check_model, check_prompt
 from appwright.studio.turns import Busy, StudioEvent, turn_json
 from appwright.studio.web import (StudioError, app_turn, app_version, config, database, grade_of, owned_app,
                                   person_required, preview_url, previews, runner, security, versions_of)
+from appwright.runtime.manifest import ManifestError
 from appwright.workspace import WorkspaceError, restore
 
 router = APIRouter(prefix="/api/apps/{app_id}")
@@ -255,6 +257,25 @@ def _unkeyed(key: str):
     def unkey(text: str) -> str:
         return text.replace(f"/apps/{key}", "").replace(key, "<preview>")
     return unkey
+
+
+# -- the owner is the app's admin ---------------------------------------------------------------------------
+
+@router.post("/preview/admin")
+def preview_admin(request: Request, app_id: str, person: Person = Depends(person_required)):
+    """DESIGN.md: the person who owns an app is its admin. This makes (or promotes) their account
+    in the app and returns a link, good once and for a minute, that signs the preview in to it."""
+    with database(request).session() as s:
+        app = owned_app(s, person, app_id)
+        email = person.email
+    if app.head is None:
+        raise StudioError(409, "there is no version to sign in to yet: wait for the first one")
+    try:
+        previews(request).show(app.preview_key, config(request).apps_dir / app.id)
+    except ManifestError as exc:
+        raise StudioError(409, f"the current version cannot be served, so nobody can sign in to it: {exc}") from None
+    ticket = previews(request).admin_ticket(app.preview_key, email)
+    return {"url": f"{config(request).preview_origin}/apps/{app.preview_key}/_studio/admin?ticket={ticket}"}
 
 
 # -- the workspace's state -------------------------------------------------------------------------------

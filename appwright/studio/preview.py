@@ -18,7 +18,13 @@ What this adds to the runtime's answers:
   page's location, to the studio window with postMessage (to the studio's origin only);
 - the CSP's `frame-ancestors` names the studio's origin instead of 'self', so the studio may
   frame the preview and nobody else may;
-- `cache-control: no-cache`, so a reload after a new version never shows stale files.
+- `cache-control: no-cache`, so a reload after a new version never shows stale files;
+- `/apps/<key>/_studio/admin?ticket=...`: signs the app's owner in to the app as its admin
+  (DESIGN.md: the person who owns an app is its admin). The studio asks `admin_ticket` for a
+  one-time ticket, good for a minute, and points the preview frame at that link; the answer
+  sets the app's own session cookie and redirects to the app. The owner's account in the app
+  has their studio email, the `admin` role and a random password nobody knows, so it is
+  reached only through the studio.
 
 Does not: isolate one preview from another (they share this origin; each app's session
 cookie is scoped to its own path, but one app's page could call another's API with the
@@ -31,13 +37,20 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
+import time
 from importlib import resources
 from pathlib import Path
+from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
+from appwright.runtime.api import SESSION_COOKIE
 from appwright.runtime.app import Host
+from appwright.runtime.auth import hash_password
 
 CAPTURE_PATH = "/_studio/capture.js"
 _HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
@@ -45,6 +58,9 @@ _HTML = re.compile(rb"<html(\s[^>]*)?>", re.IGNORECASE)
 _DOCTYPE = re.compile(rb"<!doctype[^>]*>", re.IGNORECASE)
 _FRAME_ANCESTORS = re.compile(rb"frame-ancestors [^;]*")
 TAG = f'<script src="{CAPTURE_PATH}"></script>'.encode()
+ADMIN_PATH = "/_studio/admin"
+TICKET_SECONDS = 60
+SESSION_SECONDS = 30 * 24 * 3600  # as long as the runtime's own sign-in lasts
 
 
 def inject(html: bytes) -> bytes:
@@ -67,6 +83,7 @@ class Previews:
         source = resources.files("appwright.studio").joinpath("static/capture.js").read_text(encoding="utf-8")
         self._script = source.replace('"__STUDIO_ORIGIN__"', json.dumps(studio_origin)).encode()
         self._ancestors = f"frame-ancestors {studio_origin}".encode()
+        self._tickets: dict[str, tuple[str, str, float]] = {}  # ticket -> (key, user id in the app, expiry)
 
     # -- which apps are shown -----------------------------------------------------------------
     def show(self, key: str, bundle: Path) -> None:
@@ -89,6 +106,49 @@ class Previews:
             for key in list(self.host.apps):
                 self.host.remove(key)
 
+    # -- the owner signs in as the app's admin ---------------------------------------------------
+    def admin_ticket(self, key: str, email: str) -> str:
+        """A one-time ticket for `/apps/<key>/_studio/admin`: it signs `email` in to the app shown
+        under `key` as an admin, making that account (or giving an existing one the role) first."""
+        with self._lock:
+            store = self.host.apps[key][0].store
+        email = email.strip().lower()
+        user = store.user_by_email(email)
+        if user is None:
+            user = store.create_user(email, hash_password(secrets.token_urlsafe(32)), role="admin")
+            user = user or store.user_by_email(email)  # made by a sign-up in the meantime
+        if user.role != "admin":
+            store.set_role(user.id, "admin")
+        ticket = secrets.token_urlsafe(24)
+        with self._lock:
+            now = time.monotonic()
+            self._tickets = {t: v for t, v in self._tickets.items() if v[2] > now}
+            self._tickets[ticket] = (key, user.id, now + TICKET_SECONDS)
+        return ticket
+
+    def _redeem(self, key: str, ticket: str) -> str | None:
+        """A new session token in the app for the ticket's account; None for a ticket that is
+        unknown, used, expired or for another app, or whose account a restore took away."""
+        with self._lock:
+            held = self._tickets.pop(ticket, None)
+            store = self.host.apps[key][0].store
+        if held is None or held[0] != key or held[2] < time.monotonic() or store.user_by_id(held[1]) is None:
+            return None
+        return store.create_session(held[1])
+
+    async def _admin_sign_in(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
+        ticket = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket", [""])[0]
+        token = await run_in_threadpool(self._redeem, key, ticket)
+        if token is None:
+            response: Response = PlainTextResponse("This sign-in link was used already or has expired. Use the "
+                                                   "studio's \"Sign in as admin\" button again.", status_code=403)
+        else:
+            response = RedirectResponse(f"/apps/{key}/", status_code=303)
+            response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, path=f"/apps/{key}/",
+                                httponly=True, samesite="lax", secure=scope.get("scheme") == "https")
+        response.headers["cache-control"] = "no-store"
+        await response(scope, receive, send)
+
     # -- the ASGI app ---------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -98,6 +158,9 @@ class Previews:
         path = scope["path"]
         if path == CAPTURE_PATH:
             return await _respond(send, 200, self._script, b"application/javascript")
+        parts = path.split("/", 3)  # "", "apps", key, rest
+        if len(parts) == 4 and "/" + parts[3] == ADMIN_PATH and self.shown(parts[2]):
+            return await self._admin_sign_in(scope, receive, send, parts[2])
         if not (path.startswith("/apps/") or path in ("/_aw/sdk.js", "/favicon.ico")):
             return await _respond(send, 404, b"no such preview", b"text/plain; charset=utf-8")
         await self.host(scope, receive, self._rewriting(send, buffer_html=scope["method"] != "HEAD"))

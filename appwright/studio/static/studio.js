@@ -112,6 +112,7 @@
     $("preview-empty").hidden = true;
     $("preview-open").href = previewUrl;
     $("preview-open").hidden = false;
+    $("preview-admin").hidden = false;
     iframe.src = previewUrl; // setting src navigates again, even to the same URL
   }
 
@@ -136,6 +137,15 @@
   });
 
   $("preview-reload").addEventListener("click", () => reloadPreview(false));
+  $("preview-admin").addEventListener("click", async () => {
+    // The owner is the app's admin: a one-time link signs the preview in, then shows the app.
+    try {
+      const { url } = await api("POST", "/api/apps/" + appId + "/preview/admin");
+      iframe.src = url;
+    } catch (e) {
+      toast(e.message);
+    }
+  });
 
   // -- after a turn or a restore: fragments, the head, the preview -------------------------------
   async function refresh() {
