@@ -92,3 +92,31 @@ def test_report_renders_in_chromium_and_shows_payloads_as_text(tmp_path, page):
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
     assert SCREENSHOT.stat().st_size < 400_000
+
+
+@pytest.mark.slow  # Chromium
+def test_scatter_labels_of_close_points_do_not_overlap_and_match_their_points(page):
+    """The measured 0.5B and 1.5B sit close together near the right edge (docs/results.md):
+    each label must be readable, inside the chart, and in its point's colour."""
+    from appwright.evals.charts import scatter
+    from appwright.evals.stats import Estimate
+
+    points = [("qwen2.5-coder-0.5b", 0.00605, Estimate(value=0.15, low=0.07, high=0.29, n=40, method="wilson"), "#2563eb"),
+              ("qwen2.5-coder-1.5b", 0.00462, Estimate(value=0.125, low=0.05, high=0.26, n=40, method="wilson"), "#ea580c"),
+              ("qwen2.5-coder-1.5b-rl", 0.00470, Estimate(value=0.13, low=0.05, high=0.27, n=40, method="wilson"), "#16a34a")]
+    page.set_content(f"<!doctype html><style>svg .label{{font-size:12px}}</style>{scatter('s', points)}")
+    svg = page.locator("svg").bounding_box()
+    labels = page.locator("svg text.label[style]")
+    assert labels.count() == 3
+    boxes = [labels.nth(i).bounding_box() for i in range(3)]
+    for (name, *_, colour), box, i in zip(points, boxes, range(3)):
+        assert labels.nth(i).text_content() == name
+        rgb = "rgb({}, {}, {})".format(*(int(colour[k:k + 2], 16) for k in (1, 3, 5)))
+        assert labels.nth(i).evaluate("e => getComputedStyle(e).fill") == rgb, name
+        assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"], name
+    for i in range(3):
+        for j in range(i + 1, 3):
+            a, b = boxes[i], boxes[j]
+            overlap = (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+                       and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+            assert not overlap, (points[i][0], points[j][0], a, b)

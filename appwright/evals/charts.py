@@ -15,6 +15,8 @@ from html import escape
 from appwright.evals.formatting import money, pct, with_ci
 from appwright.evals.stats import Estimate
 
+LABEL_CHAR_W, LABEL_H = 7.0, 14.0  # a scatter label's width per character and its line height (12px text)
+
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -75,6 +77,7 @@ def scatter(title: str, points: list[tuple[str, float, Estimate, str]]) -> str:
                 f'cost per task (US$)</text>'
                 f'<text x="14" y="{top + span_y / 2}" text-anchor="middle" class="label" '
                 f'transform="rotate(-90 14 {top + span_y / 2})">good rate</text>')
+    placed: list[tuple[float, float, float]] = []  # the labels drawn so far: (x0, x1, baseline)
     for label, x, e, colour in points:
         if e.value is None:
             continue
@@ -82,13 +85,28 @@ def scatter(title: str, points: list[tuple[str, float, Estimate, str]]) -> str:
         if e.low is not None and e.high is not None:
             body.append(f'<line x1="{cx:.1f}" y1="{Y(e.low):.1f}" x2="{cx:.1f}" y2="{Y(e.high):.1f}" '
                         f'stroke="{colour}" class="whisker-c"/>')
-        anchor = "end" if cx > left + span_x * 0.7 else "start"
-        dx = -10 if anchor == "end" else 10
+        # Right of the point unless that runs off the chart, on the nearest line free of the labels
+        # already drawn (close points are common: models of one family cost and score alike).
+        text_w = LABEL_CHAR_W * len(label)
+        x0 = cx + 10 if cx + 10 + text_w <= width else cx - 10 - text_w
+        y = _free_line(placed, x0, x0 + text_w, max(cy - 8, 12.0), 12.0, height - bottom - 4.0)
+        placed.append((x0, x0 + text_w, y))
         body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{colour}"><title>{escape(label)}: '
                     f'{escape(money(x))} per task, good {escape(with_ci(e, pct))}</title></circle>'
-                    f'<text x="{cx + dx:.1f}" y="{max(cy - 8, 12):.1f}" text-anchor="{anchor}" class="label">'
-                    f'{escape(label)}</text>')
+                    f'<text x="{x0:.1f}" y="{y:.1f}" class="label" style="fill:{colour}">{escape(label)}</text>')
     return _svg(width, height, title, body)
+
+
+def _free_line(placed: list[tuple[float, float, float]], x0: float, x1: float, want: float,
+               lowest: float, highest: float) -> float:
+    """The baseline nearest `want` (stepping a line up, then down, and so on) whose label
+    [x0, x1] crosses none already placed, within [lowest, highest]; `want` if none is free."""
+    for step in range(40):
+        y = want + LABEL_H * ((step + 1) // 2) * (-1 if step % 2 else 1)
+        if lowest <= y <= highest and not any(x0 < b1 and b0 < x1 and abs(y - by) < LABEL_H
+                                              for b0, b1, by in placed):
+            return y
+    return want
 
 
 def grouped_bars(title: str, groups: list[str], models: list[str], value, colours: dict[str, str]) -> str:
