@@ -29,12 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from appwright.runtime.manifest import ManifestError
 from appwright.studio.db import App, AppVersion, Flag, Person, Rating, TrajectoryRow
 from appwright.studio.pages import check_model, check_prompt
 from appwright.studio.turns import Busy, StudioEvent, turn_json
 from appwright.studio.web import (StudioError, app_turn, app_version, config, database, grade_of, owned_app,
                                   person_required, preview_url, previews, runner, security, versions_of)
-from appwright.runtime.manifest import ManifestError
 from appwright.workspace import WorkspaceError, restore
 
 router = APIRouter(prefix="/api/apps/{app_id}")

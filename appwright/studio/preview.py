@@ -45,10 +45,11 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from appwright.runtime.api import SESSION_COOKIE
+from appwright.runtime.api import set_session
 from appwright.runtime.app import Host
 from appwright.runtime.auth import hash_password
 
@@ -60,7 +61,6 @@ _FRAME_ANCESTORS = re.compile(rb"frame-ancestors [^;]*")
 TAG = f'<script src="{CAPTURE_PATH}"></script>'.encode()
 ADMIN_PATH = "/_studio/admin"
 TICKET_SECONDS = 60
-SESSION_SECONDS = 30 * 24 * 3600  # as long as the runtime's own sign-in lasts
 
 
 def inject(html: bytes) -> bytes:
@@ -144,8 +144,8 @@ class Previews:
                                                    "studio's \"Sign in as admin\" button again.", status_code=403)
         else:
             response = RedirectResponse(f"/apps/{key}/", status_code=303)
-            response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_SECONDS, path=f"/apps/{key}/",
-                                httponly=True, samesite="lax", secure=scope.get("scheme") == "https")
+            # the cookie the app's own sign-in sets: the same name, path and flags
+            set_session(response, Request(dict(scope, root_path=f"{scope.get('root_path', '')}/apps/{key}")), token)
         response.headers["cache-control"] = "no-store"
         await response(scope, receive, send)
 
