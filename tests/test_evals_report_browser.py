@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from appwright.evals.charts import scatter
 from appwright.evals.records import append_row
 from appwright.evals.report import write_report
+from appwright.evals.stats import Estimate
 from tests.test_evals import XSS, check, row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,9 +100,6 @@ def test_report_renders_in_chromium_and_shows_payloads_as_text(tmp_path, page):
 def test_scatter_labels_of_close_points_do_not_overlap_and_match_their_points(page):
     """The measured 0.5B and 1.5B sit close together near the right edge (docs/results.md):
     each label must be readable, inside the chart, and in its point's colour."""
-    from appwright.evals.charts import scatter
-    from appwright.evals.stats import Estimate
-
     points = [("qwen2.5-coder-0.5b", 0.00605, Estimate(value=0.15, low=0.07, high=0.29, n=40, method="wilson"), "#2563eb"),
               ("qwen2.5-coder-1.5b", 0.00462, Estimate(value=0.125, low=0.05, high=0.26, n=40, method="wilson"), "#ea580c"),
               ("qwen2.5-coder-1.5b-rl", 0.00470, Estimate(value=0.13, low=0.05, high=0.27, n=40, method="wilson"), "#16a34a")]
