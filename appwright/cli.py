@@ -65,10 +65,19 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     data: Optional[Path] = typer.Option(None, help="Folder for the database of a single app (default BUNDLE/.aw)."),
+    allowed_host: list[str] = typer.Option([], "--allowed-host", help="A host name browsers use to reach it, "
+                                           "besides 127.0.0.1, localhost, [::1] and --host (repeat); other "
+                                           "Host headers get 400 (DNS rebinding)."),
 ) -> None:
     """Serve app bundles: pages, /_aw/sdk.js and the REST API."""
-    from appwright.runtime.app import Host, create_app
+    from appwright.runtime.app import LOCAL_HOSTS, Host, create_app
     from appwright.runtime.check import check_bundle
+
+    named = [host] if host not in ("0.0.0.0", "::", "") else []
+    hosts = list(dict.fromkeys([*LOCAL_HOSTS, *named, *allowed_host]))
+    if not named and not allowed_host:
+        err.print(f"[yellow]warning:[/] listening on every address but answering only to {', '.join(hosts)}; "
+                  "add --allowed-host NAME for the name others use", highlight=False)
 
     for bundle in bundles:
         report = check_bundle(bundle, data if len(bundles) == 1 else None)
@@ -77,12 +86,12 @@ def serve(
         for w in report.warnings:
             err.print(f"[yellow]warning:[/] {escape(str(bundle))}: {escape(w)}", highlight=False)
     if len(bundles) == 1:
-        asgi = create_app(bundles[0], data)
+        asgi = create_app(bundles[0], data, allowed_hosts=hosts)
         urls = [f"http://{host}:{port}/"]
     else:
         if data:
             fail("--data is for a single app; several apps keep their data in BUNDLE/.aw")
-        asgi = Host()
+        asgi = Host(allowed_hosts=hosts)
         for bundle in bundles:
             asgi.add(bundle.resolve().name, bundle)
         urls = [f"http://{host}:{port}/apps/{b.resolve().name}/" for b in bundles]
@@ -204,6 +213,10 @@ def studio(
     model: Optional[str] = typer.Option(None, "--model", help="The model preselected for a new app "
                                         "(a registry name; default the embedded model)."),
     preview_port: Optional[int] = typer.Option(None, help="Port of the preview origin (default port + 1)."),
+    public_host: Optional[str] = typer.Option(None, help="The host name browsers use for the studio "
+                                              "(default --host); the studio answers to no other."),
+    preview_host: Optional[str] = typer.Option(None, help="The previews' host name, on another site "
+                                               "(default localhost for 127.0.0.1 and the other way round)."),
 ) -> None:
     """The studio: build apps by chat in the browser, with live preview, versions, ratings and bug reports."""
     from pydantic import ValidationError
@@ -213,7 +226,7 @@ def studio(
     from appwright.studio.config import StudioConfig
 
     settings = {"port": port, "host": host, "db_url": db, "data_dir": data_dir, "default_model": model,
-                "preview_port": preview_port}
+                "preview_port": preview_port, "public_host": public_host, "preview_host": preview_host}
     try:
         config = StudioConfig(**{k: v for k, v in settings.items() if v is not None})
         get_model(config.default_model)

@@ -501,7 +501,7 @@ class Sender:
             self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
             self.thread.start()
             transport = httpx.ASGITransport(app=create_app(ctx.served), raise_app_exceptions=False)
-            self.aclient = httpx.AsyncClient(transport=transport, base_url="http://fuzz.test", timeout=30)
+            self.aclient = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=30)
 
     def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)

@@ -665,7 +665,7 @@ def test_secure_cookie_when_the_asgi_scheme_is_https(make_bundle):
 
     async def go():
         transport = httpx.ASGITransport(app=asgi)
-        async with httpx.AsyncClient(transport=transport, base_url="https://app.test",
+        async with httpx.AsyncClient(transport=transport, base_url="https://localhost",
                                      headers={"X-AW": "1"}) as c:
             r = await c.post(f"{API}/auth/signup", json={"email": "s@example.com", "password": PASSWORD})
             assert r.status_code == 201

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from appwright.studio.app import close_studio, create_studio
 from appwright.studio.config import StudioConfig
 from appwright.studio.db import AppVersion, Flag, Rating
+from appwright.studio.preview import OWNER_EMAIL
 from appwright.tasks.bank import load_file
 from conftest import PASSWORD, ROOT, free_port, serve_asgi
 from test_studio_web import FIRST, Model, files_reply, notes_app
@@ -91,7 +92,7 @@ def test_studio_in_chromium_from_prompt_to_fix_task(tmp_path, browser):
 
             # The owner is the app's admin: one click signs the preview in as her, seeing every record.
             page.get_by_role("button", name="Sign in as admin").click()
-            expect(frame.locator(".aw-signed-in")).to_contain_text("ada@example.com")
+            expect(frame.locator(".aw-signed-in")).to_contain_text(OWNER_EMAIL)
             expect(frame.locator("#notes li .title")).to_have_text("Buy milk")  # me@example.com's note
 
             # 3. Ask for a change; its steps stream in; a new version shows in the preview.

@@ -32,6 +32,7 @@ from appwright.studio import api, bundles, pages
 from appwright.studio.app import close_studio, create_studio
 from appwright.studio.config import StudioConfig
 from appwright.studio.db import App, AppVersion, Flag, GradeRow, Person, Rating, StudioSession, TrajectoryRow, Turn
+from appwright.studio.preview import OWNER_EMAIL
 from appwright.studio.turns import StudioEvent
 from appwright.workspace import get
 from conftest import EXAMPLES, free_port, serve_asgi
@@ -98,9 +99,13 @@ class Studio:
         self.app = create_studio(self.config, backend_factory=factory)
         self.db = self.app.state.db
 
+    def client(self, **kw) -> TestClient:
+        """A browser of the studio, at its configured origin (it answers to no other host)."""
+        return TestClient(self.app, base_url=self.config.studio_origin, follow_redirects=False, **kw)
+
     def person(self, email: str) -> TestClient:
         """A client signed up as `email`; its X-CSRF-Token header is set for the API."""
-        c = TestClient(self.app, follow_redirects=False)
+        c = self.client()
         token = csrf_of(c.get("/signup").text)
         r = c.post("/signup", data={"email": email, "password": PASSWORD, "csrf": token})
         assert r.status_code == 303, r.text
@@ -155,8 +160,10 @@ class Studio:
         with self.db.session() as s:
             return list(s.scalars(select(AppVersion).where(AppVersion.app_id == app_id).order_by(AppVersion.id)))
 
-    def preview(self) -> TestClient:
-        return TestClient(self.app.state.previews)
+    def preview(self, **kw) -> TestClient:
+        """A browser of the preview origin. https: the app's cookie there is Secure (allowed on
+        http://localhost by browsers, but never sent over http by httpx's cookie jar)."""
+        return TestClient(self.app.state.previews, base_url=self.config.preview_origin.replace("http:", "https:"), **kw)
 
 
 @pytest.fixture
@@ -179,7 +186,7 @@ def events_of(text: str) -> list[tuple[str, dict]]:
 # 1. People ------------------------------------------------------------------------------------------
 
 def test_sign_up_sign_in_sign_out(studio):
-    c = TestClient(studio.app, follow_redirects=False)
+    c = studio.client()
     assert c.get("/").headers["location"] == "/signin?next=/"
     page = c.get("/signup")
     assert page.status_code == 200 and "Create your account" in page.text
@@ -213,7 +220,7 @@ def test_sign_up_sign_in_sign_out(studio):
     assert r.status_code == 303 and r.headers["location"] == "/apps/x"
     assert c.get("/").status_code == 200
     # open redirects are refused
-    c2 = TestClient(studio.app, follow_redirects=False)
+    c2 = studio.client()
     t2 = csrf_of(c2.get("/signin").text)
     r = c2.post("/signin", data={"email": "ada@example.com", "password": PASSWORD, "csrf": t2,
                                  "next": "//evil.example/"})
@@ -222,7 +229,7 @@ def test_sign_up_sign_in_sign_out(studio):
 
 def test_sign_up_refuses_bad_input_with_a_message(studio):
     studio.person("ada@example.com")
-    c = TestClient(studio.app, follow_redirects=False)
+    c = studio.client()
     token = csrf_of(c.get("/signup").text)
     for email, password, message in [("ada@example.com", PASSWORD, "already exists"),
                                      ("not-an-email", PASSWORD, "expected an email address"),
@@ -235,7 +242,7 @@ def test_every_state_changing_request_needs_the_csrf_token(studio):
     ada = studio.person("ada@example.com")
     app_id, turn_id = studio.new_app(ada)
     version_id = studio.versions(app_id)[0].id
-    bare = TestClient(studio.app, follow_redirects=False, cookies=ada.cookies)  # her cookie, no token
+    bare = studio.client(cookies=ada.cookies)  # her cookie, no token
     params = {"app_id": app_id, "turn_id": turn_id, "version_id": version_id}
     posts = [(r.path, r.methods) for router in (pages.router, api.router) for r in router.routes
              if r.methods - {"GET", "HEAD"}]
@@ -254,10 +261,10 @@ def test_every_state_changing_request_needs_the_csrf_token(studio):
                       headers={"X-CSRF-Token": token, **headers})
         assert r.status_code == 403, headers
     ok = bare.post(f"/api/apps/{app_id}/turns/{turn_id}/rating", json={"value": 1},
-                   headers={"X-CSRF-Token": token, "Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
+                   headers={"X-CSRF-Token": token, "Origin": studio.config.studio_origin, "Sec-Fetch-Site": "same-origin"})
     assert ok.status_code == 200
     # a signed-out form needs the token tied to its pre-session cookie
-    anon = TestClient(studio.app, follow_redirects=False)
+    anon = studio.client()
     assert anon.post("/signin", data={"email": "ada@example.com", "password": PASSWORD}).status_code == 403
 
 
@@ -437,29 +444,34 @@ def test_the_owner_signs_in_to_the_preview_as_its_admin(studio):
 
     url = ada.post(f"/api/apps/{app_id}/preview/admin").json()["url"]
     assert url.startswith(f"{studio.config.preview_origin}/apps/{key}/_studio/admin?ticket=")
-    owner = TestClient(studio.app.state.previews, follow_redirects=False)
+    store = studio.app.state.previews.host.apps[key][0].store
+    assert [u.email for u in store.list_users()] == ["u@example.com"]  # nothing changes until it is used
+    owner = studio.preview(follow_redirects=False)
     link = url.removeprefix(studio.config.preview_origin)
     r = owner.get(link)
     assert r.status_code == 303 and r.headers["location"] == f"/apps/{key}/"
     cookie = r.headers["set-cookie"]
-    assert f"Path=/apps/{key}/" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert f"Path=/apps/{key}/" in cookie and "HttpOnly" in cookie
+    assert "SameSite=None; Secure; Partitioned" in cookie  # the studio frames the preview cross-site
     me = owner.get(f"{api_base}/auth/me").json()["user"]
-    assert (me["email"], me["role"]) == ("ada@example.com", "admin")
+    assert (me["email"], me["role"]) == (OWNER_EMAIL, "admin")
     # an admin reads every record of an owner-only entity, the visitor's too
     assert [n["title"] for n in owner.get(f"{api_base}/entities/Note").json()["items"]] == ["milk"]
-    # the account has no password anyone knows: signing in with the studio's fails
-    assert visitor.post(f"{api_base}/auth/login", json={"email": "ada@example.com", "password": PASSWORD},
-                        headers={"X-AW": "1"}).status_code == 401
+    # the account is reserved: nobody signs in or up with it, whatever the password
+    for route in ("login", "signup"):
+        r = visitor.post(f"{api_base}/auth/{route}", json={"email": OWNER_EMAIL, "password": PASSWORD},
+                         headers={"X-AW": "1"})
+        assert r.status_code == 400 and "reserved" in r.json()["error"], route
 
     # a link works once, for this app only, and a second ticket reuses the same account
-    used = TestClient(studio.app.state.previews, follow_redirects=False).get(link)
+    used = studio.preview(follow_redirects=False).get(link)
     assert used.status_code == 403 and "used already or has expired" in used.text and "set-cookie" not in used.headers
     again = ada.post(f"/api/apps/{app_id}/preview/admin").json()["url"].removeprefix(studio.config.preview_origin)
     other_app, _ = studio.new_app(ada, prompt="another notes app")
     wrong = again.replace(key, studio.app_row(other_app).preview_key)
-    assert TestClient(studio.app.state.previews).get(wrong).status_code == 403
+    assert studio.preview().get(wrong).status_code == 403
     users = studio.app.state.previews.host.apps[key][0].store.list_users()
-    assert sorted((u.email, u.role) for u in users) == [("ada@example.com", "admin"), ("u@example.com", None)]
+    assert sorted((u.email, u.role) for u in users) == [(OWNER_EMAIL, "admin"), ("u@example.com", None)]
     # nobody else may ask for one
     bob = studio.person("bob@example.com")
     assert bob.post(f"/api/apps/{app_id}/preview/admin").status_code == 404
@@ -661,9 +673,20 @@ def test_config_rejects_a_preview_on_the_studios_port(tmp_path):
     with pytest.raises(ValueError, match="its own origin"):
         StudioConfig(data_dir=tmp_path, port=9000, preview_port=9000)
     c = StudioConfig(data_dir=tmp_path, port=9000)
-    assert c.preview_origin == "http://127.0.0.1:9001" and c.db_url == f"sqlite:///{tmp_path / 'studio.db'}"
+    assert c.studio_origin == "http://127.0.0.1:9000" and c.db_url == f"sqlite:///{tmp_path / 'studio.db'}"
+    assert c.preview_origin == "http://localhost:9001"  # another site: its pages cannot set the studio's cookies
+    assert StudioConfig(data_dir=tmp_path, public_host="localhost").preview_origin == "http://127.0.0.1:8801"
     with pytest.raises(ValueError, match="public_host"):
         StudioConfig(data_dir=tmp_path, host="0.0.0.0")
+    with pytest.raises(ValueError, match="set preview_host"):
+        StudioConfig(data_dir=tmp_path, host="0.0.0.0", public_host="studio.example.com")
+    for preview in ("studio.example.com", "preview.example.com", "example.com", "p.studio.example.com",
+                    "STUDIO.example.com"):
+        with pytest.raises(ValueError, match="same site"):
+            StudioConfig(data_dir=tmp_path, public_host="studio.example.com", preview_host=preview)
+    ok = StudioConfig(data_dir=tmp_path, public_host="studio.example.com", preview_host="example-preview.net",
+                      secure_cookies=True, port=443, preview_port=8443)
+    assert (ok.studio_origin, ok.preview_origin) == ("https://studio.example.com:443", "https://example-preview.net:8443")
 
 
 def test_adopt_makes_the_bundle_exactly_the_answer_and_keeps_hidden_files(tmp_path):
@@ -711,7 +734,9 @@ def test_cli_serves_the_studio_and_its_previews_and_stops_on_ctrl_c(tmp_path):
                 assert time.monotonic() < deadline and proc.poll() is None, "the studio did not start"
                 time.sleep(0.1)
         assert signin.status_code == 200 and "Welcome back" in signin.text
-        assert httpx.get(f"http://127.0.0.1:{preview_port}/", timeout=5).status_code == 404
+        assert httpx.get(f"http://localhost:{preview_port}/", timeout=5).status_code == 404
+        assert httpx.get(f"http://127.0.0.1:{preview_port}/", timeout=5).status_code == 400  # the studio's name
+        assert httpx.get(f"http://localhost:{port}/signin", timeout=5).status_code == 400  # the preview's
         assert (tmp_path / "studio" / "studio.db").is_file()
     finally:
         proc.send_signal(signal.SIGINT)

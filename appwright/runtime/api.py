@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from appwright.runtime import auth
 from appwright.runtime.access import Scope, may_create, may_touch, scope
+from appwright.runtime.cookies import only_cookie
 from appwright.runtime.errors import ApiError, bad_request, not_found
 from appwright.runtime.manifest import SYSTEM_FIELDS, EntitySpec
 from appwright.runtime.storage import CursorError, Filter, Record, User
@@ -72,8 +73,13 @@ def parse_json(raw: str | bytes, what: str) -> Any:
         raise bad_request(f"{what}: malformed JSON (nested too deeply or out of range)") from None
 
 
+def session_token(request: Request) -> str | None:
+    """The session cookie; None when absent or sent twice (another page planted one: cookies.py)."""
+    return only_cookie(request.headers, SESSION_COOKIE)
+
+
 def current_user(request: Request) -> User | None:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     return served(request).store.user_for_session(token) if token else None
 
 
@@ -155,7 +161,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     if token:
         served(request).store.delete_session(token)
     response = Response(status_code=204)

@@ -10,10 +10,16 @@ The manifest is re-read when `app.json` changes on disk, so a new version is
 served without a restart; an invalid new manifest is logged and the last valid
 one keeps serving.
 
+Only requests for an allowed host name are answered (Starlette's TrustedHostMiddleware; default
+`LOCAL_HOSTS`), so a web page on another name that resolves to this machine (DNS rebinding)
+gets a 400, not the app. A request carrying two session cookies is read as signed out
+(cookies.py).
+
 What the runtime does not do: it is no sandbox for the bundle's own JavaScript.
 Apps on one host share an origin, so a page of one app can call another app's
-API with the visitor's cookies for that app; host apps you do not trust on
-separate origins (one `appwright serve` each).
+API with the visitor's cookies for that app, and can set cookies that the other app
+receives (signing the visitor out of it, or in as someone else when they had no session).
+Host apps that must not touch each other on separate origins: a host name each.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ import re
 import os
 from dataclasses import dataclass, field
 from importlib import resources
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -42,6 +50,9 @@ from appwright.runtime.storage import AppStore, StoreConfig, db_path
 log = logging.getLogger("appwright.runtime")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The host names answered unless told otherwise (`appwright serve --allowed-host`); an IPv6
+# address is written in brackets, as in the Host header.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 # Pages may use inline scripts and styles (generated apps do), but load code only from the app
 # itself and talk only to it: no CDN, no exfiltration by fetch, no plugins, no framing by others.
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -154,8 +165,10 @@ async def _sdk(request: Request) -> Response:
                     headers={"cache-control": "no-cache"})
 
 
-def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = None) -> ASGIApp:
-    """An ASGI app serving one bundle at its root. Raises ManifestError for a bad bundle."""
+def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = None,
+               allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> ASGIApp:
+    """An ASGI app serving one bundle at its root, to requests for `allowed_hosts` ("*": any).
+    Raises ManifestError for a bad bundle."""
     served = bundle if isinstance(bundle, ServedApp) else ServedApp.open(bundle, data_dir)
     A = "/_aw/api"
     routes = [  # the entity routes first: they carry almost all traffic and the router tries routes in order
@@ -179,22 +192,24 @@ def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = Non
         ApiError: _api_error, HTTPException: _api_error, Exception: _api_error})
     app.state.served = served
     app.mount("/", BundleFiles(directory=served.bundle, html=True))
-    return Guard(app)
+    return Guard(TrustedHostMiddleware(app, allowed_hosts=list(allowed_hosts)))
 
 
 class Host:
-    """Many apps in one process, each under `/apps/{app_id}/`. Apps may be added and
-    removed while serving. `/` lists the apps."""
+    """Many apps in one process, each under `/apps/{app_id}/`, to requests for `allowed_hosts`.
+    Apps may be added and removed while serving. `/` lists the apps."""
 
-    def __init__(self):
+    def __init__(self, allowed_hosts: Sequence[str] = LOCAL_HOSTS):
         self.apps: dict[str, tuple[ServedApp, ASGIApp]] = {}
+        self.allowed_hosts = list(allowed_hosts)
+        self._checked = TrustedHostMiddleware(self._route, allowed_hosts=self.allowed_hosts)
 
     def add(self, app_id: str, bundle: str | Path, data_dir: str | Path | None = None) -> ServedApp:
         if not app_id or "/" in app_id or app_id.startswith("."):
             raise ValueError(f"app id {app_id!r}: use letters, digits, - and _")
         served = ServedApp.open(bundle, data_dir)
         self.remove(app_id)
-        self.apps[app_id] = (served, create_app(served))
+        self.apps[app_id] = (served, create_app(served, allowed_hosts=self.allowed_hosts))
         return served
 
     def remove(self, app_id: str) -> None:
@@ -208,6 +223,9 @@ class Host:
             await send({"type": "lifespan.startup.complete"})
             await receive()
             return await send({"type": "lifespan.shutdown.complete"})
+        await self._checked(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         root = scope.get("root_path", "")
         path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
         parts = path.split("/", 3)  # "", "apps", id, rest

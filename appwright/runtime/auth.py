@@ -9,6 +9,8 @@
   `MAX_FAILURES_PER_CLIENT` from one client address) within `WINDOW`, sign-in
   answers 429 until the window passes. Failures are stored in the app's
   database, so a restart does not reset them.
+- Emails are ASCII (no control characters, no look-alike letters) and never at `.invalid`,
+  which is reserved for the platform's own identities (`RESERVED_DOMAIN`).
 - `signup_allowed` is the only place that decides whether a new user may be
   created; every route that creates a user goes through it.
 
@@ -31,7 +33,15 @@ MAX_PASSWORD = 256
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 30
 WINDOW = timedelta(minutes=15)
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# ASCII only: a local part of RFC 5322's unquoted characters, a domain of letter-digit-hyphen
+# labels (an international domain in its xn-- form). No control characters, no look-alike letters
+# (a Cyrillic "а" in "аda@example.com"), so two addresses that read the same are the same address.
+EMAIL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
+                      r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]")
+# Addresses at .invalid (RFC 2606: never a real mailbox) are the platform's own identities, such as
+# the studio's owner account in each app (studio/preview.py). Nobody may sign up or sign in as one,
+# so nobody can register one before the platform makes it.
+RESERVED_DOMAIN = ".invalid"
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("appwright-no-such-user")
@@ -45,11 +55,15 @@ class AuthError(Exception):
 
 def check_credentials_shape(email: object, password: object) -> tuple[str, str]:
     """Normalise the email; reject malformed input with a clear 400."""
-    if not isinstance(email, str) or not EMAIL_RE.match(email.strip()) or len(email) > 254:
-        raise AuthError(400, "email: expected an email address like ada@example.com")
+    if not isinstance(email, str) or len(email) > 254 or not EMAIL_RE.fullmatch(email.strip()):
+        raise AuthError(400, "email: expected an email address like ada@example.com (ASCII letters; an "
+                             "international domain in its xn-- form)")
     if not isinstance(password, str):
         raise AuthError(400, "password: expected text")
-    return email.strip().lower(), password
+    email = email.strip().lower()
+    if email.endswith(RESERVED_DOMAIN):
+        raise AuthError(400, f"email: addresses at {RESERVED_DOMAIN} are reserved for the platform; use your own")
+    return email, password
 
 
 def check_new_password(password: str) -> None:

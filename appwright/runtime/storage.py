@@ -304,9 +304,15 @@ class AppStore:
             conn.execute(update(users).where(users.c.id == user_id).values(role=role))
 
     def set_password(self, user_id: str, password_hash: str) -> None:
+        """A new password; every session of the user ends."""
         self._sessions.clear()
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+            conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+    def end_sessions(self, user_id: str) -> None:
+        self._sessions.clear()
+        with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
 
     def list_users(self) -> list[User]:

@@ -21,11 +21,11 @@ holding the finished turn; each has an `id`, and `Last-Event-ID` resumes a strea
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -33,37 +33,45 @@ from appwright.runtime.manifest import ManifestError
 from appwright.studio.db import App, AppVersion, Flag, Person, Rating, TrajectoryRow
 from appwright.studio.pages import check_model, check_prompt
 from appwright.studio.turns import Busy, StudioEvent, turn_json
-from appwright.studio.web import (StudioError, app_turn, app_version, config, database, grade_of, owned_app,
-                                  person_required, preview_url, previews, runner, security, versions_of)
+from appwright.studio.web import (MAX_ID, AppId, Id, StudioError, Text, app_turn, app_version, config, database,
+                                  grade_of, owned_app, person_required, preview_url, previews, runner, security,
+                                  versions_of)
 from appwright.workspace import WorkspaceError, restore
 
 router = APIRouter(prefix="/api/apps/{app_id}")
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON's true is not the number 1, nor "3" the number 3
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class TurnIn(_Body):
-    prompt: str
-    model: str | None = None
+    prompt: Text
+    model: Text | None = None
+
+
+def _vote(value: int) -> int:
+    if value not in (1, -1):
+        raise ValueError("expected 1 (up) or -1 (down)")
+    return value
 
 
 class RatingIn(_Body):
-    value: Literal[1, -1]
+    value: Annotated[int, AfterValidator(_vote)]
 
 
 class FailedRequest(_Body):
-    method: str = Field(max_length=16)
-    url: str = Field(max_length=2000)
+    method: Text = Field(max_length=16)
+    url: Text = Field(max_length=2000)
     status: int = Field(ge=0, le=999)  # 0: a network error
 
 
 class FlagIn(_Body):
-    description: str
-    version: int | None = None  # an AppVersion id; default the head
-    url: str = Field("", max_length=2000)
-    console_errors: list[Annotated[str, Field(max_length=2000)]] = Field(default_factory=list, max_length=50)
+    description: Text
+    version: int | None = Field(None, ge=1, le=MAX_ID)  # an AppVersion id; default the head
+    url: Text = Field("", max_length=2000)
+    console_errors: list[Annotated[Text, Field(max_length=2000)]] = Field(default_factory=list, max_length=50)
     failed_requests: list[FailedRequest] = Field(default_factory=list, max_length=50)
 
 
@@ -75,7 +83,7 @@ def version_json(v) -> dict[str, Any]:
 # -- turns ---------------------------------------------------------------------------------------------
 
 @router.post("/turns", status_code=202)
-def start_turn(request: Request, app_id: str, body: TurnIn, person: Person = Depends(person_required)):
+def start_turn(request: Request, app_id: AppId, body: TurnIn, person: Person = Depends(person_required)):
     prompt = check_prompt(request, body.prompt)
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
@@ -88,7 +96,7 @@ def start_turn(request: Request, app_id: str, body: TurnIn, person: Person = Dep
 
 
 @router.get("/turns/{turn_id}")
-def get_turn(request: Request, app_id: str, turn_id: int, person: Person = Depends(person_required)):
+def get_turn(request: Request, app_id: AppId, turn_id: Id, person: Person = Depends(person_required)):
     with database(request).session() as s:
         turn = app_turn(s, owned_app(s, person, app_id), turn_id)
         rating = s.scalar(select(Rating.value).where(Rating.turn_id == turn.id, Rating.person_id == person.id))
@@ -97,7 +105,7 @@ def get_turn(request: Request, app_id: str, turn_id: int, person: Person = Depen
 
 
 @router.get("/turns/{turn_id}/trajectory")
-def get_trajectory(request: Request, app_id: str, turn_id: int, person: Person = Depends(person_required)):
+def get_trajectory(request: Request, app_id: AppId, turn_id: Id, person: Person = Depends(person_required)):
     with database(request).session() as s:
         turn = app_turn(s, owned_app(s, person, app_id), turn_id)
         row = s.scalar(select(TrajectoryRow).where(TrajectoryRow.turn_id == turn.id))
@@ -107,7 +115,7 @@ def get_trajectory(request: Request, app_id: str, turn_id: int, person: Person =
 
 
 @router.get("/turns/{turn_id}/events")
-async def turn_events(request: Request, app_id: str, turn_id: int, person: Person = Depends(person_required)):
+async def turn_events(request: Request, app_id: AppId, turn_id: Id, person: Person = Depends(person_required)):
     done = await _finished_turn(request, person, app_id, turn_id)
     live = runner(request).live_turn(app_id, turn_id)
     try:
@@ -135,7 +143,7 @@ async def _finished_turn(request: Request, person: Person, app_id: str, turn_id:
 
 
 @router.post("/turns/{turn_id}/stop", status_code=202)
-def stop_turn(request: Request, app_id: str, turn_id: int, person: Person = Depends(person_required)):
+def stop_turn(request: Request, app_id: AppId, turn_id: Id, person: Person = Depends(person_required)):
     with database(request).session() as s:
         turn = app_turn(s, owned_app(s, person, app_id), turn_id)
     if not runner(request).stop(app_id, turn.id):
@@ -144,7 +152,7 @@ def stop_turn(request: Request, app_id: str, turn_id: int, person: Person = Depe
 
 
 @router.post("/turns/{turn_id}/rating")
-def rate_turn(request: Request, app_id: str, turn_id: int, body: RatingIn, person: Person = Depends(person_required)):
+def rate_turn(request: Request, app_id: AppId, turn_id: Id, body: RatingIn, person: Person = Depends(person_required)):
     with database(request).session() as s:
         turn = app_turn(s, owned_app(s, person, app_id), turn_id)
         if turn.status == "running":
@@ -160,7 +168,7 @@ def rate_turn(request: Request, app_id: str, turn_id: int, body: RatingIn, perso
 # -- versions --------------------------------------------------------------------------------------------
 
 @router.post("/versions/{version_id}/restore")
-def restore_version(request: Request, app_id: str, version_id: int, person: Person = Depends(person_required)):
+def restore_version(request: Request, app_id: AppId, version_id: Id, person: Person = Depends(person_required)):
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
         target = app_version(s, app, version_id)
@@ -173,6 +181,8 @@ def restore_version(request: Request, app_id: str, version_id: int, person: Pers
             previews(request).show(app.preview_key, bundle)
             result = restore(bundle, target.vid, data=True)
             previews(request).reload(app.preview_key, bundle)
+            if app.legacy_admin:  # the restored data may be from before revision 0002 (studio/app.py)
+                previews(request).revoke_email_admin(app.preview_key, person.email)
             with database(request).session() as s:
                 row = s.get(App, app.id)
                 parent = row.head
@@ -197,7 +207,7 @@ def restore_version(request: Request, app_id: str, version_id: int, person: Pers
 
 
 @router.get("/versions/{version_id}/grade")
-def version_grade(request: Request, app_id: str, version_id: int, person: Person = Depends(person_required)):
+def version_grade(request: Request, app_id: AppId, version_id: Id, person: Person = Depends(person_required)):
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
         grade = grade_of(request, s, app, app_version(s, app, version_id).vid)
@@ -211,7 +221,7 @@ def version_grade(request: Request, app_id: str, version_id: int, person: Person
 # -- flags -------------------------------------------------------------------------------------------------
 
 @router.post("/flags", status_code=201)
-def flag_bug(request: Request, app_id: str, body: FlagIn, person: Person = Depends(person_required)):
+def flag_bug(request: Request, app_id: AppId, body: FlagIn, person: Person = Depends(person_required)):
     description = body.description.strip()
     limit = config(request).max_flag_chars
     if not description:
@@ -239,7 +249,7 @@ def flag_bug(request: Request, app_id: str, body: FlagIn, person: Person = Depen
 
 
 @router.get("/flags")
-def list_flags(request: Request, app_id: str, person: Person = Depends(person_required)):
+def list_flags(request: Request, app_id: AppId, person: Person = Depends(person_required)):
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
         rows = s.scalars(select(Flag).where(Flag.app_id == app.id, Flag.person_id == person.id).order_by(Flag.id))
@@ -262,26 +272,25 @@ def _unkeyed(key: str):
 # -- the owner is the app's admin ---------------------------------------------------------------------------
 
 @router.post("/preview/admin")
-def preview_admin(request: Request, app_id: str, person: Person = Depends(person_required)):
-    """DESIGN.md: the person who owns an app is its admin. This makes (or promotes) their account
-    in the app and returns a link, good once and for a minute, that signs the preview in to it."""
+def preview_admin(request: Request, app_id: AppId, person: Person = Depends(person_required)):
+    """DESIGN.md: the person who owns an app is its admin. This returns a link, good once and for
+    a minute, that signs the preview in to the app's owner account as an admin (preview.py)."""
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
-        email = person.email
     if app.head is None:
         raise StudioError(409, "there is no version to sign in to yet: wait for the first one")
     try:
         previews(request).show(app.preview_key, config(request).apps_dir / app.id)
     except ManifestError as exc:
         raise StudioError(409, f"the current version cannot be served, so nobody can sign in to it: {exc}") from None
-    ticket = previews(request).admin_ticket(app.preview_key, email)
+    ticket = previews(request).admin_ticket(app.preview_key)
     return {"url": f"{config(request).preview_origin}/apps/{app.preview_key}/_studio/admin?ticket={ticket}"}
 
 
 # -- the workspace's state -------------------------------------------------------------------------------
 
 @router.get("/state")
-def app_state(request: Request, app_id: str, person: Person = Depends(person_required)):
+def app_state(request: Request, app_id: AppId, person: Person = Depends(person_required)):
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
         head = next((v for v in versions_of(s, app) if v.is_head), None)

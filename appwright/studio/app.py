@@ -26,6 +26,7 @@ sign-in attempts, delete apps, or let two people share one app.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -37,13 +38,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from appwright.models.base import Backend
 from appwright.studio import api, pages
 from appwright.studio.config import StudioConfig
-from appwright.studio.db import App, Database
+from appwright.studio.db import App, Database, Person
 from appwright.studio.preview import Previews
 from appwright.studio.security import SecurityWorker
 from appwright.studio.turns import ModelPool, TurnRunner, recover_turns
@@ -57,20 +60,25 @@ def create_studio(config: StudioConfig, backend_factory: Callable[[str], Backend
     # 1. The log, the preview origin, the workers.
     config.apps_dir.mkdir(parents=True, exist_ok=True)
     db = Database.open(config.db_url)
-    previews = Previews(config.studio_origin)
+    previews = Previews(config.studio_origin, config.preview_host)
     security = SecurityWorker(config, db)
     if backend_factory is None:
         from appwright.models import load_backend
         backend_factory = load_backend
     turns = TurnRunner(config, db, ModelPool(backend_factory), previews, security)
-    # 2. What a previous run left: turns cut off, apps to preview.
+    # 2. What a previous run left: turns cut off, apps to preview (apps from before revision 0002
+    #    lose any admin the old 'Sign in as admin' gave to whoever held the owner's email).
     recover_turns(db)
     with db.session() as s:
-        for app_id, key in s.execute(select(App.id, App.preview_key).where(App.head.is_not(None))):
-            try:
-                previews.show(key, config.apps_dir / app_id)
-            except Exception as exc:  # noqa: BLE001 - one broken bundle must not keep the studio down
-                log.warning("app %s cannot be previewed: %s", app_id, exc)
+        rows = s.execute(select(App.id, App.preview_key, App.legacy_admin, Person.email)
+                         .join(Person, App.owner_id == Person.id).where(App.head.is_not(None))).all()
+    for app_id, key, legacy, email in rows:
+        try:
+            previews.show(key, config.apps_dir / app_id)
+            if legacy and previews.revoke_email_admin(key, email):
+                log.warning("app %s: took the admin role from the account with its owner's email", app_id)
+        except Exception as exc:  # noqa: BLE001 - one broken bundle must not keep the studio down
+            log.warning("app %s cannot be previewed: %s", app_id, exc)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -91,6 +99,7 @@ def create_studio(config: StudioConfig, backend_factory: Callable[[str], Backend
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(Exception, _crash)
     app.add_middleware(StudioGuard, config=config)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=[config.public_host])  # outermost: DNS rebinding
     return app
 
 
@@ -169,10 +178,14 @@ async def _crash(request: Request, exc: Exception) -> Response:
 # -- the guard around every request --------------------------------------------------------------------------
 
 class StudioGuard:
-    """Refuses unsafe requests from other origins; adds the studio's security headers."""
+    """Refuses unsafe requests from other origins and bodies over `max_body_bytes`; adds the
+    studio's security headers. The studio's own origin comes from the configuration, never
+    from the request's Host header (which a DNS-rebinding page chooses)."""
 
     def __init__(self, app: ASGIApp, config: StudioConfig):
         self.app = app
+        self.origin = config.studio_origin
+        self.max_body = config.max_body_bytes
         csp = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                f"connect-src 'self'; frame-src {config.preview_origin}; frame-ancestors 'none'; "
                "form-action 'self'; base-uri 'none'; object-src 'none'")
@@ -191,15 +204,32 @@ class StudioGuard:
                 message["headers"] = [(k, v) for k, v in message.get("headers", []) if k not in names] + extra
             await send(message)
 
+        async def refuse(status: int, message: str) -> None:
+            body = json.dumps({"error": message}).encode()
+            await with_headers({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        headers = Headers(scope=scope)
         if scope["method"] not in SAFE_METHODS:
-            headers = dict(scope["headers"])
-            origin = headers.get(b"origin", b"").decode("latin-1")
-            own = f"{scope.get('scheme', 'http')}://{headers.get(b'host', b'').decode('latin-1')}"
-            site = headers.get(b"sec-fetch-site", b"same-origin").decode("latin-1")
-            if (origin and origin != own) or site not in ("same-origin", "none"):
-                body = b'{"error": "refused: this request came from another site"}'
-                await with_headers({"type": "http.response.start", "status": 403, "headers": [
-                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-                return await send({"type": "http.response.body", "body": body})
-        await self.app(scope, receive, with_headers)
+            origin = headers.get("origin", "")
+            site = headers.get("sec-fetch-site", "same-origin")
+            if (origin and origin != self.origin) or site not in ("same-origin", "none"):
+                return await refuse(403, "refused: this request came from another site")
+        too_large = f"the request body is over {self.max_body:,} bytes"
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return await refuse(413, too_large)
+        received = 0
+
+        async def bounded() -> Message:
+            # a body without a Content-Length (chunked) is cut off as soon as it passes the limit
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise HTTPException(413, too_large)  # the app's error handler answers it
+            return message
+
+        await self.app(scope, bounded, with_headers)
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,30 @@ from appwright.agent.loop import Budget
 from appwright.models.registry import DEFAULT_MODEL
 
 
+# The loopback names are two sites: a page on one cannot set cookies for the other.
+LOOPBACK_PAIR = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+
+
+def same_site(a: str, b: str) -> bool:
+    """Whether a page on host `a` could share or set cookies with host `b`, judged conservatively
+    without the public suffix list: the same name or address, one name under the other, or two
+    names under one parent of two or more labels (a.example.com, b.example.com; this also
+    refuses a.co.uk and b.co.uk, which are in fact two sites)."""
+    if a == b:
+        return True
+    try:
+        ipaddress.ip_address(a.strip("[]"))
+        ipaddress.ip_address(b.strip("[]"))
+        return False  # two different addresses
+    except ValueError:
+        pass
+    la, lb = a.split("."), b.split(".")
+    common = 0
+    while common < min(len(la), len(lb)) and la[-1 - common] == lb[-1 - common]:
+        common += 1
+    return common == min(len(la), len(lb)) or common >= 2
+
+
 def default_data_dir() -> Path:
     home = os.environ.get("APPWRIGHT_HOME")
     return (Path(home).expanduser() if home else Path.home() / ".cache" / "appwright") / "studio"
@@ -29,13 +54,17 @@ def default_data_dir() -> Path:
 class StudioConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Where it listens. The preview of generated apps is served on its own port, a separate
-    # origin, so an app's JavaScript can never call the studio with the person's cookie.
+    # Where it listens. The previews of generated apps are served on another site: another host
+    # name (cookies ignore ports, so another port alone would let an app's page set cookies the
+    # studio reads) and another port. Each listener answers only to its own host name.
     host: str = Field("127.0.0.1", description="address both listeners bind to")
     port: int = Field(8800, ge=1, le=65535, description="the studio's port")
     preview_port: int | None = Field(None, ge=1, le=65535, description="the preview's port (default port + 1)")
-    public_host: str | None = Field(None, description="the host name browsers use (default: host); both "
-                                                      "origins are built from it")
+    public_host: str | None = Field(None, description="the host name browsers use for the studio (default: "
+                                                      "host); the studio answers to no other")
+    preview_host: str | None = Field(None, description="the host name of the previews, on another site than "
+                                                       "public_host (default: localhost for 127.0.0.1 and the "
+                                                       "other way round); the preview answers to no other")
 
     # Where it keeps things.
     data_dir: Path = Field(default_factory=default_data_dir,
@@ -61,6 +90,8 @@ class StudioConfig(BaseModel):
     secure_cookies: bool = Field(False, description="mark cookies Secure (set when served over https)")
     max_prompt_chars: int = Field(4000, ge=1, description="longest request to the agent")
     max_flag_chars: int = Field(2000, ge=1, description="longest bug description")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="largest request body; a larger one gets "
+                                                                  "413 before it is read")
 
     @model_validator(mode="after")
     def _fill(self) -> "StudioConfig":
@@ -74,18 +105,34 @@ class StudioConfig(BaseModel):
             if self.host in ("0.0.0.0", "::", ""):
                 raise ValueError(f"host {self.host!r} listens everywhere: set public_host to the name browsers use")
             self.public_host = self.host
+        self.public_host = self.public_host.lower()
+        if self.preview_host is None:
+            if self.public_host not in LOOPBACK_PAIR:
+                raise ValueError(f"set preview_host: the previews need a host name on another site than "
+                                 f"{self.public_host!r} (a domain of their own, e.g. example-preview.net for "
+                                 f"studio.example.com)")
+            self.preview_host = LOOPBACK_PAIR[self.public_host]
+        self.preview_host = self.preview_host.lower()
+        if same_site(self.public_host, self.preview_host):
+            raise ValueError(f"preview_host {self.preview_host!r} is on the same site as the studio's "
+                             f"{self.public_host!r}: a preview page could set cookies the studio reads. Use "
+                             "another domain (not a subdomain of the studio's, nor a sibling of it)")
         self.data_dir = Path(self.data_dir).expanduser()
         if self.db_url is None:
             self.db_url = f"sqlite:///{self.data_dir / 'studio.db'}"
         return self
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.secure_cookies else "http"  # secure cookies: served behind https
+
+    @property
     def studio_origin(self) -> str:
-        return f"http://{self.public_host}:{self.port}"
+        return f"{self.scheme}://{self.public_host}:{self.port}"
 
     @property
     def preview_origin(self) -> str:
-        return f"http://{self.public_host}:{self.preview_port}"
+        return f"{self.scheme}://{self.preview_host}:{self.preview_port}"
 
     @property
     def apps_dir(self) -> Path:

@@ -72,6 +72,9 @@ class App(Base):
     model: Mapped[str] = mapped_column(String(200))  # a model registry name
     preview_key: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(18))
     head: Mapped[str | None] = mapped_column(String(64), default=None)  # the workspace version now live
+    # Made before revision 0002: its data, and the data of its versions, may hold an admin that
+    # the old 'Sign in as admin' granted to whoever had the owner's email (studio/preview.py).
+    legacy_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
 

@@ -19,9 +19,9 @@ from appwright.models.base import ModelError
 from appwright.models.registry import load_registry
 from appwright.studio import auth
 from appwright.studio.db import App, AppVersion, Person
-from appwright.studio.web import (TEMPLATES, StudioError, app_version, config, current_person, csrf_for, database,
-                                  flags_of, grade_of, not_found, owned_app, person_required, preview_url, runner,
-                                  turns_of, versions_of)
+from appwright.studio.web import (TEMPLATES, AppId, Id, StudioError, Text, app_version, config, cookie,
+                                  current_person, csrf_for, database, flags_of, grade_of, not_found, owned_app,
+                                  person_required, preview_url, runner, turns_of, versions_of)
 from appwright.workspace import WorkspaceError, diff, get
 from appwright.workspace.store import read_blob
 
@@ -74,7 +74,7 @@ def check_prompt(request: Request, prompt: str) -> str:
 
 def auth_page(request: Request, mode: str, error: str | None = None, email: str = "", next: str = "/",
               status: int = 200) -> Response:
-    fresh = request.cookies.get(auth.PRE_COOKIE) is None
+    fresh = cookie(request, auth.PRE_COOKIE) is None
     if fresh:  # the signed-out form's CSRF token is tied to this cookie (auth.py)
         request.state.pre_cookie = secrets.token_urlsafe(24)
     response = render(request, "auth.html", {"mode": mode, "error": error, "email": email, "next": safe_next(next)},
@@ -117,18 +117,18 @@ def _authenticate(request: Request, mode: str, email: str, password: str, next: 
 
 
 @router.post("/signin")
-def signin(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
+def signin(request: Request, email: Text = Form(""), password: Text = Form(""), next: Text = Form("/")) -> Response:
     return _authenticate(request, "signin", email, password, next)
 
 
 @router.post("/signup")
-def signup(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
+def signup(request: Request, email: Text = Form(""), password: Text = Form(""), next: Text = Form("/")) -> Response:
     return _authenticate(request, "signup", email, password, next)
 
 
 @router.post("/signout")
 def signout(request: Request) -> Response:
-    auth.end_session(database(request), request.cookies.get(auth.SESSION_COOKIE))
+    auth.end_session(database(request), cookie(request, auth.SESSION_COOKIE))
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
@@ -154,7 +154,7 @@ def home(request: Request, person: Person = Depends(person_required)) -> Respons
 
 
 @router.post("/apps")
-def new_app(request: Request, prompt: str = Form(""), model: str = Form(""),
+def new_app(request: Request, prompt: Text = Form(""), model: Text = Form(""),
             person: Person = Depends(person_required)) -> Response:
     try:
         prompt = check_prompt(request, prompt)
@@ -195,14 +195,14 @@ def workspace_context(request: Request, s: Session, app: App, person: Person,
 
 
 @router.get("/apps/{app_id}")
-def workspace(request: Request, app_id: str, person: Person = Depends(person_required)) -> Response:
+def workspace(request: Request, app_id: AppId, person: Person = Depends(person_required)) -> Response:
     with database(request).session() as s:
         context = workspace_context(request, s, owned_app(s, person, app_id), person)
     return render(request, "workspace.html", context)
 
 
 @router.get("/apps/{app_id}/parts/{part}")
-def part(request: Request, app_id: str, part: str, person: Person = Depends(person_required)) -> Response:
+def part(request: Request, app_id: AppId, part: str, person: Person = Depends(person_required)) -> Response:
     if part not in PARTS:
         raise not_found("part")
     with database(request).session() as s:
@@ -211,7 +211,7 @@ def part(request: Request, app_id: str, part: str, person: Person = Depends(pers
 
 
 @router.get("/apps/{app_id}/versions/{version_id}/diff")
-def version_diff(request: Request, app_id: str, version_id: int, person: Person = Depends(person_required)) -> Response:
+def version_diff(request: Request, app_id: AppId, version_id: Id, person: Person = Depends(person_required)) -> Response:
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
         versions = versions_of(s, app)

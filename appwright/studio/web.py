@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as FastPath
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from appwright.agent.trajectory import Trajectory
+from appwright.runtime.cookies import only_cookie
 from appwright.studio import auth
 from appwright.studio.config import StudioConfig
 from appwright.studio.db import App, AppVersion, Database, Flag, GradeRow, Person, Rating, TrajectoryRow, Turn
@@ -80,9 +83,14 @@ def security(request: Request) -> SecurityWorker:
 
 # -- people and CSRF ------------------------------------------------------------------------------
 
+def cookie(request: Request, name: str) -> str | None:
+    """A studio cookie; None when absent or sent twice (a planted second one is not guessed at)."""
+    return only_cookie(request.headers, name)
+
+
 def current_person(request: Request) -> Person | None:
     if not hasattr(request.state, "person"):
-        request.state.person = auth.person_for(database(request), request.cookies.get(auth.SESSION_COOKIE))
+        request.state.person = auth.person_for(database(request), cookie(request, auth.SESSION_COOKIE))
     return request.state.person
 
 
@@ -93,11 +101,18 @@ def person_required(request: Request) -> Person:
     return person
 
 
+def _csrf_cookie(request: Request) -> str | None:
+    """The cookie this browser's CSRF token is tied to: its session once signed in, else the
+    pre-session cookie of the sign-in forms (so a signed-out page's token dies at sign-in)."""
+    if current_person(request) is not None:
+        return cookie(request, auth.SESSION_COOKIE)
+    return getattr(request.state, "pre_cookie", None) or cookie(request, auth.PRE_COOKIE)
+
+
 def csrf_for(request: Request) -> str:
     """The token this browser's forms and requests must carry (see auth.py)."""
-    cookie = request.cookies.get(auth.SESSION_COOKIE) if current_person(request) else None
-    cookie = cookie or getattr(request.state, "pre_cookie", None) or request.cookies.get(auth.PRE_COOKIE)
-    return auth.csrf_token(cookie) if cookie else ""
+    tied = _csrf_cookie(request)
+    return auth.csrf_token(tied) if tied else ""
 
 
 async def csrf_guard(request: Request) -> None:
@@ -109,9 +124,29 @@ async def csrf_guard(request: Request) -> None:
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         field = (await request.form()).get(auth.CSRF_FIELD)
         sent = field if isinstance(field, str) else None
-    cookies = (request.cookies.get(auth.SESSION_COOKIE), request.cookies.get(auth.PRE_COOKIE))
-    if not any(auth.csrf_ok(c, sent) for c in cookies):
+    if not auth.csrf_ok(_csrf_cookie(request), sent):
         raise StudioError(403, "this request has no valid CSRF token: reload the page and try again")
+
+
+# -- typed, bounded input -----------------------------------------------------------------------------
+
+# The largest id a route takes: the log's INTEGER columns hold 2^31 - 1 on PostgreSQL (2^63 - 1 on
+# SQLite), and a larger number must be a 4xx, not a database overflow.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, FastPath(ge=1, le=MAX_ID, description="a turn or version id")]
+
+
+def _encodable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (a lone surrogate such as \\ud800)") from None
+    return text
+
+
+# Text from a client: any str that can be stored and shown as UTF-8.
+Text = Annotated[str, AfterValidator(_encodable)]
+AppId = Annotated[Text, FastPath(max_length=64, description="an app id")]  # an unknown one: 404
 
 
 # -- ownership ---------------------------------------------------------------------------------------
