@@ -699,6 +699,57 @@ def test_logout_kills_the_session_and_made_up_cookies_do_not_work(site):
     assert live_user.get(f"{API}/auth/me").status_code == 200  # control
 
 
+def test_two_session_cookies_read_as_signed_out(site):
+    """Issue 13, finding 2: with `aw_session=VALID; aw_session=OTHER`, the last one used to win,
+    so a page that planted a cookie of its author's session (or any second one) chose who the
+    visitor was. Now neither is guessed at: the request is signed out."""
+    alice, mallory = site.member("alice@example.com"), site.member("mallory@example.com")
+    create(alice, "Note", title="alice's secret")
+    for pair in ((alice.token, mallory.token), (mallory.token, alice.token), (alice.token, "bogus")):
+        c = site.client()
+        c.headers["Cookie"] = "; ".join(f"{COOKIE}={t}" for t in pair)
+        assert c.get(f"{API}/auth/me").status_code == 401, pair
+        assert c.post(f"{ENT}/Note", json={"title": "as whom?"}).status_code == 401
+        assert c.post(f"{API}/auth/logout").status_code == 204
+    for who in (alice, mallory):  # control: one cookie each still works, and logging out above ended nothing
+        assert who.get(f"{API}/auth/me").json()["user"]["email"] == who.email
+    assert [n["title"] for n in items(alice, "Note")] == ["alice's secret"]
+
+
+def test_another_host_name_is_refused_dns_rebinding(make_bundle, site):
+    """Issue 13, finding 4: a page on attacker.example whose name now resolves to 127.0.0.1 sends
+    `Host: attacker.example:PORT`; the runtime answers 400 and runs nothing."""
+    port = urlsplit(site.url).port
+    alice = site.member("alice@example.com")
+    for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1.attacker.example:{port}", ""):
+        c = site.client(alice.token, Host=host)
+        assert c.get(f"{API}/auth/me").status_code == 400, host
+        assert c.post(f"{ENT}/Note", json={"title": "rebound"}).status_code == 400, host
+    assert items(alice, "Note") == []
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):  # the loopback names work
+        assert site.client(alice.token, Host=host).get(f"{API}/auth/me").status_code == 200, host
+    # a deployment lists its own names
+    asgi = create_app(make_bundle(MANIFEST), allowed_hosts=["notes.example.com"])
+    with serve_asgi(asgi) as url:
+        with httpx.Client(base_url=url, timeout=30) as c:
+            assert c.get(f"{API}/app", headers={"Host": "notes.example.com"}).status_code == 200
+            assert c.get(f"{API}/app").status_code == 400  # 127.0.0.1 is not on its list
+
+
+@pytest.mark.parametrize("email", ["ada\x00@example.com", "ada@example.com\x00", "\u0430da@example.com",
+                                   "ada@ex\u0430mple.com", "ad a@example.com",
+                                   "owner@studio.invalid", "OWNER@Studio.Invalid", "x@anything.invalid"])
+def test_emails_with_nul_look_alike_letters_or_a_reserved_domain_are_refused(site, email):
+    """Issue 13: an address with a NUL or a Cyrillic "а" reads like another one, and .invalid is the
+    platform's own (the studio's owner account): sign-up, sign-in and an admin's add all refuse them."""
+    admin = site.member(role="admin")
+    for who, route in ((site.anon(), "signup"), (site.anon(), "login"), (admin, "users")):
+        r = who.post(f"{API}/auth/{route}", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 400 and "email" in r.json()["error"], (route, r.text)
+    assert [u.email for u in site.store.list_users()] == [admin.email]
+    assert signup(site.anon(), "ada@example.com").status_code == 201  # control
+
+
 def test_login_issues_a_fresh_token_no_session_fixation(site):
     site.member("fix@example.com")
     planted = secrets.token_urlsafe(32)

@@ -101,7 +101,7 @@ class Studio:
 
     def client(self, **kw) -> TestClient:
         """A browser of the studio, at its configured origin (it answers to no other host)."""
-        return TestClient(self.app, base_url=self.config.studio_origin, follow_redirects=False, **kw)
+        return TestClient(self.app, **{"base_url": self.config.studio_origin, "follow_redirects": False, **kw})
 
     def person(self, email: str) -> TestClient:
         """A client signed up as `email`; its X-CSRF-Token header is set for the API."""
@@ -163,7 +163,8 @@ class Studio:
     def preview(self, **kw) -> TestClient:
         """A browser of the preview origin. https: the app's cookie there is Secure (allowed on
         http://localhost by browsers, but never sent over http by httpx's cookie jar)."""
-        return TestClient(self.app.state.previews, base_url=self.config.preview_origin.replace("http:", "https:"), **kw)
+        return TestClient(self.app.state.previews,
+                          **{"base_url": self.config.preview_origin.replace("http:", "https:"), **kw})
 
 
 @pytest.fixture
