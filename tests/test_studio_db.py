@@ -20,7 +20,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
-from appwright.studio.db import App, Base, Database, Flag, Person, Rating, Turn
+from appwright.studio.db import App, Base, Database, Flag, Person, Rating, StudioSession, Turn, migrate
 from conftest import free_port
 
 
@@ -79,8 +79,31 @@ def test_the_migrations_build_exactly_the_tables_of_db_py(db_url):
     with db.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diffs == [], diffs  # a model change without a new Alembic revision shows up here
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     assert set(inspect(db.engine).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+    db.close()
+
+
+def test_revision_0002_ends_every_session_and_marks_the_apps_that_existed(db_url):
+    """Issue 13: a log at 0001 (sessions that a preview page may have planted, apps whose data may
+    hold an admin the old 'Sign in as admin' gave away) upgraded to 0002."""
+    migrate(db_url, "0001")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO people (id, email, password_hash, created_at) "
+                          "VALUES ('p1', 'ada@example.com', 'x', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO studio_sessions (token_hash, person_id, created_at, expires_at) "
+                          "VALUES ('h1', 'p1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO apps (id, owner_id, name, model, preview_key, created_at, updated_at) "
+                          "VALUES ('a1', 'p1', 'Notes', 'm', 'k1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    db = Database.open(db_url)  # to head
+    with db.session() as s:
+        assert s.scalars(select(StudioSession)).all() == []
+        assert s.get(App, "a1").legacy_admin is True
+        s.add(App(id="a2", owner_id="p1", name="New", model="m"))
+    with db.session() as s:
+        assert s.get(App, "a2").legacy_admin is False
     db.close()
 
 

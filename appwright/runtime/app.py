@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import Path as FastPath
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from pydantic import AfterValidator
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appwright.agent.trajectory import Trajectory
