@@ -9,7 +9,8 @@ Per model, with the harness's real system prompt (`agent.prompt.system_prompt`):
 - load: seconds to open the GGUF;
 - prompt tok/s and time to first token for a cold prompt (nothing cached);
 - the same request again: time to first token with the prompt prefix reused;
-- generated tok/s over a 200-token answer;
+- generated tok/s over a 200-token answer, and over a manifest sampled under the manifest
+  grammar (goal: at least 25 tok/s for the 0.5B);
 - build: `run_agent` on BUILD_PROMPT with each protocol, a real Chromium check_app
   included, in a temporary folder: wall seconds, steps, tokens, stop reason, and whether
   the bundle was valid (saved as a version). Goal for the 0.5B on 2 cores: a complete
@@ -33,11 +34,12 @@ from rich.console import Console
 from rich.table import Table
 
 from appwright.agent.check_app import Checker
-from appwright.agent.loop import Budget, run_agent
+from appwright.agent.loop import FILES_PREFIX, MANIFEST_MAX_TOKENS, Budget, run_agent
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.models import DEFAULT_MODEL, GenerationConfig, Message, get_model, load_backend
 from appwright.models.pull import pull
+from appwright.runtime.manifest_schema import grammar
 
 BUILD_PROMPT = ("A private notes app: signed-in users write notes with a title and a body, "
                 "see their own notes newest first, and can delete a note.")
@@ -54,7 +56,15 @@ def speed(backend) -> dict:
     warm = backend.complete(ask[:1] + [Message("user", "Write a JavaScript function that deletes a note.")],
                             config=config)
     gen_s = cold.latency_s - cold.first_token_s
+    # the app.json block of a `files` answer under the manifest grammar (agent/loop.py): llama.cpp
+    # checks every candidate of the 151,936-token vocabulary against the grammar at each step
+    manifest = backend.complete([Message("system", system), Message("user", BUILD_PROMPT),
+                                 Message("assistant", FILES_PREFIX)],
+                                config=GenerationConfig(max_tokens=MANIFEST_MAX_TOKENS, temperature=0.0, seed=0,
+                                                        grammar=grammar()))
+    grammar_s = manifest.latency_s - manifest.first_token_s
     return {"prompt_tokens": cold.prompt_tokens,
+            "grammar_tps": (manifest.completion_tokens - 1) / grammar_s if grammar_s > 0 else float("nan"),
             "prompt_tps": (cold.prompt_tokens - cold.cached_prompt_tokens) / cold.first_token_s,
             "ttft_cold": cold.first_token_s, "ttft_warm": warm.first_token_s, "cached": warm.cached_prompt_tokens,
             "gen_tps": (cold.completion_tokens - 1) / gen_s if gen_s > 0 else float("nan")}
@@ -83,6 +93,7 @@ def main() -> None:
                   f"python {platform.python_version()}")
     table = Table(title=f"models on this machine (goal: 0.5B builds an app in < {GOAL_S:.0f} s)")
     for col in ("model", "pull s", "load s", "prompt tok/s", "TTFT cold s", "TTFT warm s", "gen tok/s",
+                "gen tok/s, manifest grammar",
                 *[f"{pr} build" for pr in protocols]):
         table.add_column(col, justify="left" if col == "model" or "build" in col else "right")
     with Checker() as checker:
@@ -104,7 +115,7 @@ def main() -> None:
                 backend.close()
             table.add_row(name, pull_s, f"{backend.load_s:.2f}", f"{s['prompt_tps']:.0f} ({s['prompt_tokens']} tok)",
                           f"{s['ttft_cold']:.1f}", f"{s['ttft_warm']:.2f} ({s['cached']} cached)",
-                          f"{s['gen_tps']:.1f}",
+                          f"{s['gen_tps']:.1f}", f"{s['grammar_tps']:.1f}",
                           *[f"{b['wall_s']:.0f} s, {b['steps']} step(s), {b['tokens']:,} tok, {b['stop']}, "
                             + ("[green]valid[/]" if b["valid"] else "[red]invalid[/]") for b in builds])
     console.print(table)

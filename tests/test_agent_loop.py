@@ -11,12 +11,13 @@ import time
 import pytest
 
 from appwright.agent.check_app import check_app
-from appwright.agent.loop import FILES_PREFIX, Budget, run_agent
+from appwright.agent.loop import FILES_PREFIX, PAGE_PREFIX, Budget, run_agent
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
-from appwright.models.base import Message
+from appwright.models.base import GenerationConfig, Message
 from appwright.models.scripted import ScriptedBackend
+from appwright.runtime.manifest_schema import grammar
 from appwright.workspace import get, list_versions
 
 MANIFEST = {
@@ -167,6 +168,54 @@ def test_files_run_without_blocks_is_told_so(tmp_path):
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
     assert 'no <file path="..."> blocks found' in without_prefix(backend.calls[1])[-1].content
     assert traj.stop_reason == "answered"
+
+
+class GrammarBackend(ScriptedBackend):
+    """A scripted backend that says it samples under a grammar, as llama.cpp does: it records
+    the grammar each call asked for."""
+    constrains = True
+
+    def __init__(self, replies):
+        super().__init__(replies)
+        self.grammars = []
+
+    def complete(self, messages, tools=None, config=GenerationConfig(), on_token=None):
+        self.grammars.append(config.grammar)
+        return super().complete(messages, tools, config, on_token)
+
+
+def test_a_constraining_backend_writes_app_json_under_the_grammar_then_the_rest(tmp_path):
+    sloppy = {**MANIFEST, "entities": {"Note": {**MANIFEST["entities"]["Note"], "fields": {
+        **MANIFEST["entities"]["Note"]["fields"], "created_at": {"type": "datetime"}}}}}
+    rest = "".join(f'{c}\n</file>\n' if p == "index.html" else f'<file path="{p}">\n{c}\n</file>\n'
+                   for p, c in FILES.items() if p != "app.json") + "A private notes app."
+    backend = GrammarBackend([json.dumps(sloppy, indent=2), rest])
+    events = []
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, on_event=events.append)
+    assert traj.stop_reason == "answered"
+    # 1. the manifest under the grammar; 2. the rest, free, after the harness closed app.json and opened index.html
+    assert backend.grammars == [grammar(), None]
+    first, second = backend.calls
+    assert first[-1] == Message("assistant", FILES_PREFIX)
+    assert second[-1] == Message("assistant", FILES_PREFIX + json.dumps(sloppy, indent=2) + PAGE_PREFIX)
+    step = traj.steps[0]
+    assert step.grammar == "manifest" and step.fixes == [
+        "entities.Note.fields.created_at: removed; the runtime sets created_at on every record"]
+    assert json.loads((tmp_path / "app" / "app.json").read_text()) == MANIFEST
+    assert (tmp_path / "app" / "index.html").read_text().strip() == INDEX.strip()
+    answer = traj.messages[2].content  # as written to disk, in the files format
+    app_json = answer.split("</file>")[0]
+    assert answer.startswith(FILES_PREFIX) and "created_at" not in app_json and answer.endswith("A private notes app.")
+    assert '"created_at"' in step.raw_text.split("</file>")[0]  # the model's own text is kept
+    streamed = "".join(e.text for e in events if e.kind == "token")
+    assert streamed == json.dumps(sloppy, indent=2) + PAGE_PREFIX + rest
+
+
+def test_a_manifest_cut_off_under_the_grammar_ends_the_answer(tmp_path):
+    backend = GrammarBackend(['{"name": "Notes", "entities": {"No'])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker,
+                     config=GenerationConfig(max_tokens=5), budget=Budget(max_steps=1))
+    assert len(backend.calls) == 1 and traj.stop_reason == "max_steps" and not traj.check.ok
 
 
 def test_files_run_edits_a_start_bundle(tmp_path):
@@ -333,10 +382,16 @@ def test_jsonl_round_trip(tmp_path):
     append_jsonl(path, traj)
     append_jsonl(path, traj)
     lines = path.read_text().splitlines()
-    assert len(lines) == 2 and json.loads(lines[0])["format"] == 1
+    assert len(lines) == 2 and json.loads(lines[0])["format"] == 2
     back = list(read_jsonl(path))
     assert back == [traj, traj]
-    path.write_text(lines[0].replace('"format":1', '"format":99') + "\n")
+    # format 1, written before steps recorded their grammar and fixes, still reads
+    old = json.loads(lines[0])
+    for step in old["steps"]:
+        del step["grammar"], step["fixes"]
+    path.write_text(json.dumps({**old, "format": 1}) + "\n")
+    assert list(read_jsonl(path)) == [traj]
+    path.write_text(lines[0].replace('"format":2', '"format":99') + "\n")
     with pytest.raises(ValueError, match="format 99"):
         list(read_jsonl(path))
 

@@ -77,7 +77,7 @@ def test_rejection_sampling_keeps_the_good_attempt_with_its_grade_and_resumes(tm
     assert kept[0].messages[-1].content == good  # exactly what the harness received
     again = sample([TRAIN], ScriptedBackend([]), out, samples=1)  # nothing left to do for TRAIN
     assert (again.attempts, again.skipped) == (0, 1)
-    assert json.loads(out.read_text().splitlines()[0])["format"] == 1
+    assert json.loads(out.read_text().splitlines()[0])["format"] == 2
 
 
 def test_training_refuses_held_out_rows_but_takes_studio_turns():

@@ -4,9 +4,12 @@
                      budget=Budget(max_steps=4, max_tokens=20_000, max_seconds=600),
                      on_event=print)
 
-`files`: one completion whose `<file>` blocks are written through the workspace tools
+`files`: one answer whose `<file>` blocks are written through the workspace tools
 (so confinement and limits apply), then check_app; if the check fails and the budget
-allows, the report goes back once for a repair turn. `tools`: completion -> parse ->
+allows, the report goes back once for a repair turn. The answer starts with FILES_PREFIX;
+a backend that `constrains` writes the app.json block under the manifest grammar and the
+rest freely (`constrained_answer`). Mistakes in app.json that have one obvious repair are
+fixed before writing (agent/fixups.py) and listed in the step's `fixes`. `tools`: completion -> parse ->
 execute every call in it -> one observation message per call, until `finish` or a budget
 runs out. A reply with no readable call gets the parse problems back as a user message.
 At the end a valid bundle is saved as a workspace version and its id recorded.
@@ -36,16 +39,21 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from appwright.agent.check_app import Checker, CheckReport
+from appwright.agent.fixups import fix_manifest
 from appwright.agent.parse import ParsedReply, ToolCall, parse_reply
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS, ToolResult, Workspace
 from appwright.agent.trajectory import CheckRecord, MessageRecord, StepRecord, ToolStep, Trajectory
 from appwright.models.base import Backend, Completion, GenerationConfig, Message, ModelError
 from appwright.runtime.check import check_bundle
+from appwright.runtime.manifest_schema import grammar
 from appwright.workspace import WorkspaceError, save
 
 
 FILES_PREFIX = '<file path="app.json">\n'
+# After a manifest sampled under the grammar, the harness closes its block and opens the page's.
+PAGE_PREFIX = '\n</file>\n<file path="index.html">\n'
+MANIFEST_MAX_TOKENS = 1500  # a manifest is 100 to 500 tokens; the grammar bounds every string
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,42 @@ class _Stopped(Exception):
 
 def _check_record(report: CheckReport) -> CheckRecord:
     return CheckRecord(ok=report.ok, text=report.text(), seconds=round(report.seconds, 3))
+
+
+def constrained_answer(backend: Backend, messages: list[Message], config: GenerationConfig,
+                       on_token: Callable[[str], None] | None) -> Completion:
+    """A `files` answer from a backend that samples under a grammar, as one Completion of the text
+    after FILES_PREFIX: 1. app.json under the manifest grammar; 2. the harness closes that block
+    and opens index.html's (PAGE_PREFIX); 3. the model writes the rest freely. Token ids are not
+    kept (the answer is two completions); counts, time and cost are summed."""
+    first = backend.complete(messages + [Message("assistant", FILES_PREFIX)], None,
+                             replace(config, grammar=grammar(), max_tokens=min(config.max_tokens, MANIFEST_MAX_TOKENS)),
+                             on_token)
+    if first.finish_reason != "stop" or first.completion_tokens >= config.max_tokens:
+        return first  # cut off inside the manifest: the answer ends there
+    head = first.text.strip() + PAGE_PREFIX
+    if on_token:
+        on_token(PAGE_PREFIX)
+    rest = backend.complete(messages + [Message("assistant", FILES_PREFIX + head)], None,
+                            replace(config, max_tokens=config.max_tokens - first.completion_tokens), on_token)
+    return Completion(text=head + rest.text, model=rest.model, prompt_tokens=first.prompt_tokens + rest.prompt_tokens,
+                      completion_tokens=first.completion_tokens + rest.completion_tokens,
+                      latency_s=first.latency_s + rest.latency_s, first_token_s=first.first_token_s,
+                      cost_usd=first.cost_usd + rest.cost_usd, finish_reason=rest.finish_reason,
+                      cached_prompt_tokens=first.cached_prompt_tokens + rest.cached_prompt_tokens,
+                      continued_prefix=True, extra={"phases": [first.extra, rest.extra]})
+
+
+def fix_app_json(reply: str, parsed: ParsedReply) -> tuple[str, list[str]]:
+    """Apply agent/fixups.py to the answer's app.json block: (the reply with the fixed block, fixes)."""
+    for block in parsed.files:
+        if block.path == "app.json":
+            fixed, fixes = fix_manifest(block.content)
+            if fixes:
+                reply = reply.replace(block.content, fixed.rstrip("\n"), 1)
+                block.content = fixed
+            return reply, fixes
+    return reply, []
 
 
 def _step_record(index: int, c: Completion, parsed: ParsedReply, prefix: str) -> StepRecord:
@@ -166,8 +210,12 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                     raise _Stopped
                 emit("token", t)
 
+            constrained = protocol == "files" and backend.constrains
             try:
-                c = backend.complete(list(messages) + prefix, None, step_config, on_token)
+                if constrained:
+                    c = constrained_answer(backend, list(messages), step_config, on_token)
+                else:
+                    c = backend.complete(list(messages) + prefix, None, step_config, on_token)
             except (_Stopped, ModelError) as exc:
                 if stop is not None and stop.is_set():  # a backend may wrap the callback's exception
                     traj.stop_reason = "stopped"
@@ -176,9 +224,13 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                 break
             used += c.prompt_tokens + c.completion_tokens
             reply = FILES_PREFIX + c.text if c.continued_prefix else c.text
-            messages.append(Message("assistant", reply))
             parsed = parse_reply(reply)
             record = _step_record(step, c, parsed, FILES_PREFIX if c.continued_prefix else "")
+            record.grammar = "manifest" if constrained else None
+            if protocol == "files":  # the answer as written to disk: with app.json's fixes (raw_text keeps the model's)
+                reply, record.fixes = fix_app_json(reply, parsed)
+                record.files = parsed.files
+            messages.append(Message("assistant", reply))
             traj.steps.append(record)
 
             if protocol == "files":

@@ -3,8 +3,9 @@
     append_jsonl("runs.jsonl", traj)     # one line, flushed and fsynced
     for traj in read_jsonl("runs.jsonl"): ...
 
-`format` is 1. A change to the fields gets a new number and a migration in `read_jsonl`
-(there is none yet, so a record of another format is refused with a clear message).
+`format` is 2. A change to the fields gets a new number and a migration in `read_jsonl`;
+format 1 (before a step recorded its grammar and fixes) reads as format 2 without them, and
+any other format is refused with a clear message.
 `messages` are every message sent or received, in order, exactly as the backend got them;
 `steps` hold each completion's raw text, what was parsed from it, the tool results, token
 counts (and token ids where the backend gives them), latency and cost.
@@ -26,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from appwright.agent.parse import FileBlock, ToolCall
 from appwright.agent.tools import ToolResult
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)  # formats read_jsonl accepts; 1 lacks StepRecord.grammar and .fixes
 StopReason = Literal["finish", "answered", "check_failed", "max_steps", "max_tokens", "max_seconds",
                      "model_error", "stopped"]
 
@@ -68,6 +70,10 @@ class StepRecord(_Record):
     cost_usd: float = 0.0
     finish_reason: str
     check: CheckRecord | None = None
+    # "manifest": the app.json block of this `files` answer was sampled under the manifest
+    # grammar (runtime/manifest_schema.py), then the rest freely (agent.md, "The answer").
+    grammar: Literal["manifest"] | None = None
+    fixes: list[str] = Field(default_factory=list)  # what agent/fixups.py changed in app.json
 
 
 class Trajectory(_Record):
@@ -109,6 +115,7 @@ def read_jsonl(path: str | Path) -> Iterator[Trajectory]:
             if not line.strip():
                 continue
             data = json.loads(line)
-            if data.get("format") != FORMAT:
-                raise ValueError(f"{path}:{n}: trajectory format {data.get('format')!r}; this version reads {FORMAT}")
-            yield Trajectory.model_validate(data)
+            if data.get("format") not in READABLE:
+                raise ValueError(f"{path}:{n}: trajectory format {data.get('format')!r}; this version reads "
+                                 f"{', '.join(map(str, READABLE))}")
+            yield Trajectory.model_validate({**data, "format": FORMAT})

@@ -43,6 +43,9 @@ class GenerationConfig:
     top_p: float = 0.95
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # A GBNF grammar the completion must match (llama.cpp's format). Only backends whose
+    # `constrains` is True honour it; the harness asks the others for free text.
+    grammar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ OnToken = Callable[[str], None]
 class Backend(Protocol):
     """What the harness, evals and training call. `on_token` streams text as it is made.
     A final assistant message is a prefix to continue where the backend can (see
-    Completion.continued_prefix)."""
+    Completion.continued_prefix). `constrains`: it samples under `GenerationConfig.grammar`."""
     name: str
+    constrains: bool
 
     def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,
                  config: GenerationConfig = GenerationConfig(), on_token: OnToken | None = None) -> Completion: ...

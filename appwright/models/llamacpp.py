@@ -18,8 +18,10 @@ How one call runs (see `complete`):
 `completion_token_ids` include the end token the model sampled (`<|im_end|>`), which
 training needs; `text` does not. A stop string cuts `text` but not the ids.
 
-Not done here: batching, several sequences at once, grammar-constrained decoding, GPU
-offload settings, thread safety (one backend serves one caller at a time; a lock
+`GenerationConfig.grammar` (GBNF) constrains sampling: llama.cpp masks every token that the
+grammar does not allow, and once the grammar is complete only an end token is left.
+
+Not done here: batching, several sequences at once, GPU offload settings, thread safety (one backend serves one caller at a time; a lock
 makes concurrent callers wait rather than corrupt the cache).
 """
 
@@ -88,6 +90,7 @@ def render_chat_template(template: str, messages: list[dict[str, Any]], tools: l
 
 
 class LlamaCppBackend:
+    constrains = True  # GenerationConfig.grammar
     def __init__(self, spec: ModelSpec, path: str | Path, n_threads: int | None = None, n_ctx: int | None = None,
                  extra_buffers: bool = False):
         try:
@@ -153,7 +156,12 @@ class LlamaCppBackend:
         holdback = max((len(s) for s in config.stop), default=1) - 1
         text, sent, ids = "", 0, []
         first_token_s, finish = None, "length"
-        for token in llm.generate(prompt_ids, temp=config.temperature, top_p=config.top_p, reset=True):
+        grammar = None
+        if config.grammar:
+            from llama_cpp import LlamaGrammar
+            grammar = LlamaGrammar.from_string(config.grammar, verbose=False)
+        for token in llm.generate(prompt_ids, temp=config.temperature, top_p=config.top_p, reset=True,
+                                  grammar=grammar):
             if first_token_s is None:
                 first_token_s = time.perf_counter() - t0
             ids.append(token)

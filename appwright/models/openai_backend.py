@@ -31,6 +31,8 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
 class OpenAIBackend:
+    constrains = False  # ignores GenerationConfig.grammar
+
     def __init__(self, spec: ModelSpec, *, transport: httpx.BaseTransport | None = None, timeout_s: float = 120.0,
                  max_retries: int = 4, backoff_s: float = 1.0):
         headers = {"Content-Type": "application/json"}

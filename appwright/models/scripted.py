@@ -10,6 +10,8 @@ from appwright.models.base import Completion, GenerationConfig, Message, ModelEr
 
 
 class ScriptedBackend:
+    constrains = False  # ignores GenerationConfig.grammar
+
     def __init__(self, replies: list[str], name: str = "scripted"):
         self.name = name
         self.replies = list(replies)

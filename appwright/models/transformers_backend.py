@@ -26,6 +26,8 @@ INSTALL_HINT = "pip install torch transformers gguf (CPU wheels: pip install tor
 
 
 class TransformersBackend:
+    constrains = False  # ignores GenerationConfig.grammar
+
     def __init__(self, spec: ModelSpec, path: str | Path, device: str = "cpu"):
         try:
             import torch  # noqa: F401

@@ -15,7 +15,8 @@ import json
 
 from appwright.runtime import api
 from appwright.runtime.manifest import (
-    ACCESS_PRESETS, DEFAULT_ACCESS, FIELD_TYPES, OPERATIONS, PRINCIPALS, SIGNUP_RULES, SYSTEM_FIELDS,
+    ACCESS_PRESETS, DEFAULT_ACCESS, FIELD_OPTIONS, FIELD_TYPES, OPERATIONS, PRINCIPALS, REQUIRED_OPTIONS,
+    SIGNUP_RULES, SYSTEM_FIELDS,
 )
 
 # (call, what it does). The names are checked against window.aw in tests/test_sdk_browser.py.
@@ -95,6 +96,15 @@ def _table(header: tuple[str, str], rows) -> str:
     return "\n".join(lines)
 
 
+def _field_options() -> list[tuple[str, str]]:
+    """(option, "for which types: what it means"), from manifest.FIELD_OPTIONS."""
+    rows = []
+    for option, (types, text) in FIELD_OPTIONS.items():
+        where = f"{' and '.join(types)}{', required' if option in REQUIRED_OPTIONS.values() else ''}: " if types else ""
+        rows.append((option, where + text))
+    return rows
+
+
 def render_docs() -> str:
     presets = []
     for name, (ops, text) in ACCESS_PRESETS.items():
@@ -119,9 +129,11 @@ Top-level keys: `name` (required), `description`, `auth`, `entities`. Unknown ke
 
 {_table(("type", "value"), FIELD_TYPES.items())}
 
-Field options: `required` (true/false), `default`, `max_length` (string and text),
-`min` and `max` (number and integer), `values` (enum, required), `entity` (ref, required),
-`description`. Field and entity names are letters, digits and `_`, starting with a letter.
+Field options:
+
+{_table(("option", "value"), _field_options())}
+
+Field and entity names are letters, digits and `_`, starting with a letter.
 
 ### Fields every record has (never declare or send them)
 

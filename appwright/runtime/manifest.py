@@ -39,6 +39,21 @@ FIELD_TYPES: dict[str, str] = {
 }
 DEFAULT_MAX_LENGTH = {"string": 1000, "text": 100_000}
 
+# Options a field may carry beside `type`: option -> (the types it is for, None: every type; what
+# it means). `REQUIRED_OPTIONS`: the option a type cannot do without. The validator, the docs and
+# the generation grammar (manifest_schema.py) read these two tables.
+FIELD_OPTIONS: dict[str, tuple[tuple[str, ...] | None, str]] = {
+    "required": (None, "true/false"),
+    "default": (None, "a value of the field's type"),
+    "max_length": (("string", "text"), "the longest value, in characters"),
+    "min": (("number", "integer"), "the smallest value"),
+    "max": (("number", "integer"), "the largest value"),
+    "values": (("enum",), "the allowed values, a non-empty list of strings"),
+    "entity": (("ref",), "the name of the entity it points to"),
+    "description": (None, "what the field is for, for people"),
+}
+REQUIRED_OPTIONS: dict[str, str] = {"enum": "values", "ref": "entity"}
+
 # Who may perform an operation. `admin` is a built-in role; apps may name more roles in
 # `auth.roles` and use them here too.
 PRINCIPALS: dict[str, str] = {
@@ -122,18 +137,13 @@ class FieldSpec(_Strict):
 
     @model_validator(mode="after")
     def _check_kind(self) -> "FieldSpec":  # pydantic reports the ValueError under the field's path
-        if self.type == "enum" and not self.values:
-            raise ValueError('an enum field needs "values": a non-empty list of strings')
-        if self.type != "enum" and self.values is not None:
-            raise ValueError(f'"values" is only for enum fields, not {self.type}')
-        if self.type == "ref" and not self.entity:
-            raise ValueError('a ref field needs "entity": the name of the entity it points to')
-        if self.type != "ref" and self.entity is not None:
-            raise ValueError(f'"entity" is only for ref fields, not {self.type}')
-        if self.max_length is not None and self.type not in DEFAULT_MAX_LENGTH:
-            raise ValueError(f'"max_length" is only for string and text fields, not {self.type}')
-        if (self.min is not None or self.max is not None) and self.type not in ("number", "integer"):
-            raise ValueError(f'"min" and "max" are only for number and integer fields, not {self.type}')
+        needed = REQUIRED_OPTIONS.get(self.type)
+        if needed and not getattr(self, needed):
+            raise ValueError(f'{"an" if self.type[0] in "aeiou" else "a"} {self.type} field needs "{needed}": '
+                             f"{FIELD_OPTIONS[needed][1]}")
+        for option, (types, _) in FIELD_OPTIONS.items():
+            if types and getattr(self, option) is not None and self.type not in types:
+                raise ValueError(f'"{option}" is only for {" and ".join(types)} fields, not {self.type}')
         return self
 
     @property
