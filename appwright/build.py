@@ -29,11 +29,13 @@ from rich.markup import escape
 from rich.text import Text
 
 from appwright.agent.loop import Budget, Event, run_agent
+from appwright.agent.prompt import PromptStyle
 from appwright.agent.trajectory import Trajectory, append_jsonl
 from appwright.models import GenerationConfig, load_backend
 from appwright.workspace import WorkspaceError, restore, save
 
 TRAJECTORIES = "trajectories.jsonl"  # under BUNDLE/.aw/
+MAX_REQUEST_CHARS = 8000  # a longer request is refused before any model call (exit code 2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class BuildOptions:
     protocol: Literal["files", "tools"] = "files"
     budget: Budget = Budget()
     generation: GenerationConfig = GenerationConfig()
+    prompt_style: PromptStyle = "full"  # the registry entry's `prompt`
 
 
 class Progress:
@@ -90,7 +93,7 @@ def build(prompt: str, bundle: Path, options: BuildOptions, console: Console, *,
                   transient=True) as live:
             traj = run_agent(prompt, bundle, backend, protocol=options.protocol, budget=options.budget,
                              model_name=options.model, on_event=Progress(live, console),
-                             config=options.generation)
+                             config=options.generation, prompt_style=options.prompt_style)
     except KeyboardInterrupt:
         if before is not None:
             restore(bundle, before.id, data=False)

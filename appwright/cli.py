@@ -111,17 +111,23 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
            serve_it: bool, port: int) -> None:
     from appwright.agent.loop import Budget
     from appwright.build import BuildOptions, build, report
-    from appwright.models import GenerationConfig, ModelError
+    from appwright.models import GenerationConfig, ModelError, get_model
+
+    from appwright.build import MAX_REQUEST_CHARS
 
     if not prompt.strip():
-        fail("the request is empty; say what the app should do")
+        fail("the request is empty; say what the app should do", 2)
+    if len(prompt) > MAX_REQUEST_CHARS:
+        fail(f"the request is {len(prompt):,} characters; at most {MAX_REQUEST_CHARS:,}: say what the app "
+             "should do in fewer words", 2)
     if protocol not in ("files", "tools"):
         fail(f"--protocol: expected files or tools; got {protocol!r}")
     try:
         options = BuildOptions(model=model, protocol=protocol,  # type: ignore[arg-type]
                                budget=Budget(max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds),
-                               generation=GenerationConfig(temperature=temperature, seed=seed))
-    except ValueError as exc:
+                               generation=GenerationConfig(temperature=temperature, seed=seed),
+                               prompt_style=get_model(model).prompt)
+    except (ValueError, ModelError) as exc:
         fail(str(exc))
     try:
         traj = build(prompt, bundle, options, out, edit=edit)

@@ -4,6 +4,7 @@ Fast tests use a checker without a browser (manifest errors only); the full runs
 real Chromium are marked slow.
 """
 
+import dataclasses
 import json
 import threading
 import time
@@ -73,8 +74,9 @@ def tool_call(name, **args):
 
 
 def without_prefix(call: list) -> list:
-    """`files` runs end each call with the answer's start (FILES_PREFIX) for the model to continue."""
-    return call[:-1] if call and call[-1].role == "assistant" and call[-1].content == FILES_PREFIX else call
+    """`files` runs end each call with the answer's start (FILES_PREFIX, or the first file a repair
+    asks for) for the model to continue."""
+    return call[:-1] if call and call[-1].role == "assistant" and call[-1].content.startswith("<file path=") else call
 
 
 def assert_messages_match(traj: Trajectory, backend: ScriptedBackend):
@@ -105,6 +107,37 @@ def test_system_prompts_are_compact_and_say_how_to_answer():
         assert len(p) < 10_000  # ~2,500 tokens: ~25 s of prompt reading for a 0.5B model on 2 cores
     with pytest.raises(ValueError):
         system_prompt("xml", TOOL_SPECS)
+
+
+def test_the_compact_prompt_names_every_type_preset_and_sdk_call_in_600_tokens(tmp_path):
+    from appwright.runtime.docs import SDK
+    from appwright.runtime.manifest import ACCESS_PRESETS, FIELD_TYPES, SYSTEM_FIELDS
+
+    compact = system_prompt("files", TOOL_SPECS, "compact")
+    assert compact.count("\n") < system_prompt("files", TOOL_SPECS).count("\n") / 3
+    for word in [*FIELD_TYPES, *ACCESS_PRESETS, *SYSTEM_FIELDS, *(call for call, _ in SDK), '<file path="app.json">']:
+        assert word in compact, word
+    assert len(compact) < 2_400  # ~4 characters a token; the real count is checked below (slow)
+    # the registry says which prompt a model takes, and the run uses it
+    backend = ScriptedBackend([FILES_REPLY])
+    run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, prompt_style="compact")
+    assert backend.calls[0][0].content == compact
+    with pytest.raises(ValueError):
+        system_prompt("files", TOOL_SPECS, "tiny")
+
+
+@pytest.mark.slow
+def test_the_compact_prompt_is_at_most_600_tokens_of_qwen():
+    import llama_cpp
+
+    from appwright.models import get_model
+    from appwright.models.pull import ensure_model
+
+    path = ensure_model(get_model("qwen2.5-coder-0.5b"))
+    vocab = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    tokens = len(vocab.tokenize(system_prompt("files", TOOL_SPECS, "compact").encode(), add_bos=False))
+    full = len(vocab.tokenize(system_prompt("files", TOOL_SPECS).encode(), add_bos=False))
+    assert tokens <= 600 < full, (tokens, full)
 
 
 # 2. The files protocol ------------------------------------------------------------------
@@ -138,17 +171,39 @@ def test_files_run_gets_one_repair_turn(tmp_path):
     assert traj.stop_reason == "answered" and len(traj.steps) == 2
     assert not traj.steps[0].check.ok and traj.steps[1].check.ok
     repair = without_prefix(backend.calls[1])[-1]
-    assert repair.role == "user" and "txt" in repair.content and "answer again" in repair.content
+    assert repair.role == "user" and "txt" in repair.content and "corrected app.json only" in repair.content
     assert traj.version_id is not None
     assert_messages_match(traj, backend)
 
 
 def test_files_run_stops_after_one_failed_repair(tmp_path):
     broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
-    backend = ScriptedBackend([broken, broken, FILES_REPLY])
+    backend = ScriptedBackend([broken, broken.replace("txt", "texts"), FILES_REPLY])
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
     assert traj.stop_reason == "check_failed" and len(traj.steps) == 2 and len(backend.replies) == 1
     assert not traj.check.ok and traj.version_id is None and list_versions(tmp_path / "app") == []
+
+
+def test_a_repair_that_repeats_the_files_on_disk_is_sampled_again_hotter(tmp_path):
+    broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
+    backend = Recording([broken, broken, FILES_REPLY])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker,
+                     config=GenerationConfig(temperature=0.2))
+    assert traj.stop_reason == "answered" and len(traj.steps) == 2 and traj.steps[1].resampled
+    assert [round(c.temperature, 1) for c in backend.configs] == [0.2, 0.2, 0.8]
+    assert traj.prompt_tokens + traj.completion_tokens == sum(c.prompt_tokens + c.completion_tokens
+                                                               for c in backend.completions)  # the repeat counts
+
+
+class Recording(ScriptedBackend):
+    def __init__(self, replies):
+        super().__init__(replies)
+        self.configs, self.completions = [], []
+
+    def complete(self, messages, tools=None, config=GenerationConfig(), on_token=None):
+        self.configs.append(config)
+        self.completions.append(super().complete(messages, tools, config, on_token))
+        return self.completions[-1]
 
 
 def test_files_run_without_blocks_and_with_escaping_paths(tmp_path):
@@ -216,6 +271,39 @@ def test_a_manifest_cut_off_under_the_grammar_ends_the_answer(tmp_path):
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker,
                      config=GenerationConfig(max_tokens=5), budget=Budget(max_steps=1))
     assert len(backend.calls) == 1 and traj.stop_reason == "max_steps" and not traj.check.ok
+
+
+def test_files_nothing_loads_are_not_written_and_the_start_bundles_are_kept(tmp_path):
+    junk = {"authForm.html": "<form>sign in</form>", "auth.js": "aw.ui.authForm('#a')", "notes.html": "<ul></ul>"}
+    reply = "".join(f'<file path="{p}">\n{c}\n</file>\n' for p, c in {**FILES, **junk}.items()) + "Notes."
+    traj = run_agent("notes", tmp_path / "app", ScriptedBackend([reply]), checker=manifest_checker)
+    step = traj.steps[0]
+    assert traj.stop_reason == "answered" and step.dropped == ["authForm.html", "auth.js", "notes.html"]
+    written = sorted(p.name for p in (tmp_path / "app").iterdir() if not p.name.startswith("."))
+    assert written == sorted(FILES)  # notes.js and style.css are loaded by index.html: kept
+    assert all(name not in traj.messages[2].content for name in junk)  # the answer as written
+    assert all(name in step.raw_text for name in junk)
+    # an edit: a file of the start bundle stays even when the answer no longer names it
+    start = tmp_path / "start"
+    start.mkdir()
+    for path, content in {**FILES, "extra.css": "p {}"}.items():
+        (start / path).write_text(content)
+    edited = run_agent("rename it", tmp_path / "edit", ScriptedBackend([reply]), checker=manifest_checker,
+                       start_bundle=start)
+    assert (tmp_path / "edit" / "extra.css").is_file() and "auth.js" in edited.steps[0].dropped
+
+
+class CutOff(ScriptedBackend):
+    def complete(self, messages, tools=None, config=GenerationConfig(), on_token=None):
+        c = super().complete(messages, tools, config, on_token)
+        return dataclasses.replace(c, finish_reason="length")
+
+
+def test_an_answer_cut_off_at_max_tokens_is_never_answered(tmp_path):
+    cut = FILES_REPLY.rsplit("</file>", 1)[0] + "</file>\n<file path=\""  # ends inside a block's start tag
+    traj = run_agent("notes", tmp_path / "app", CutOff([cut]), checker=manifest_checker)
+    assert traj.check.ok and traj.stop_reason == "cut_off" and traj.version_id is not None
+    assert traj.summary is None  # no fragment of a block as the reply
 
 
 def test_files_run_edits_a_start_bundle(tmp_path):
@@ -388,7 +476,7 @@ def test_jsonl_round_trip(tmp_path):
     # format 1, written before steps recorded their grammar and fixes, still reads
     old = json.loads(lines[0])
     for step in old["steps"]:
-        del step["grammar"], step["fixes"]
+        del step["grammar"], step["fixes"], step["dropped"], step["resampled"]
     path.write_text(json.dumps({**old, "format": 1}) + "\n")
     assert list(read_jsonl(path)) == [traj]
     path.write_text(lines[0].replace('"format":2', '"format":99') + "\n")

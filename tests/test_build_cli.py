@@ -55,8 +55,11 @@ def test_new_then_edit_make_versions_and_trajectories(tmp_path):
 def test_bad_requests_get_one_line_errors(tmp_path):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x.txt").write_text("mine")
-    cases = [(["new", "  ", "--out", "a"], "the request is empty"),
-             (["new", "notes", "--out", "taken"], "already holds files"),
+    for args in (["new", "  ", "--out", "a"], ["new", "x" * 8001, "--out", "a"]):
+        r = run_cli(tmp_path, [], *args)  # bad input: exit code 2, before any model is loaded
+        assert r.returncode == 2 and ("the request is empty" in r.stderr or "at most 8,000" in r.stderr), r.stderr
+        assert "Traceback" not in r.stderr and not (tmp_path / "a").exists()
+    cases = [(["new", "notes", "--out", "taken"], "already holds files"),
              (["new", "notes", "--out", "b", "--protocol", "chat"], "--protocol: expected files or tools"),
              (["new", "notes", "--out", "c", "--max-steps", "0"], "must be positive"),
              (["edit", "nowhere", "add search"], "not an app folder")]

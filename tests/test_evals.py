@@ -20,11 +20,12 @@ from appwright.evals.metrics import compute_metrics
 from appwright.evals.records import AttemptRow, CheckRow, append_row, drop_torn_tail, read_rows
 from appwright.evals.formatting import money, pct
 from appwright.evals.report import console_table, render_html, write_report
-from appwright.evals.select import select_tasks
+from appwright.evals.select import select_tasks, tasks_from_file
 from appwright.evals.stats import bootstrap, mean_t, pass_at_k, t_quantile, wilson
 from appwright.tasks.bank import TaskBank, reference_files
 from appwright.tasks.domains import domain
 from appwright.tasks.reference import render
+from conftest import ROOT
 
 CLI = Path(sys.executable).parent / "appwright"
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -176,6 +177,22 @@ def test_limit_spreads_over_kinds_and_domains_deterministically():
     assert len(select_tasks(bank, "dev", ("taste",))) == taste
 
 
+def test_the_frozen_dev40_file_names_the_published_tasks_in_their_order(tmp_path):
+    bank = TaskBank.default()
+    frozen = tasks_from_file(bank, ROOT / "docs" / "results" / "dev40.txt")
+    published = list(dict.fromkeys(r.task_id for r in read_rows(ROOT / "docs" / "results" / "eval-05b-dev40" / "results.jsonl")))
+    assert [t.id for t in frozen] == published and len(frozen) == 40
+    assert Counter(t.kind for t in frozen) == {"build": 10, "edit": 10, "fix": 10, "taste": 10}
+    for text, message in [("", "names no task"), ("# only a comment\n", "names no task"),
+                          (f"{published[0]}\n{published[0]}\n", "more than once"),
+                          (f"{published[0]}\nno-such-task\n", "no such task no-such-task")]:
+        (tmp_path / "ids.txt").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            tasks_from_file(bank, tmp_path / "ids.txt")
+    with pytest.raises(ValueError, match="cannot read"):
+        tasks_from_file(bank, tmp_path / "missing.txt")
+
+
 def test_config_rejects_bad_values_naming_the_flag():
     base = dict(models=("m",), split="dev", out=Path("x"))
     for change, flag in [({"split": "prod"}, "--split"), ({"limit": 0}, "--limit"), ({"samples": 0}, "--samples"),
@@ -245,7 +262,9 @@ def test_bad_cli_input_is_one_line_and_exit_code_2(tmp_path):
              (["--models", "fake", "--limit", "0"], "--limit: must be at least 1"),
              (["--models", "fake", "--samples", "0"], "--samples: must be at least 1"),
              (["--models", "fake", "--kinds", "build,bake"], "--kinds: expected some of"),
-             (["--models", "fake", "--max-steps", "0"], "must be positive")]
+             (["--models", "fake", "--max-steps", "0"], "must be positive"),
+             (["--models", "fake", "--tasks", str(tmp_path / "none.txt")], "--tasks: cannot read"),
+             (["--models", "fake", "--tasks", "docs/results/dev40.txt", "--limit", "3"], "leave out --limit")]
     for args, message in cases:
         r = _cli(env, *base, *args)
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr + r.stdout, (args, r.stderr)

@@ -9,6 +9,7 @@ About a minute on 2 cores."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from appwright.runtime.check import check_bundle
 from appwright.workspace import list_versions
 
 CLI = Path(sys.executable).parent / "appwright"
-PROMPT = ("A private notes app: signed-in users write notes with a title and a body, "
-          "see their own notes newest first, and can delete a note.")
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+PROMPT = re.search(r'appwright new "([^"]+)"', README).group(1)  # the README's first command, word for word
 
 
 def free_port() -> int:

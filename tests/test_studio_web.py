@@ -324,7 +324,7 @@ def test_a_failed_turn_keeps_the_app_as_it_was(studio):
     app_id, _ = studio.new_app(ada)
     head = studio.app_row(app_id).head
     broken = files_reply({"app.json": '{"name": "x", "entities": {"A": {"fields": {"t": {"type": "txt"}}}}}'}, "?")
-    studio.model.replies.append(broken)  # the answer, and the repair the check asks for
+    studio.model.replies += [broken, broken]  # the answer, the repair the check asks for, and (identical) again
     turn = studio.wait(ada, app_id, studio.turn(ada, app_id, broken))
     assert turn["status"] == "failed" and turn["stop_reason"] == "check_failed" and "txt" in turn["error"]
     assert studio.app_row(app_id).head == head and len(studio.versions(app_id)) == 1
@@ -528,7 +528,9 @@ def test_security_grade_of_each_new_version_failing_checks_first(studio):
     assert {c["kind"] for c in grade.checks} >= {"isolation", "security"}
     assert all(c["evidence"] for c in grade.checks)
     key = "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dc"  # split so no scanner takes this file for a leak
-    leaky = files_reply(notes_app("Leaky notes", "v2", {"pay.js": f'const stripe = "{key}";\n'}), "Added payments.")
+    files = notes_app("Leaky notes", "v2", {"pay.js": f'const stripe = "{key}";\n'})
+    files["index.html"] = files["index.html"].replace("</body>", '<script src="pay.js"></script>\n</body>')
+    leaky = files_reply(files, "Added payments.")  # the page loads pay.js: it is kept (agent/junk.py)
     studio.wait(ada, app_id, studio.turn(ada, app_id, leaky))
     v2 = studio.app_row(app_id).head
     grade = studio.wait_grade(app_id, v2)

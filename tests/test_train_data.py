@@ -54,6 +54,16 @@ def test_a_file_with_nothing_to_keep_is_an_error(tmp_path):
         build_sft_dataset([src], tmp_path / "sft")
 
 
+def test_a_repair_of_one_file_trains_as_the_first_answer_with_that_file_put_in():
+    first = '<file path="app.json">\n{"name": "x"}\n</file>\n<file path="index.html">\n<p>old</p>\n</file>\nA page.'
+    t = traj(TRAIN, "unused")
+    t.messages = [MessageRecord(role="system", content="docs"), MessageRecord(role="user", content=TRAIN.prompt),
+                  MessageRecord(role="assistant", content=first), MessageRecord(role="user", content="fix index.html"),
+                  MessageRecord(role="assistant", content='<file path="index.html">\n<p>new</p>\n</file>\nFixed.')]
+    merged = sft_messages(t)[-1].content
+    assert merged == first.replace("<p>old</p>", "<p>new</p>") and len(sft_messages(t)) == 3
+
+
 def test_tools_runs_keep_every_message():
     t = traj(TRAIN, "done", protocol="tools", repair=True)
     assert sft_messages(t) == t.messages

@@ -10,15 +10,17 @@ mistakes are cross-field, and a few have one obvious repair:
   runtime sets it on every record anyway;
 - a `ref` to an undeclared `User` (or Account, Member, Person, ...): dropped, users are no
   entity and `owner` already says who made a record (seen in 2 of the first 20 samples);
+- a `ref` to any other undeclared entity (`"entity": "Note"`, copied from the docs' example,
+  on a field called `location`): made a string field, which keeps what the person types (5 of
+  200 samples, benchmarks/manifests.py);
 - a string or text field with `values`: made an `enum`;
 - a built-in principal (`admin`, `owner`, ...) listed in `auth.roles`: dropped, it is built in;
 - a role used in an access map but missing from `auth.roles`: declared there;
 - a `default` the field cannot hold (not one of an enum's `values`, over `max_length`, out of
   `min`..`max`): dropped.
 
-Not fixed, because no repair is obvious: a `ref` to any other entity that is not declared
-(the validator's message names the declared ones), `min` above `max`, names that are not letters,
-digits and `_`. Text that is not a JSON object is returned unchanged.
+Not fixed, because no repair is obvious: `min` above `max`, names that are not letters,
+digits and `_`, an entity left without fields. Text that is not a JSON object is returned unchanged.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _fix(m: dict[str, Any]) -> list[str]:
                          "runtime keeps who made each record in `owner`")
         for fname, field in fields.items():
             if isinstance(field, dict):
-                fixes += _fix_field(f"entities.{ename}.fields.{fname}", field)
+                fixes += _fix_field(f"entities.{ename}.fields.{fname}", field, entities)
         fixes += _declare_roles(f"entities.{ename}.access", entity.get("access"), m)
     return fixes
 
@@ -81,8 +83,12 @@ def _points_at_users(spec: Any, entities: dict[str, Any]) -> bool:
             and spec["entity"] not in entities and spec["entity"].lower() in USER_WORDS)
 
 
-def _fix_field(path: str, f: dict[str, Any]) -> list[str]:
+def _fix_field(path: str, f: dict[str, Any], entities: dict[str, Any]) -> list[str]:
     fixes = []
+    if f.get("type") == "ref" and isinstance(f.get("entity"), str) and f["entity"] not in entities:
+        fixes.append(f"{path}: made it a string; it pointed at {json.dumps(f.pop('entity'))[:40]}, which is no "
+                     f"entity of this app ({', '.join(entities) or 'none'})")
+        f["type"] = "string"
     values = f.get("values")
     if f.get("type") in ("string", "text") and isinstance(values, list) and values:
         fixes.append(f"{path}: a {f['type']} field with values is an enum; made it one")

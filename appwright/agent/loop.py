@@ -9,7 +9,9 @@
 allows, the report goes back once for a repair turn. The answer starts with FILES_PREFIX;
 a backend that `constrains` writes the app.json block under the manifest grammar and the
 rest freely (`constrained_answer`). Mistakes in app.json that have one obvious repair are
-fixed before writing (agent/fixups.py) and listed in the step's `fixes`. `tools`: completion -> parse ->
+fixed before writing (agent/fixups.py) and listed in the step's `fixes`; files that nothing
+loads from index.html are not written (agent/junk.py) and listed in its `dropped`. An answer
+cut off at max_tokens whose bundle still passes ends as "cut_off", never "answered". `tools`: completion -> parse ->
 execute every call in it -> one observation message per call, until `finish` or a budget
 runs out. A reply with no readable call gets the parse problems back as a user message.
 At the end a valid bundle is saved as a workspace version and its id recorded.
@@ -29,6 +31,7 @@ the system prompt (see prompt.py); no retries of a failed model call.
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -40,8 +43,10 @@ from typing import Callable, Literal
 
 from appwright.agent.check_app import Checker, CheckReport
 from appwright.agent.fixups import fix_manifest
+from appwright.agent.junk import reachable
 from appwright.agent.parse import ParsedReply, ToolCall, parse_reply
-from appwright.agent.prompt import system_prompt
+from appwright.agent.prompt import PromptStyle, system_prompt
+from appwright.agent.repair import repair_request
 from appwright.agent.tools import TOOL_SPECS, ToolResult, Workspace
 from appwright.agent.trajectory import CheckRecord, MessageRecord, StepRecord, ToolStep, Trajectory
 from appwright.models.base import Backend, Completion, GenerationConfig, Message, ModelError
@@ -91,16 +96,19 @@ def _check_record(report: CheckReport) -> CheckRecord:
 
 
 def constrained_answer(backend: Backend, messages: list[Message], config: GenerationConfig,
-                       on_token: Callable[[str], None] | None) -> Completion:
+                       on_token: Callable[[str], None] | None, manifest_only: bool = False) -> Completion:
     """A `files` answer from a backend that samples under a grammar, as one Completion of the text
     after FILES_PREFIX: 1. app.json under the manifest grammar; 2. the harness closes that block
     and opens index.html's (PAGE_PREFIX); 3. the model writes the rest freely. Token ids are not
-    kept (the answer is two completions); counts, time and cost are summed."""
+    kept (the answer is two completions); counts, time and cost are summed. `manifest_only` (a
+    repair of app.json): step 1, and the block closed."""
     first = backend.complete(messages + [Message("assistant", FILES_PREFIX)], None,
                              replace(config, grammar=grammar(), max_tokens=min(config.max_tokens, MANIFEST_MAX_TOKENS)),
                              on_token)
     if first.finish_reason != "stop" or first.completion_tokens >= config.max_tokens:
         return first  # cut off inside the manifest: the answer ends there
+    if manifest_only:
+        return replace(first, text=first.text.strip() + "\n</file>\n", completion_token_ids=None)
     head = first.text.strip() + PAGE_PREFIX
     if on_token:
         on_token(PAGE_PREFIX)
@@ -114,6 +122,17 @@ def constrained_answer(backend: Backend, messages: list[Message], config: Genera
                       continued_prefix=True, extra={"phases": [first.extra, rest.extra]})
 
 
+def _on_disk(ws: Workspace) -> dict[str, str]:
+    return {path: ws.read_file(path).output for path in ws.files()}
+
+
+def _repeats(c: Completion, start: str, ws: Workspace) -> bool:
+    """The answer's files are exactly the files on disk: a repair that changed nothing."""
+    files = parse_reply(start + c.text if c.continued_prefix else c.text).files
+    disk = _on_disk(ws)
+    return bool(files) and all(disk.get(f.path, "").strip() == f.content.strip() for f in files)
+
+
 def fix_app_json(reply: str, parsed: ParsedReply) -> tuple[str, list[str]]:
     """Apply agent/fixups.py to the answer's app.json block: (the reply with the fixed block, fixes)."""
     for block in parsed.files:
@@ -124,6 +143,15 @@ def fix_app_json(reply: str, parsed: ParsedReply) -> tuple[str, list[str]]:
                 block.content = fixed
             return reply, fixes
     return reply, []
+
+
+def drop_blocks(reply: str, paths: list[str]) -> str:
+    """The reply without the `<file>` blocks of `paths` (the first block of each)."""
+    for path in paths:
+        block = re.compile(r"""<file\s+(?:path|name)\s*=\s*["']?""" + re.escape(path) + r"""["']?\s*>.*?(?:</file\s*>\s*|\Z)""",
+                           re.S | re.I)
+        reply = block.sub("", reply, count=1)
+    return reply
 
 
 def _step_record(index: int, c: Completion, parsed: ParsedReply, prefix: str) -> StepRecord:
@@ -155,8 +183,11 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
               budget: Budget = Budget(), model_name: str | None = None, on_event: OnEvent | None = None,
               start_bundle: str | Path | None = None, config: GenerationConfig = GenerationConfig(),
               checker: Callable[[Path], CheckReport] | None = None, task_id: str | None = None,
-              stop: threading.Event | None = None) -> Trajectory:
+              stop: threading.Event | None = None, prompt_style: PromptStyle = "full") -> Trajectory:
     """Run one task to the end; never raises for model output or a failing model (see stop_reason).
+
+    `prompt_style`: the system prompt's platform docs, "full" or "compact" (the model registry's
+    `prompt` field says which a model takes; agent/prompt.py).
 
     `checker`: (bundle) -> CheckReport; default a `Checker` (one Chromium) for this run."""
     # 1. Workspace, checker, trajectory, first messages.
@@ -169,15 +200,17 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
     own_checker = checker is None
     checker = checker or Checker()
     ws = Workspace(root, checker=checker)
+    start_files = set(ws.files())  # never dropped from an answer (agent/junk.py)
     traj = Trajectory(id=uuid.uuid4().hex, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                       task_id=task_id, prompt=prompt, model=model_name or backend.name, protocol=protocol,
                       budget={"max_steps": budget.max_steps, "max_tokens": budget.max_tokens,
                               "max_seconds": budget.max_seconds})
-    messages = [Message("system", system_prompt(protocol, TOOL_SPECS)),
+    messages = [Message("system", system_prompt(protocol, TOOL_SPECS, prompt_style)),
                 Message("user", start_message(prompt, ws, protocol))]
     used = 0  # prompt + completion tokens so far
     step = 0
     repaired = False
+    repair_paths: list[str] | None = None  # what the repair turn asked for
 
     def emit(kind, text="", tool=None, ok=None):
         if on_event:
@@ -204,18 +237,35 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             step_config = replace(config, max_tokens=max(1, min(config.max_tokens, budget.max_tokens - used)))
             # `files`: the answer is started for the model (FILES_PREFIX); small models otherwise
             # often answer in prose or copy the docs' fenced examples (docs/LOG.md).
-            prefix = [Message("assistant", FILES_PREFIX)] if protocol == "files" else []
+            prefix: list[Message] = []
             def on_token(t: str) -> None:
                 if stop is not None and stop.is_set():
                     raise _Stopped
                 emit("token", t)
 
-            constrained = protocol == "files" and backend.constrains
+            # A repair of other files than app.json starts with the first of them, without a grammar.
+            start = f'<file path="{repair_paths[0]}">\n' if repair_paths and repair_paths != ["app.json"] else FILES_PREFIX
+            constrained = protocol == "files" and backend.constrains and start == FILES_PREFIX
+            if protocol == "files":
+                prefix = [Message("assistant", start)]
             try:
                 if constrained:
-                    c = constrained_answer(backend, list(messages), step_config, on_token)
+                    c = constrained_answer(backend, list(messages), step_config, on_token,
+                                           manifest_only=repair_paths == ["app.json"])
                 else:
                     c = backend.complete(list(messages) + prefix, None, step_config, on_token)
+                if repair_paths and _repeats(c, start, ws):  # the same files again: sample once more, hotter
+                    hotter = replace(step_config, temperature=min(step_config.temperature + 0.6, 1.2))
+                    again = (constrained_answer(backend, list(messages), hotter, on_token,
+                                                manifest_only=repair_paths == ["app.json"]) if constrained
+                             else backend.complete(list(messages) + prefix, None, hotter, on_token))
+                    c = replace(again, prompt_tokens=c.prompt_tokens + again.prompt_tokens,  # both are spent
+                                completion_tokens=c.completion_tokens + again.completion_tokens,
+                                cost_usd=c.cost_usd + again.cost_usd, latency_s=c.latency_s + again.latency_s,
+                                prompt_token_ids=None, completion_token_ids=None)
+                    resampled = True
+                else:
+                    resampled = False
             except (_Stopped, ModelError) as exc:
                 if stop is not None and stop.is_set():  # a backend may wrap the callback's exception
                     traj.stop_reason = "stopped"
@@ -223,12 +273,15 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                     traj.stop_reason, traj.error = "model_error", str(exc)
                 break
             used += c.prompt_tokens + c.completion_tokens
-            reply = FILES_PREFIX + c.text if c.continued_prefix else c.text
+            reply = start + c.text if c.continued_prefix and protocol == "files" else c.text
             parsed = parse_reply(reply)
-            record = _step_record(step, c, parsed, FILES_PREFIX if c.continued_prefix else "")
+            record = _step_record(step, c, parsed, start if c.continued_prefix and protocol == "files" else "")
             record.grammar = "manifest" if constrained else None
-            if protocol == "files":  # the answer as written to disk: with app.json's fixes (raw_text keeps the model's)
+            record.resampled = resampled
+            if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
                 reply, record.fixes = fix_app_json(reply, parsed)
+                parsed.files, record.dropped = reachable(parsed.files, keep=start_files)
+                reply = drop_blocks(reply, record.dropped)
                 record.files = parsed.files
             messages.append(Message("assistant", reply))
             traj.steps.append(record)
@@ -240,23 +293,29 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                                               "content": f.content}), result=r) for f, r in zip(parsed.files, results)]
                 for r in results:
                     emit("tool_result", r.output, "write_file", r.ok)
-                traj.summary = parsed.text or traj.summary
+                cut_off = c.finish_reason == "length"
+                if not cut_off:  # a cut-off answer has no reply, only part of a block
+                    traj.summary = parsed.text or traj.summary
                 report = checker(ws.root)
                 record.check = _check_record(report)
                 emit("check", report.text(), ok=report.ok)
                 if report.ok and not parsed.problems and all(r.ok for r in results):
-                    traj.stop_reason = "answered"
+                    traj.stop_reason = "cut_off" if cut_off else "answered"
                     break
                 if repaired:
                     traj.stop_reason = "check_failed"
                     break
                 repaired = True
                 problems = parsed.problems + [r.output for r in results if not r.ok]
-                if not parsed.files:
+                if not parsed.files:  # nothing usable came: the whole app again
                     problems.append('no <file path="..."> blocks found; answer with every file of the app')
-                feedback = "\n".join(f"- {p}" for p in problems)
-                messages.append(Message("user", (f"Problems with your answer:\n{feedback}\n\n" if problems else "")
-                                        + f"{report.text()}\n\nFix this: answer again with every file of the app."))
+                    feedback = "\n".join(f"- {p}" for p in problems)
+                    messages.append(Message("user", f"Problems with your answer:\n{feedback}\n\n{report.text()}\n\n"
+                                                    "Fix this: answer again with every file of the app."))
+                    continue
+                # the failing files only, each problem under its line (agent/repair.py)
+                repair_paths, request = repair_request(report, problems, _on_disk(ws))
+                messages.append(Message("user", request))
                 continue
 
             # 4t. Execute every call in order; one observation message per call.

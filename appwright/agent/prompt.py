@@ -18,9 +18,12 @@ from __future__ import annotations
 from typing import Literal
 
 from appwright.models.base import ToolSpec
-from appwright.runtime.docs import render_docs
+from appwright.runtime.docs import SDK, render_docs
+from appwright.runtime.manifest import (ACCESS_PRESETS, DEFAULT_ACCESS, FIELD_OPTIONS, FIELD_TYPES, OPERATIONS,
+                                        PRINCIPALS, REQUIRED_OPTIONS, SIGNUP_RULES, SYSTEM_FIELDS)
 
 Protocol = Literal["files", "tools"]
+PromptStyle = Literal["full", "compact"]
 LEFT_OUT_SECTIONS = ("REST API",)  # headings (## ...) of render_docs() the agent does not need
 
 FILES_RULES = """# How to answer
@@ -60,14 +63,39 @@ def tool_lines(tools: list[ToolSpec]) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(protocol: Protocol, tools: list[ToolSpec]) -> str:
+def compact_docs() -> str:
+    """The platform in brief, for models that know it (trained on it): the manifest's shape and
+    the SDK, from the same tables as the full reference. At most 600 tokens with the rules."""
+    types = ", ".join(f"{t} ({REQUIRED_OPTIONS[t]})" if t in REQUIRED_OPTIONS else t for t in FIELD_TYPES)
+    sdk = "\n".join(f"- {call}" for call, _ in SDK)
+    return f"""# app.json
+
+{{"name": ..., "auth": {{"signup": {" | ".join(SIGNUP_RULES)}, "roles": [...]}}, "entities": {{"Name": {{"fields": {{"name": {{"type": ..., "required": true}}}}, "access": ...}}}}}}
+
+Field types: {types}. Options: {", ".join(FIELD_OPTIONS)}.
+Access: a preset ({", ".join(ACCESS_PRESETS)}; default {DEFAULT_ACCESS}) or a map of {", ".join(OPERATIONS)} to {", ".join(PRINCIPALS)} or a role.
+Every record has {", ".join(SYSTEM_FIELDS)}, set by the platform: never declare them.
+
+# index.html
+
+Load <script src="/_aw/sdk.js"></script>, then (Note stands for your entity):
+{sdk}
+Show user data with aw.html or textContent, never raw innerHTML. Failing calls throw an Error with a clear message."""
+
+
+def system_prompt(protocol: Protocol, tools: list[ToolSpec], style: PromptStyle = "full") -> str:
+    """`style`: "full", the platform reference (what a base model needs); "compact", compact_docs()
+    (a model trained on the platform; the registry's `prompt` field says which a model takes)."""
     if protocol == "files":
         rules = FILES_RULES
     elif protocol == "tools":
         rules = TOOLS_RULES.format(tools=tool_lines(tools))
     else:
         raise ValueError(f"protocol must be 'files' or 'tools', not {protocol!r}")
-    return f"You build web apps on the Appwright platform.\n\n{platform_docs()}\n\n{rules}".strip() + "\n"
+    if style not in ("full", "compact"):
+        raise ValueError(f"prompt style must be 'full' or 'compact', not {style!r}")
+    docs = platform_docs() if style == "full" else compact_docs()
+    return f"You build web apps on the Appwright platform.\n\n{docs}\n\n{rules}".strip() + "\n"
 
 
 def prompt_sizes(tools: list[ToolSpec]) -> dict[str, int]:

@@ -4,7 +4,8 @@
     for traj in read_jsonl("runs.jsonl"): ...
 
 `format` is 2. A change to the fields gets a new number and a migration in `read_jsonl`;
-format 1 (before a step recorded its grammar and fixes) reads as format 2 without them, and
+format 1 (before a step recorded its grammar, fixes and dropped files, and before the stop
+reason "cut_off") reads as format 2 without them, and
 any other format is refused with a clear message.
 `messages` are every message sent or received, in order, exactly as the backend got them;
 `steps` hold each completion's raw text, what was parsed from it, the tool results, token
@@ -28,8 +29,8 @@ from appwright.agent.parse import FileBlock, ToolCall
 from appwright.agent.tools import ToolResult
 
 FORMAT = 2
-READABLE = (1, 2)  # formats read_jsonl accepts; 1 lacks StepRecord.grammar and .fixes
-StopReason = Literal["finish", "answered", "check_failed", "max_steps", "max_tokens", "max_seconds",
+READABLE = (1, 2)  # formats read_jsonl accepts; 1 lacks StepRecord.grammar, .fixes, .dropped, .resampled
+StopReason = Literal["finish", "answered", "cut_off", "check_failed", "max_steps", "max_tokens", "max_seconds",
                      "model_error", "stopped"]
 
 
@@ -74,6 +75,8 @@ class StepRecord(_Record):
     # grammar (runtime/manifest_schema.py), then the rest freely (agent.md, "The answer").
     grammar: Literal["manifest"] | None = None
     fixes: list[str] = Field(default_factory=list)  # what agent/fixups.py changed in app.json
+    dropped: list[str] = Field(default_factory=list)  # files of the answer nothing loads (agent/junk.py)
+    resampled: bool = False  # a repair answer repeated the files on disk; this is the second, hotter sample
 
 
 class Trajectory(_Record):

@@ -43,6 +43,9 @@ def run(
     kinds: str = typer.Option("build,edit,fix,taste", help="Task kinds, comma-separated."),
     limit: Optional[int] = typer.Option(None, help="At most this many tasks, spread over kinds and domains "
                                                    "(default: every task of the split)."),
+    tasks_file: Optional[Path] = typer.Option(None, "--tasks", help="A file of task ids, one per line: run "
+                                              "exactly these, in that order (docs/results/dev40.txt is the "
+                                              "published yardstick); --split, --kinds and --limit then do not apply."),
     samples: int = typer.Option(1, help="Attempts per task and model; pass@k uses k = samples."),
     workers: int = typer.Option(1, help="Grading threads (one Chromium each)."),
     backend_workers: int = typer.Option(1, help="Agent threads per model where the backend allows it "
@@ -58,7 +61,7 @@ def run(
     """Run the agent on each task with each model, grade every attempt, write rows and the report."""
     from appwright.evals.config import EvalConfig, resolve_models
     from appwright.evals.runner import run_eval
-    from appwright.evals.select import select_tasks
+    from appwright.evals.select import select_tasks, tasks_from_file
     from appwright.models import ModelError
     from appwright.tasks.bank import TaskBank
 
@@ -72,7 +75,13 @@ def run(
         specs = resolve_models(config)
     except (ValueError, ModelError) as exc:
         _fail(str(exc).replace("Budget: ", "--"))
-    tasks = select_tasks(TaskBank.default(), config.split, config.kinds, config.limit)
+    if tasks_file is not None and limit is not None:
+        _fail("--tasks names the tasks itself; leave out --limit")
+    try:
+        tasks = (tasks_from_file(TaskBank.default(), tasks_file) if tasks_file is not None
+                 else select_tasks(TaskBank.default(), config.split, config.kinds, config.limit))
+    except ValueError as exc:
+        _fail(str(exc))
     if not tasks:
         _fail(f"no {config.split} tasks of kinds {','.join(config.kinds)}")
     # 2. Embedded weights are pulled here, before the progress bar takes the terminal.
@@ -85,7 +94,8 @@ def run(
             except ModelError as exc:
                 _fail(str(exc), 1)
     # 3. The run.
-    out.print(f"{len(tasks)} {config.split} tasks x {len(config.models)} model(s) x {config.samples} sample(s) "
+    what = f"tasks of {tasks_file}" if tasks_file is not None else f"{config.split} tasks"
+    out.print(f"{len(tasks)} {what} x {len(config.models)} model(s) x {config.samples} sample(s) "
               f"-> {escape(str(out_dir))}", highlight=False)
     summary = run_eval(config, tasks, specs, out)
     out.print(f"{summary.ran} attempt(s) run, {summary.skipped} already done"

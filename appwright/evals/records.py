@@ -63,6 +63,7 @@ class AttemptRow(_Record):
     grade_s: float  # the grade's wall time
     cost_usd: float  # the registry price applied to the token counts
     bundle: str  # the final bundle, relative to the eval folder
+    grader_version: str | None = None  # tasks.graders.GRADER_VERSION; None: a row written before it was kept
 
     @property
     def key(self) -> tuple[str, str, int]:

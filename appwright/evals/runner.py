@@ -49,9 +49,9 @@ from appwright.agent.loop import run_agent
 from appwright.agent.trajectory import Trajectory, append_jsonl
 from appwright.evals.config import EvalConfig
 from appwright.evals.records import RESULTS, TRAJECTORIES, AttemptRow, CheckRow, append_row, drop_torn_tail, read_rows
-from appwright.models import GenerationConfig, ModelError, ModelSpec, load_backend
+from appwright.models import GenerationConfig, ModelError, ModelSpec, get_model, load_backend
 from appwright.tasks.bank import materialise_start
-from appwright.tasks.graders import Grader
+from appwright.tasks.graders import GRADER_VERSION, Grader
 from appwright.tasks.model import Grade, Task
 
 
@@ -113,7 +113,7 @@ def _agent(attempt: Attempt, backend, checker: Checker, config: EvalConfig) -> t
         traj = run_agent(attempt.task.prompt, bundle, backend, protocol=config.protocol,  # type: ignore[arg-type]
                          budget=config.budget, model_name=attempt.model, start_bundle=start,
                          config=GenerationConfig(temperature=config.temperature, seed=seed), checker=checker,
-                         task_id=attempt.task.id)
+                         task_id=attempt.task.id, prompt_style=get_model(attempt.model).prompt)
     return traj, bundle
 
 
@@ -194,7 +194,7 @@ def make_row(done: Finished, spec: ModelSpec, out: Path) -> AttemptRow:
                          evidence=c.evidence) for c in g.checks],
         prompt_tokens=traj.prompt_tokens, completion_tokens=traj.completion_tokens, agent_s=traj.elapsed_s,
         grade_s=g.seconds, cost_usd=round(spec.price.cost(traj.prompt_tokens, traj.completion_tokens), 9),
-        bundle=done.bundle.relative_to(out).as_posix())
+        bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION)
 
 
 def _progress(console: Console) -> Progress:

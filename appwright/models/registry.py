@@ -54,6 +54,9 @@ class ModelSpec(BaseModel):
     base_url: str | None = None
     model: str | None = None
     api_key_env: str | None = None  # None: send no key (a local server)
+    # The system prompt it takes: "full", the platform reference (a base model needs it);
+    # "compact", the answer format and the SDK in under 600 tokens (a model trained on them).
+    prompt: Literal["full", "compact"] = "full"
 
     @model_validator(mode="after")
     def _check(self) -> "ModelSpec":

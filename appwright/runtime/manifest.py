@@ -228,8 +228,9 @@ def _message(err: dict, loc: str) -> str:
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected', '').replace(chr(39), '')}; got {json.dumps(got)}"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        return f"unknown key; expected one of {allowed}" if allowed else "unknown key; remove it"
+        allowed, parent, key = _allowed_keys(loc), loc.rpartition(".")[0] or "app.json", loc.rpartition(".")[2]
+        return (f"unknown key; {parent} has only {allowed}: remove {key}" if allowed
+                else f"unknown key; remove {key}")
     if kind == "missing":
         return "required; missing"
     if kind == "value_error":
@@ -259,9 +260,11 @@ def _check_references(m: Manifest) -> list[str]:
     errors = []
     roles = set(m.auth.roles)
     for role in m.auth.roles:
-        if not ROLE_RE.match(role) or role in PRINCIPALS:
+        if role in PRINCIPALS:
+            errors.append(f"auth.roles: {json.dumps(role)} is built in: do not list it in auth.roles")
+        elif not ROLE_RE.match(role):
             errors.append(f"auth.roles: {json.dumps(role)} is not a valid role name "
-                          "(lowercase letters, digits, _; not a built-in principal)")
+                          "(lowercase letters, digits and _, starting with a letter)")
     known = set(PRINCIPALS) | roles
     for ename, ent in m.entities.items():
         if not NAME_RE.match(ename):

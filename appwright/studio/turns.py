@@ -41,6 +41,7 @@ from sqlalchemy import func, select, update
 from appwright.agent.check_app import check_app
 from appwright.agent.loop import Event, run_agent
 from appwright.agent.trajectory import Trajectory
+from appwright.models import get_model
 from appwright.models.base import Backend, ModelError
 from appwright.studio import bundles
 from appwright.studio.config import StudioConfig
@@ -273,7 +274,8 @@ class TurnRunner:
                     traj = run_agent(turn.prompt, scratch, backend, protocol=self.config.protocol,
                                      budget=self.config.budget, model_name=turn.model,
                                      on_event=lambda e: _forward(live, e), checker=checker, stop=live.stop,
-                                     start_bundle=bundle if turn.base else None)
+                                     start_bundle=bundle if turn.base else None,
+                                     prompt_style=get_model(turn.model).prompt)
         except ModelError as exc:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - a turn records its failure; the studio keeps serving

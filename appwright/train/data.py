@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from appwright.agent.loop import Budget, run_agent
+from appwright.agent.parse import FileBlock, parse_reply
 from appwright.agent.trajectory import MessageRecord, Trajectory, append_jsonl, read_jsonl
 from appwright.models.base import Backend, GenerationConfig
 from appwright.tasks.bank import TaskBank, materialise_start
@@ -112,12 +114,35 @@ class SFTDataStats:
 
 
 def sft_messages(traj: Trajectory) -> list[MessageRecord]:
-    """The messages to train on: all of them, except a repaired `files` run keeps its last answer."""
+    """The messages to train on: all of them, except that a repaired `files` run becomes one answer:
+    its last answer when that holds the whole app, else the first answer with the files the repair
+    rewrote put in (a repair answers with the failing files only: agent/repair.py)."""
     msgs = traj.messages
-    if traj.protocol == "files" and sum(m.role == "assistant" for m in msgs) > 1:
-        last = max(i for i, m in enumerate(msgs) if m.role == "assistant")
-        return [msgs[0], msgs[1], msgs[last]]
-    return list(msgs)
+    answers = [i for i, m in enumerate(msgs) if m.role == "assistant"]
+    if traj.protocol != "files" or len(answers) < 2:
+        return list(msgs)
+    paths = {f.path for f in parse_reply(msgs[answers[-1]].content).files}
+    if not paths or {"app.json", "index.html"} <= paths:  # the last answer is the whole answer
+        return [msgs[0], msgs[1], msgs[answers[-1]]]
+    merged = msgs[answers[0]].content
+    for i in answers[1:]:
+        merged = with_blocks(merged, parse_reply(msgs[i].content).files)
+    return [msgs[0], msgs[1], MessageRecord(role="assistant", content=merged)]
+
+
+def with_blocks(answer: str, blocks: list[FileBlock]) -> str:
+    """`answer` with each block's file replaced by the block (added before the prose when new)."""
+    for block in blocks:
+        text = f'<file path="{block.path}">\n{block.content.strip(chr(10))}\n</file>'
+        pattern = re.compile(r"""<file\s+(?:path|name)\s*=\s*["']?""" + re.escape(block.path)
+                             + r"""["']?\s*>.*?(?:</file\s*>|\Z)""", re.S | re.I)
+        if pattern.search(answer):
+            answer = pattern.sub(lambda _: text, answer, count=1)
+        else:
+            closes = list(re.finditer(r"</file\s*>", answer, re.I))
+            at = closes[-1].end() if closes else 0
+            answer = answer[:at] + ("\n" if at else "") + text + answer[at:]
+    return answer
 
 
 def _key(messages: list[MessageRecord]) -> str:

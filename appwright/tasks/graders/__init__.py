@@ -34,6 +34,9 @@ from appwright.tasks.graders.taste import grade_taste
 from appwright.tasks.graders.ui import grade_ui
 from appwright.tasks.model import CheckResult, Grade, Task, needs_browser
 
+# Bump when a grader changes what it accepts, so eval rows graded before and after can be told
+# apart (AttemptRow.grader_version): "1" graded the baselines of 2026-12-01.
+GRADER_VERSION = "1"
 GRADERS = {"schema": grade_schema, "api": grade_api, "isolation": grade_isolation, "ui": grade_ui,
            "security": grade_security, "taste": grade_taste}
 

@@ -1,0 +1,86 @@
+"""The repair turn of a `files` run: which files failed, and a request for those files only,
+each problem printed under the line it concerns.
+
+    paths, text = repair_request(report, problems, files)   # files: path -> content on disk
+
+Why: asked to "answer again with every file", small models repeat their whole answer, often
+byte for byte (0 of 44 repairs made an answer pass, docs/results.md). A short request about
+one file, with the error next to its line, leaves them one thing to change.
+
+Which files: app.json when the manifest is invalid (nothing else runs then); otherwise the
+files that the browser's errors name (`notes.js:12`), else index.html. Where a problem sits:
+for app.json, the line of the key its path names (`entities.Task.fields.status.choices`);
+for a script, the line in its `file:line` location; a problem without one goes first.
+
+Not done: errors inside inline scripts point at index.html's line only when the browser
+reported one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from appwright.agent.check_app import CheckReport
+
+_LOCATION = re.compile(r"([\w./-]+\.(?:js|mjs|html|css)):(\d+)")
+
+
+def failing_files(report: CheckReport, files: dict[str, str]) -> list[str]:
+    if report.manifest_errors:
+        return ["app.json"]
+    said = " ".join(report.js_errors + report.console_errors + report.failed_requests + report.http_errors)
+    named = [p for p in files if p != "app.json" and re.search(rf"(?:^|[\s(/]){re.escape(p)}(?::\d|\b)", said)]
+    return named or (["index.html"] if "index.html" in files else [p for p in files if p != "app.json"][:1])
+
+
+def _manifest_line(lines: list[str], problem: str) -> int:
+    """The line of the key a manifest problem's dotted path names; 0 when there is none."""
+    path = problem.split(":", 1)[0].strip()
+    if not path or path.startswith("("):
+        return 0
+    at, found = 0, False
+    for key in path.split("."):
+        hit = next((i for i in range(at, len(lines)) if f'"{key}"' in lines[i]), None)
+        if hit is None:
+            break
+        at, found = hit, True
+    return at + 1 if found else 0
+
+
+def _script_line(path: str, problem: str) -> int:
+    for m in _LOCATION.finditer(problem):
+        if m.group(1).endswith(path):
+            return int(m.group(2))
+    return 0
+
+
+def annotate(path: str, content: str, problems: list[str]) -> str:
+    """The file with line numbers, each problem under its line (or first, when it has none)."""
+    lines = content.splitlines()
+    where: dict[int, list[str]] = {}
+    for problem in problems:
+        line = _manifest_line(lines, problem) if path == "app.json" else _script_line(path, problem)
+        where.setdefault(line if 0 < line <= len(lines) else 0, []).append(problem)
+    out = [f"      ! {p}" for p in where.get(0, [])]
+    for n, text in enumerate(lines, 1):
+        out.append(f"{n:5} | {text}")
+        out += [f"      ! {p}" for p in where.get(n, [])]
+    return "\n".join(out)
+
+
+def repair_request(report: CheckReport, problems: list[str], files: dict[str, str]) -> tuple[list[str], str]:
+    """(the paths to answer with, the user message that asks for them)."""
+    paths = failing_files(report, files)
+    found = report.manifest_errors if paths == ["app.json"] else (
+        report.js_errors + report.console_errors + report.failed_requests + report.http_errors)
+    parts = []
+    if problems:
+        parts.append("Problems with your answer:\n" + "\n".join(f"- {p}" for p in problems))
+    for path in paths:
+        mine = [f for f in found if path == "app.json" or path in f] or found
+        parts.append(f"{path}, with each problem under the line it concerns:\n\n"
+                     + annotate(path, files.get(path, ""), list(dict.fromkeys(mine))))
+    names = ", ".join(paths)
+    parts.append(f"Fix this. Answer with the corrected {names} only, the whole file in a <file path=\"...\"> "
+                 "block, then one sentence on what you changed. The other files stay as they are.")
+    return paths, "\n\n".join(parts)

@@ -1,0 +1,45 @@
+"""agent/repair.py: the repair turn asks for the failing files only, each problem under its line;
+agent/junk.py is tested through the loop (tests/test_agent_loop.py)."""
+
+from __future__ import annotations
+
+import json
+
+from appwright.agent.check_app import CheckReport
+from appwright.agent.repair import annotate, failing_files, repair_request
+
+MANIFEST = json.dumps({"name": "Tasks", "auth": {"signup": "open", "login": True}, "entities": {
+    "Task": {"fields": {"title": {"type": "string"}, "status": {"type": "string", "choices": ["a", "b"]}}}}},
+    indent=2)
+FILES = {"app.json": MANIFEST, "index.html": "<!doctype html>\n<script src=\"app.js\"></script>",
+         "app.js": "const a = 1;\nshareNotes();\n"}
+
+
+def test_an_invalid_manifest_asks_for_app_json_with_each_error_under_its_key():
+    report = CheckReport(manifest_errors=[
+        "entities.Task.fields.status.choices: unknown key; entities.Task.fields.status has only type, ...: "
+        "remove choices", "auth.login: unknown key; auth has only signup, roles: remove login"])
+    paths, text = repair_request(report, [], FILES)
+    assert paths == ["app.json"]
+    lines = text.splitlines()
+    choices = next(i for i, line in enumerate(lines) if '"choices"' in line)
+    assert "remove choices" in lines[choices + 1] and lines[choices + 1].lstrip().startswith("!")
+    login = next(i for i, line in enumerate(lines) if '"login"' in line)
+    assert "remove login" in lines[login + 1]
+    assert "corrected app.json only" in text and "shareNotes" not in text  # the script is not shown
+
+
+def test_a_script_error_asks_for_that_script_with_the_error_under_its_line():
+    report = CheckReport(js_errors=["ReferenceError: shareNotes is not defined (at app.js:2:1)"])
+    assert failing_files(report, FILES) == ["app.js"]
+    paths, text = repair_request(report, ["a problem of the answer"], FILES)
+    assert paths == ["app.js"] and text.startswith("Problems with your answer:\n- a problem of the answer")
+    assert "    2 | shareNotes();\n      ! ReferenceError: shareNotes is not defined (at app.js:2:1)" in text
+    # an error that names no file: the page
+    assert failing_files(CheckReport(console_errors=["Failed to load resource"]), FILES) == ["index.html"]
+
+
+def test_a_problem_without_a_line_goes_first():
+    out = annotate("index.html", "<p>a</p>\n<p>b</p>", ["the page did not finish loading"])
+    assert out.splitlines()[0] == "      ! the page did not finish loading"
+    assert out.splitlines()[1:] == ["    1 | <p>a</p>", "    2 | <p>b</p>"]
