@@ -6,16 +6,19 @@
 
 Phases: (1) `check_bundle` (manifest errors stop here; warnings are kept); (2) the bundle is
 served by `create_app` with uvicorn on 127.0.0.1 and a temporary data folder, so the
-bundle's own database is never touched; (3) Chromium loads `/` signed out, then, when
-sign-up is open, signs up a throwaway user through the API and loads `/` again, so code
-that runs only for signed-in users runs too; JS exceptions, console errors, failed
-requests and responses >= 400 are collected; (4) a short text report.
+bundle's own database is never touched; (3) Chromium loads `/` signed out; then signs up a
+throwaway user, through the page's own sign-in form when the app has open sign-up and shows
+one (else through the API), visits every `.html` page signed in, and fills the first form
+of `index.html` with plausible values and submits it (runtime/forms.py): it must send a
+write that succeeds, and the page must show what was typed. JS exceptions, console errors,
+failed requests, responses >= 400 and what went wrong using the page are collected;
+(4) a short text report.
 
 Chromium is Debian's `/usr/bin/chromium` driven by Playwright (never `playwright install`).
 
-Not done: only `index.html` is loaded (other pages are not visited), nothing is clicked or
-typed (the `ui` graders do that), and a page that keeps the network busy is cut off at the
-time limit and reported as such. A missing browser is reported as an error of the check.
+Not done: only the first form is used, and buttons outside forms are not clicked (the `ui`
+graders do that); a page that keeps the network busy is cut off at the time limit and
+reported as such. A missing browser is reported as an error of the check.
 Playwright's sync API is used, so a `Checker` cannot be called from inside a running
 asyncio event loop (run it in a worker thread there).
 """
@@ -29,7 +32,10 @@ from pathlib import Path
 
 from appwright.runtime.app import ServedApp, create_app
 from appwright.runtime.check import check_bundle
+from appwright.runtime.forms import sign_up_in_page, submit_first_form
 from appwright.runtime.local import CHROMIUM, Chromium, LocalServer
+from appwright.runtime.api import SESSION_COOKIE
+from appwright.runtime.auth import hash_password
 
 MAX_LINES = 8  # per kind of problem; a small model acts on the first few anyway
 
@@ -42,6 +48,7 @@ class CheckReport:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     http_errors: list[str] = field(default_factory=list)
+    form_errors: list[str] = field(default_factory=list)  # signing up through the page, its first form
     browser_error: str | None = None  # the check itself could not run (no browser, server did not start)
     timed_out: bool = False
     seconds: float = 0.0
@@ -49,7 +56,7 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not (self.manifest_errors or self.js_errors or self.console_errors or self.failed_requests
-                    or self.http_errors or self.browser_error or self.timed_out)
+                    or self.http_errors or self.form_errors or self.browser_error or self.timed_out)
 
     def text(self) -> str:
         if self.ok and not self.warnings:
@@ -57,7 +64,8 @@ class CheckReport:
         lines = ["check_app: OK" if self.ok else "check_app: FAILED"]
         for title, items in [("app.json errors", self.manifest_errors), ("JavaScript errors", self.js_errors),
                              ("console errors", self.console_errors), ("failed requests", self.failed_requests),
-                             ("HTTP errors", self.http_errors), ("warnings", self.warnings)]:
+                             ("HTTP errors", self.http_errors), ("using the page", self.form_errors),
+                             ("warnings", self.warnings)]:
             if items:
                 lines.append(f"{title}:")
                 lines += [f"- {_short(i)}" for i in _dedupe(items)[:MAX_LINES]]
@@ -107,25 +115,51 @@ class Checker:
         self.close()
 
 
-def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bool) -> None:
-    context = browser.new_context()
+EMAIL, PASSWORD = "checker@example.com", "check-app-password-1"
+
+
+def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bool, served: ServedApp,
+           pages: list[str]) -> None:
+    """Load the app signed out, or sign up (through the page's own form when the app has open
+    sign-up and the page shows one), visit every page, and fill and submit the first form."""
+    context, manifest = browser.new_context(), served.manifest
     try:
         page = context.new_page()
         page.on("pageerror", lambda exc: report.js_errors.append(_js_error(exc, url)))
         page.on("console", lambda msg: msg.type == "error" and report.console_errors.append(
             msg.text + (f" ({msg.location.get('url', '').replace(url, '')}:{msg.location.get('lineNumber')})"
                         if msg.location and msg.location.get("url") else "")))
-        page.on("requestfailed", lambda req: report.failed_requests.append(
+        # ERR_ABORTED: a request the page's own reload or navigation cut off (signing in reloads it)
+        page.on("requestfailed", lambda req: "ERR_ABORTED" not in (req.failure or "") and report.failed_requests.append(
             f"{req.method} {req.url.replace(url, '')}: {req.failure}"))
         page.on("response", lambda res: res.status >= 400 and report.http_errors.append(
             f"{res.request.method} {res.url.replace(url, '')} -> {res.status}"))
-        if sign_up:
-            r = context.request.post(f"{url}/_aw/api/auth/signup", headers={"X-AW": "1"},
-                                     data={"email": "checker@example.com", "password": "check-app-password-1"})
-            if r.status >= 400:
-                return  # sign-up is not open for this app: the signed-out visit is all we can do
         page.goto(url + "/", wait_until="networkidle", timeout=timeout_s * 1000)
         page.wait_for_timeout(200)  # errors thrown by timers and promise chains just after load
+        if not sign_up:
+            return
+        # 1. Sign up: with the page's form where there is one, else through the API; an app without
+        #    open sign-up gets its user made in its (throwaway) database, as an admin would add one.
+        if manifest.auth.signup != "open":
+            user = served.store.create_user(EMAIL, hash_password(PASSWORD))
+            context.add_cookies([{"name": SESSION_COOKIE, "value": served.store.create_session(user.id),
+                                  "url": url + "/", "httpOnly": True, "sameSite": "Lax"}])
+        elif not sign_up_in_page(page, EMAIL, PASSWORD):
+            r = context.request.post(f"{url}/_aw/api/auth/signup", headers={"X-AW": "1"},
+                                     data={"email": EMAIL, "password": PASSWORD})
+            if r.status >= 400:
+                report.form_errors.append(f"signing up failed: {r.status} {r.text()[:200]}")
+                return
+        elif context.request.get(f"{url}/_aw/api/auth/session").json().get("user") is None:
+            report.form_errors.append("signing up through the page's sign-in form did not sign the user in")
+            return
+        # 2. Every page, signed in; the first page last, to use its form.
+        for path in pages + ["index.html"]:
+            page.goto(f"{url}/{path}", wait_until="networkidle", timeout=timeout_s * 1000)
+            page.wait_for_timeout(200)
+        form = submit_first_form(page, manifest)
+        if form.problem:
+            report.form_errors.append(form.problem)
     finally:
         context.close()
 
@@ -153,10 +187,12 @@ def check_app(bundle: str | Path, checker: Checker | None = None, browser: bool 
             served = ServedApp.open(bundle, data_dir)
             try:
                 with LocalServer(create_app(served)) as url:
-                    # 3. Load it signed out, then signed in.
+                    # 3. Load it signed out, then signed up, using it.
                     browser = checker.browser()
+                    pages = sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*.html")
+                                   if p.name != "index.html" or p.parent != bundle)
                     for sign_up in (False, True):
-                        _visit(browser, url, report, checker.timeout_s, sign_up)
+                        _visit(browser, url, report, checker.timeout_s, sign_up, served, pages)
             finally:
                 served.store.close()
     except Exception as exc:  # noqa: BLE001 - a check that cannot run is a result, not a crash

@@ -1,0 +1,155 @@
+"""A person using an app's page, in Chromium: signing up through the page's own form, and filling
+the first other form with plausible values and submitting it. `check_app` (agent/) runs this on
+every answer; the graders (tasks/) may run the same steps, so both judge a form the same way.
+
+    signed_up = sign_up_in_page(page, "ada@example.com", "a long password")
+    result = submit_first_form(page, manifest)      # FormResult: what was typed, what came of it
+    result.problem                                  # None, or words a model can act on
+
+Values come from the manifest where an input's `name` (or id) is a field of an entity: a date
+field gets a date, an enum a value of its `values`, a number a number. Otherwise from the
+input's type (`email`, `url`, `number`, `date`, `checkbox`, ...), and plain text for the rest.
+A form "works" when submitting it sends a write to the entity API that succeeds, and the page
+then shows the text that was typed.
+
+Not done: forms inside a dialog that must be opened first, several-step forms, file inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appwright.runtime.manifest import FieldSpec, Manifest
+
+TEXT_VALUE = "Plant the tulips"  # typed into text inputs; the page is expected to show it after saving
+BY_TYPE = {"string": TEXT_VALUE, "text": "Water them every second day.", "date": "2026-12-24",
+           "datetime": "2026-12-24T10:30"}
+BY_INPUT = {"email": "ada@example.com", "url": "https://example.com", "tel": "555 0100", "number": "3",
+            "date": "2026-12-24", "datetime-local": "2026-12-24T10:30", "time": "10:30", "month": "2026-12",
+            "week": "2026-W52", "color": "#336699", "password": "a long password 1", "search": TEXT_VALUE}
+SKIP = ("hidden", "submit", "button", "reset", "file", "image")
+WAIT_MS = 4000  # for the write a submit should send
+
+
+@dataclass
+class FormResult:
+    found: bool = False  # a visible form other than the sign-in form
+    filled: list[str] = field(default_factory=list)  # "name=value" per field typed into
+    created: str | None = None  # "POST /_aw/api/entities/Task -> 201"
+    problem: str | None = None  # what went wrong, for the model
+
+
+def _field(manifest: Manifest, name: str) -> FieldSpec | None:
+    name = name.lower()
+    for entity in manifest.entities.values():
+        for fname, spec in entity.fields.items():
+            if fname.lower() == name:
+                return spec
+    return None
+
+
+def _number(spec: FieldSpec | None, low: str | None, high: str | None, whole: bool) -> str:
+    """A number inside both the field's min/max and the input's: their midpoint, else 3."""
+    lows = [float(v) for v in (spec.min if spec else None, low) if v not in (None, "")]
+    highs = [float(v) for v in (spec.max if spec else None, high) if v not in (None, "")]
+    lo, hi = (max(lows) if lows else None), (min(highs) if highs else None)
+    value = (lo + hi) / 2 if lo is not None and hi is not None else lo + 1 if lo is not None else \
+        min(3.0, hi) if hi is not None else 3.0
+    return str(round(value)) if whole else f"{value:g}"
+
+
+def value_for(spec: FieldSpec | None, input_type: str, low: str | None = None, high: str | None = None,
+              whole: bool = False) -> str:
+    """What to type into an input: from the field it saves into, else from its type. `low`, `high`:
+    the input's own min and max; `whole`: it takes whole numbers only."""
+    if input_type == "number" or (spec is not None and spec.type in ("number", "integer")):
+        return _number(spec, low, high, whole or (spec is not None and spec.type == "integer"))
+    if spec is not None and spec.type in BY_TYPE and input_type not in ("email", "url", "tel"):
+        if spec.type in ("date", "datetime") and input_type not in ("date", "datetime-local"):
+            return BY_TYPE[spec.type][:10] if spec.type == "date" else "2026-12-24T10:30:00Z"
+        return BY_TYPE[spec.type]
+    return BY_INPUT.get(input_type, TEXT_VALUE)
+
+
+def sign_up_in_page(page, email: str, password: str) -> bool:
+    """Sign up with the page's `aw.ui.authForm` (switch it to sign-up, fill, submit). False when
+    the page has no such form; the caller then signs up through the API."""
+    form = page.locator("form.aw-auth")
+    if form.count() == 0 or not form.first.is_visible():
+        return False
+    switch = form.locator(".aw-switch")
+    if switch.count() and switch.first.text_content().strip().lower().startswith("create"):
+        switch.first.click()
+    form.locator("input[name=email]").fill(email)
+    form.locator("input[name=password]").fill(password)
+    with page.expect_response(lambda r: "/_aw/api/auth/" in r.url, timeout=WAIT_MS):
+        form.locator("[type=submit]").first.click()
+    try:  # the form reloads the page (its default onChange), then shows "Signed in as ..."
+        page.locator(".aw-signed-in").wait_for(timeout=WAIT_MS)
+    except Exception:  # noqa: BLE001 - Playwright's timeout: a page with its own onChange; go on
+        pass
+    page.wait_for_load_state("networkidle")
+    return True
+
+
+def submit_first_form(page, manifest: Manifest) -> FormResult:
+    """Fill the first visible form that is not the sign-in form, submit it, and say what came of it."""
+    result = FormResult()
+    forms = page.locator("form:not(.aw-auth)")
+    form = next((forms.nth(i) for i in range(forms.count()) if forms.nth(i).is_visible()), None)
+    if form is None:
+        return result
+    result.found = True
+    inputs = form.locator("input, textarea, select")
+    for i in range(inputs.count()):
+        el = inputs.nth(i)
+        tag = el.evaluate("e => e.tagName.toLowerCase()")
+        kind = (el.get_attribute("type") or ("textarea" if tag == "textarea" else "text")).lower()
+        if kind in SKIP or not el.is_visible() or not el.is_enabled():
+            continue
+        name = el.get_attribute("name") or el.get_attribute("id") or ""
+        spec = _field(manifest, name)
+        if tag == "select":
+            options = [o for o in el.locator("option").evaluate_all("os => os.map(o => o.value)") if o]
+            wanted = [o for o in options if spec and spec.values and o in spec.values] or options
+            if wanted:
+                el.select_option(wanted[0])
+                result.filled.append(f"{name}={wanted[0]}")
+        elif kind in ("checkbox", "radio"):
+            el.check()
+            result.filled.append(f"{name}=checked")
+        else:
+            step = el.get_attribute("step")
+            value = value_for(spec, kind, el.get_attribute("min"), el.get_attribute("max"),
+                              whole=step not in (None, "any") and float(step or 1).is_integer())
+            el.fill(value)
+            result.filled.append(f"{name}={value}")
+    what = f"the first form ({', '.join(result.filled) or 'no fields'})"
+    submit = form.locator("button[type=submit], input[type=submit], button:not([type])")
+    try:
+        with page.expect_response(lambda r: "/_aw/api/entities/" in r.url and r.request.method in ("POST", "PATCH"),
+                                  timeout=WAIT_MS) as caught:
+            if submit.count():
+                submit.first.click()
+            else:
+                inputs.last.press("Enter")
+        response = caught.value
+    except Exception:  # noqa: BLE001 - Playwright's timeout: no write was sent
+        result.problem = (f"submitting {what} sent no request to the entity API: its submit handler should call "
+                          "aw.entities.<Entity>.create({...}) with the form's values (and event.preventDefault())")
+        return result
+    path = response.url.split("/_aw/api/", 1)[1].split("?")[0]
+    result.created = f"{response.request.method} /_aw/api/{path} -> {response.status}"
+    if response.status >= 400:
+        try:
+            message = response.json().get("error", "")
+        except Exception:  # noqa: BLE001 - not JSON
+            message = ""
+        result.problem = f"submitting {what} sent {result.created}: {message or 'an error'}"
+        return result
+    page.wait_for_timeout(300)
+    typed = [v.split("=", 1)[1] for v in result.filled if v.split("=", 1)[1] in (TEXT_VALUE, BY_TYPE["text"])]
+    if typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
+        result.problem = (f"submitting {what} saved a record ({result.created}), but the page does not show "
+                          f"{typed[0]!r} afterwards: list the records again after creating one")
+    return result

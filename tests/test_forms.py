@@ -1,0 +1,58 @@
+"""runtime/forms.py through check_app, in Chromium: a working form passes; a form that saves
+nothing, one whose save fails, and a page that does not show what was saved each fail with words a
+model can act on. The twelve reference apps pass (benchmarks/grading.py times them)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from appwright.agent.check_app import Checker
+from appwright.runtime.forms import value_for
+from appwright.runtime.manifest import FieldSpec
+from conftest import EXAMPLES
+
+pytestmark = pytest.mark.slow
+
+
+def test_values_follow_the_field_and_the_inputs_limits():
+    assert value_for(FieldSpec(type="integer", min=1888, max=2100), "number", "1888", "2100") == "1994"
+    assert value_for(FieldSpec(type="number", min=0, max=10), "number") == "5"
+    assert value_for(None, "email") == "ada@example.com" and value_for(FieldSpec(type="date"), "date") == "2026-12-24"
+    assert value_for(FieldSpec(type="enum", values=["a"]), "text") != ""
+
+
+@pytest.fixture(scope="module")
+def checker():
+    with Checker() as c:
+        yield c
+
+
+def notes(tmp_path, js_change=None):
+    bundle = tmp_path / "notes"
+    shutil.copytree(EXAMPLES / "notes", bundle, ignore=shutil.ignore_patterns(".aw"))
+    if js_change:
+        js = (bundle / "notes.js").read_text()
+        old, new = js_change
+        assert old in js
+        (bundle / "notes.js").write_text(js.replace(old, new))
+    return bundle
+
+
+def test_the_notes_example_signs_up_through_its_page_and_its_form_saves_and_shows_a_note(tmp_path, checker):
+    report = checker(notes(tmp_path))
+    assert report.ok, report.text()
+
+
+@pytest.mark.parametrize("change, words", [
+    (("await aw.entities.Note.create({ title: form.title.value, body: form.body.value });", ""),
+     "sent no request to the entity API"),
+    (("{ title: form.title.value, body: form.body.value }", "{ titel: form.title.value }"),
+     "-> 400: invalid Note: titel: unknown field of Note"),
+    (("    form.reset();\n    showError(null);\n    await refresh();", "    form.reset();"),
+     "the page does not show 'Plant the tulips'"),
+])
+def test_a_form_that_does_not_work_fails_the_check_saying_why(tmp_path, checker, change, words):
+    report = checker(notes(tmp_path, change))
+    assert not report.ok and any(words in line for line in report.form_errors), report.text()
