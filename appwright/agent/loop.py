@@ -56,8 +56,10 @@ from appwright.workspace import WorkspaceError, save
 
 
 FILES_PREFIX = '<file path="app.json">\n'
-# After a manifest sampled under the grammar, the harness closes its block and opens the page's.
-PAGE_PREFIX = '\n</file>\n<file path="index.html">\n'
+# After a manifest sampled under the grammar, the harness closes its block and opens the page's,
+# with its first line: given only the open tag, the 0.5B went on copying the words that follow
+# that tag in the system prompt's rules ("with the complete page. After the blocks, ...").
+PAGE_PREFIX = '\n</file>\n<file path="index.html">\n<!doctype html>\n'
 MANIFEST_MAX_TOKENS = 1500  # a manifest is 100 to 500 tokens; the grammar bounds every string
 
 
@@ -114,7 +116,10 @@ def constrained_answer(backend: Backend, messages: list[Message], config: Genera
         on_token(PAGE_PREFIX)
     rest = backend.complete(messages + [Message("assistant", FILES_PREFIX + head)], None,
                             replace(config, max_tokens=config.max_tokens - first.completion_tokens), on_token)
-    return Completion(text=head + rest.text, model=rest.model, prompt_tokens=first.prompt_tokens + rest.prompt_tokens,
+    page = rest.text
+    if page.lstrip().lower().startswith("<!doctype"):  # written again after the one in PAGE_PREFIX
+        page = page.lstrip().split("\n", 1)[1] if "\n" in page.lstrip() else ""
+    return Completion(text=head + page, model=rest.model, prompt_tokens=first.prompt_tokens + rest.prompt_tokens,
                       completion_tokens=first.completion_tokens + rest.completion_tokens,
                       latency_s=first.latency_s + rest.latency_s, first_token_s=first.first_token_s,
                       cost_usd=first.cost_usd + rest.cost_usd, finish_reason=rest.finish_reason,
@@ -235,19 +240,17 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             step += 1
             emit("step_started")
             step_config = replace(config, max_tokens=max(1, min(config.max_tokens, budget.max_tokens - used)))
-            # `files`: the answer is started for the model (FILES_PREFIX); small models otherwise
-            # often answer in prose or copy the docs' fenced examples (docs/LOG.md).
-            prefix: list[Message] = []
             def on_token(t: str) -> None:
                 if stop is not None and stop.is_set():
                     raise _Stopped
                 emit("token", t)
 
-            # A repair of other files than app.json starts with the first of them, without a grammar.
+            # `files`: the answer is started for the model (FILES_PREFIX); small models otherwise
+            # often answer in prose or copy the docs' fenced examples (docs/LOG.md). A repair of
+            # other files than app.json starts with the first of them, without a grammar.
             start = f'<file path="{repair_paths[0]}">\n' if repair_paths and repair_paths != ["app.json"] else FILES_PREFIX
             constrained = protocol == "files" and backend.constrains and start == FILES_PREFIX
-            if protocol == "files":
-                prefix = [Message("assistant", start)]
+            prefix = [Message("assistant", start)] if protocol == "files" else []
             try:
                 if constrained:
                     c = constrained_answer(backend, list(messages), step_config, on_token,

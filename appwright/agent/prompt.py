@@ -29,10 +29,10 @@ LEFT_OUT_SECTIONS = ("REST API",)  # headings (## ...) of render_docs() the agen
 FILES_RULES = """# How to answer
 
 Write the whole app in one answer: every file of the bundle, each in its own block that
-starts with <file path="NAME"> and ends with </file>. First <file path="app.json"> with
-the complete manifest for this app (valid JSON, entities and access chosen for what the
-user asked), then <file path="index.html"> with the complete page. After the blocks,
-one short paragraph telling the user what the app does. Nothing else.
+starts with <file path="NAME"> and ends with </file>. First the complete manifest for this
+app in the app.json block (valid JSON, entities and access chosen for what the user asked),
+then the complete page in the index.html block, starting with <!doctype html>. After the
+blocks, one short paragraph telling the user what the app does. Nothing else.
 """
 
 TOOLS_RULES = """# How to work
