@@ -12,7 +12,7 @@ import time
 import pytest
 
 from appwright.agent.check_app import check_app
-from appwright.agent.loop import FILES_PREFIX, PAGE_PREFIX, Budget, run_agent
+from appwright.agent.loop import FILE_END, FILES_PREFIX, PAGE_PREFIX, Budget, run_agent
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
@@ -226,45 +226,55 @@ def test_files_run_without_blocks_is_told_so(tmp_path):
 
 
 class GrammarBackend(ScriptedBackend):
-    """A scripted backend that says it samples under a grammar, as llama.cpp does: it records
-    the grammar each call asked for."""
+    """A scripted backend that says it samples under a grammar, as llama.cpp does, and stops at
+    stop strings as real backends do; it records the grammar and stop strings of each call."""
     constrains = True
 
     def __init__(self, replies):
         super().__init__(replies)
-        self.grammars = []
+        self.grammars, self.stops = [], []
 
     def complete(self, messages, tools=None, config=GenerationConfig(), on_token=None):
         self.grammars.append(config.grammar)
-        return super().complete(messages, tools, config, on_token)
+        self.stops.append(config.stop)
+        c = super().complete(messages, tools, config, None)
+        cuts = [c.text.find(s) for s in config.stop if s in c.text]
+        text = c.text[:min(cuts)] if cuts else c.text
+        if on_token:
+            on_token(text)
+        return dataclasses.replace(c, text=text)
 
 
-def test_a_constraining_backend_writes_app_json_under_the_grammar_then_the_rest(tmp_path):
+def test_a_constraining_backend_is_guided_file_by_file(tmp_path):
     sloppy = {**MANIFEST, "entities": {"Note": {**MANIFEST["entities"]["Note"], "fields": {
         **MANIFEST["entities"]["Note"]["fields"], "created_at": {"type": "datetime"}}}}}
-    rest = "".join(f'{c}\n</file>\n' if p == "index.html" else f'<file path="{p}">\n{c}\n</file>\n'
-                   for p, c in FILES.items() if p != "app.json") + "A private notes app."
-    rest = rest.removeprefix("<!doctype html>\n")  # PAGE_PREFIX wrote it
-    backend = GrammarBackend([json.dumps(sloppy, indent=2), rest])
+    page = INDEX.removeprefix("<!doctype html>\n")  # PAGE_PREFIX writes the doctype
+    # each reply runs on past its file, as a small model does: the guide stops it at </file>
+    backend = GrammarBackend([json.dumps(sloppy, indent=2), page + "\n</file>\n<file path=\"junk.html\">",
+                              STYLE + "\n</file>", NOTES_JS + "\n</file>\n",
+                              "A private notes app.\n<file path=\"more.html\">never written</file>"])
     events = []
     traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, on_event=events.append)
-    assert traj.stop_reason == "answered"
-    # 1. the manifest under the grammar; 2. the rest, free, after the harness closed app.json and opened index.html
-    assert backend.grammars == [grammar(), None]
-    first, second = backend.calls
-    assert first[-1] == Message("assistant", FILES_PREFIX)
-    assert second[-1] == Message("assistant", FILES_PREFIX + json.dumps(sloppy, indent=2) + PAGE_PREFIX)
+    assert traj.stop_reason == "answered" and traj.summary == "A private notes app."
+    # 1. the manifest under the grammar; 2. the page; 3. what it loads, in its order; 4. the reply
+    assert backend.grammars == [grammar(), None, None, None, None]
+    assert backend.stops == [(), FILE_END, FILE_END, FILE_END, ("<file",)]
+    calls = [c[-1].content for c in backend.calls]
+    assert calls[0] == FILES_PREFIX
+    assert calls[1] == FILES_PREFIX + json.dumps(sloppy, indent=2) + PAGE_PREFIX
+    assert calls[2].endswith('</html>\n</file>\n<file path="style.css">\n')
+    assert calls[3].endswith('</file>\n<file path="notes.js">\n') and calls[4].endswith("</file>\n")
     step = traj.steps[0]
-    assert step.grammar == "manifest" and step.fixes == [
+    assert step.grammar == "manifest" and step.dropped == [] and step.fixes == [
         "entities.Note.fields.created_at: removed; the runtime sets created_at on every record"]
     assert json.loads((tmp_path / "app" / "app.json").read_text()) == MANIFEST
+    assert sorted(p.name for p in (tmp_path / "app").iterdir() if not p.name.startswith(".")) == sorted(FILES)
     assert (tmp_path / "app" / "index.html").read_text().strip() == INDEX.strip()
     answer = traj.messages[2].content  # as written to disk, in the files format
-    app_json = answer.split("</file>")[0]
-    assert answer.startswith(FILES_PREFIX) and "created_at" not in app_json and answer.endswith("A private notes app.")
+    assert answer.startswith(FILES_PREFIX) and '"created_at"' not in answer.split("</file>")[0]
+    assert answer.rstrip().endswith("A private notes app.") and "junk.html" not in answer and "more.html" not in answer
     assert '"created_at"' in step.raw_text.split("</file>")[0]  # the model's own text is kept
-    streamed = "".join(e.text for e in events if e.kind == "token")
-    assert streamed == json.dumps(sloppy, indent=2) + PAGE_PREFIX + rest
+    assert "".join(e.text for e in events if e.kind == "token") == step.raw_text  # streamed as recorded
 
 
 def test_a_manifest_cut_off_under_the_grammar_ends_the_answer(tmp_path):

@@ -20,6 +20,9 @@ import re
 from appwright.agent.parse import FileBlock
 
 ROOTS = ("app.json", "index.html")
+# src="notes.js", href="style.css", import ... from "./util.js", url("bg.svg"): a file a page or script loads
+_LOADS = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']([^"'#?]+)|\bimport\b[^"'\n]*["']([^"']+)["']|url\(\s*["']?([^"')]+)""",
+                    re.I)
 _TEXT = (".html", ".htm", ".js", ".mjs", ".css", ".json", ".svg", ".txt", ".md")
 
 
@@ -42,3 +45,17 @@ def reachable(files: list[FileBlock], keep: set[str] = frozenset()) -> tuple[lis
                 if path.endswith(_TEXT):
                     frontier.append(path)
     return [f for f in files if f.path in reached], [f.path for f in files if f.path not in reached]
+
+
+def named_files(text: str) -> list[str]:
+    """The app's own files that `text` loads, in order: relative paths with a text file's extension
+    (`notes.js`, `./style.css`, `about.html`), not the platform's `/_aw/` or another site's."""
+    out = []
+    for m in _LOADS.finditer(text):
+        path = (m.group(1) or m.group(2) or m.group(3) or "").strip()
+        if not path or "://" in path or path.startswith(("/", "data:", "mailto:", "javascript:")) or ".." in path:
+            continue
+        path = path.removeprefix("./")
+        if path.endswith(_TEXT) and path not in out:
+            out.append(path)
+    return out

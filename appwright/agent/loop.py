@@ -43,7 +43,7 @@ from typing import Callable, Literal
 
 from appwright.agent.check_app import Checker, CheckReport
 from appwright.agent.fixups import fix_manifest
-from appwright.agent.junk import reachable
+from appwright.agent.junk import named_files, reachable
 from appwright.agent.parse import ParsedReply, ToolCall, parse_reply
 from appwright.agent.prompt import PromptStyle, system_prompt
 from appwright.agent.repair import repair_request
@@ -61,6 +61,11 @@ FILES_PREFIX = '<file path="app.json">\n'
 # that tag in the system prompt's rules ("with the complete page. After the blocks, ...").
 PAGE_PREFIX = '\n</file>\n<file path="index.html">\n<!doctype html>\n'
 MANIFEST_MAX_TOKENS = 1500  # a manifest is 100 to 500 tokens; the grammar bounds every string
+REPLY_MAX_TOKENS = 300  # the paragraph to the person after the files
+MAX_EXTRA_FILES = 6  # files a guided answer writes besides app.json and index.html
+# Where a file of a guided answer ends: its closing tag, or (seen from the 0.5B) a fence or the next
+# file's tag written without closing this one.
+FILE_END = ("</file>", "<file", "\n```")
 
 
 @dataclass(frozen=True)
@@ -99,32 +104,69 @@ def _check_record(report: CheckReport) -> CheckRecord:
 
 def constrained_answer(backend: Backend, messages: list[Message], config: GenerationConfig,
                        on_token: Callable[[str], None] | None, manifest_only: bool = False) -> Completion:
-    """A `files` answer from a backend that samples under a grammar, as one Completion of the text
-    after FILES_PREFIX: 1. app.json under the manifest grammar; 2. the harness closes that block
-    and opens index.html's (PAGE_PREFIX); 3. the model writes the rest freely. Token ids are not
-    kept (the answer is two completions); counts, time and cost are summed. `manifest_only` (a
-    repair of app.json): step 1, and the block closed."""
-    first = backend.complete(messages + [Message("assistant", FILES_PREFIX)], None,
-                             replace(config, grammar=grammar(), max_tokens=min(config.max_tokens, MANIFEST_MAX_TOKENS)),
-                             on_token)
-    if first.finish_reason != "stop" or first.completion_tokens >= config.max_tokens:
-        return first  # cut off inside the manifest: the answer ends there
+    """A `files` answer guided file by file, for a backend that samples under a grammar, as one
+    Completion of the text after FILES_PREFIX:
+      1. app.json under the manifest grammar (`manifest_only`, a repair of app.json: just that);
+      2. index.html: the harness opens its block (PAGE_PREFIX), the model writes it up to </file>;
+      3. each file a written file loads and nobody wrote yet (a script, a stylesheet, a linked
+         page), the harness opening its block, up to </file>;
+      4. the reply to the person, cut where the model starts another block.
+    So the answer holds the files the app needs and ends there: a small model otherwise goes on
+    writing pages nothing loads until max_tokens (agent/junk.py, docs/LOG.md). Token ids are not
+    kept (the answer is several completions); counts, time and cost are summed."""
+    parts: list[Completion] = []
+    left = config.max_tokens
+
+    def more(text: str, **change) -> Completion:
+        nonlocal left
+        c = backend.complete(messages + [Message("assistant", FILES_PREFIX + text)], None,
+                             replace(config, max_tokens=max(1, min(left, change.pop("cap", left))), **change), on_token)
+        parts.append(c)
+        left -= c.completion_tokens
+        return c
+
+    def emit(inserted: str) -> str:
+        if on_token:
+            on_token(inserted)
+        return inserted
+
+    # 1. The manifest.
+    first = more("", grammar=grammar(), cap=MANIFEST_MAX_TOKENS)
+    text = first.text.strip()
+    if first.finish_reason != "stop" or left <= 0:
+        return _merged(parts, text)  # cut off inside the manifest: the answer ends there
     if manifest_only:
-        return replace(first, text=first.text.strip() + "\n</file>\n", completion_token_ids=None)
-    head = first.text.strip() + PAGE_PREFIX
-    if on_token:
-        on_token(PAGE_PREFIX)
-    rest = backend.complete(messages + [Message("assistant", FILES_PREFIX + head)], None,
-                            replace(config, max_tokens=config.max_tokens - first.completion_tokens), on_token)
-    page = rest.text
-    if page.lstrip().lower().startswith("<!doctype"):  # written again after the one in PAGE_PREFIX
-        page = page.lstrip().split("\n", 1)[1] if "\n" in page.lstrip() else ""
-    return Completion(text=head + page, model=rest.model, prompt_tokens=first.prompt_tokens + rest.prompt_tokens,
-                      completion_tokens=first.completion_tokens + rest.completion_tokens,
-                      latency_s=first.latency_s + rest.latency_s, first_token_s=first.first_token_s,
-                      cost_usd=first.cost_usd + rest.cost_usd, finish_reason=rest.finish_reason,
-                      cached_prompt_tokens=first.cached_prompt_tokens + rest.cached_prompt_tokens,
-                      continued_prefix=True, extra={"phases": [first.extra, rest.extra]})
+        return _merged(parts, text + emit("\n</file>\n"))
+    # 2-3. The page, then what it loads.
+    text += emit(PAGE_PREFIX)
+    queue, written = ["index.html"], {"app.json"}
+    while queue and left > 0:
+        path = queue.pop(0)
+        c = more(text, stop=FILE_END)
+        body = c.text
+        if path == "index.html" and body.lstrip().lower().startswith("<!doctype"):  # again, after PAGE_PREFIX's
+            body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
+        text += body
+        if c.finish_reason != "stop":
+            return _merged(parts, text)  # cut off inside a file
+        written.add(path)
+        queue += [p for p in named_files(body) if p not in written and p not in queue][:MAX_EXTRA_FILES]
+        text += emit(("" if body.endswith("\n") else "\n") + "</file>\n" + (f'<file path="{queue[0]}">\n' if queue else ""))
+    # 4. The reply.
+    if left > 0:
+        c = more(text, stop=("<file",), cap=REPLY_MAX_TOKENS)
+        text += c.text
+    return _merged(parts, text)
+
+
+def _merged(parts: list[Completion], text: str) -> Completion:
+    cut = any(c.finish_reason == "length" for c in parts)
+    return Completion(text=text, model=parts[-1].model, prompt_tokens=sum(c.prompt_tokens for c in parts),
+                      completion_tokens=sum(c.completion_tokens for c in parts),
+                      latency_s=sum(c.latency_s for c in parts), first_token_s=parts[0].first_token_s,
+                      cost_usd=sum(c.cost_usd for c in parts), finish_reason="length" if cut else "stop",
+                      cached_prompt_tokens=sum(c.cached_prompt_tokens for c in parts), continued_prefix=True,
+                      extra={"phases": [c.extra for c in parts]})
 
 
 def _on_disk(ws: Workspace) -> dict[str, str]:
