@@ -516,3 +516,39 @@ def test_files_run_repairs_a_js_error_found_by_the_browser(tmp_path):
     assert traj.stop_reason == "answered" and len(traj.steps) == 2
     feedback = [m for m in backend.calls[1] if m.role == "user"][-1]  # the last message is the answer's prefix
     assert "undefinedHelper is not defined (at notes.js:" in feedback.content
+
+
+class Continuing(Recording):
+    """Continues the answer's start and stops at GenerationConfig.stop, as llama.cpp does."""
+
+    def complete(self, messages, tools=None, config=GenerationConfig(), on_token=None):
+        c = super().complete(messages, tools, config, on_token)
+        text, reason = c.text, c.finish_reason
+        for s in config.stop or ():
+            if s in text:
+                text, reason = text[:text.index(s)], "stop"
+        return dataclasses.replace(c, text=text, finish_reason=reason,
+                                   continued_prefix=messages[-1].role == "assistant")
+
+
+@pytest.mark.slow
+def test_a_repair_of_one_script_ends_with_that_file_and_keeps_the_others(tmp_path):
+    broken = FILES_REPLY.replace("(async () => {", "undefinedHelper();\n(async () => {")
+    fixed_js = NOTES_JS + "\n</file>\nSome prose the model adds\n<file path=\"index.html\">\nnothing\n</file>"
+    backend = Continuing([broken.removeprefix(FILES_PREFIX), fixed_js])
+    traj = run_agent("notes", tmp_path / "app", backend)
+    assert backend.configs[1].stop == FILE_END
+    assert traj.stop_reason == "answered" and traj.check.ok
+    assert (tmp_path / "app" / "notes.js").read_text().strip() == NOTES_JS
+    assert "<form" in (tmp_path / "app" / "index.html").read_text()  # not replaced by the prose after the block
+    assert traj.messages[-1].content.endswith(NOTES_JS + "\n</file>\n")
+
+
+@pytest.mark.slow
+def test_a_repair_that_asks_for_a_missing_script_writes_it(tmp_path):
+    without_js = "".join(f'<file path="{p}">\n{c}\n</file>\n' for p, c in FILES.items() if p != "notes.js")
+    backend = Continuing([without_js.removeprefix(FILES_PREFIX), NOTES_JS + "\n</file>\nDone."])
+    traj = run_agent("notes", tmp_path / "app", backend)
+    assert "notes.js" in traj.steps[0].check.text, traj.steps[0].check.text
+    assert traj.stop_reason == "answered" and traj.steps[1].dropped == []
+    assert (tmp_path / "app" / "notes.js").read_text().strip() == NOTES_JS

@@ -43,3 +43,12 @@ def test_a_problem_without_a_line_goes_first():
     out = annotate("index.html", "<p>a</p>\n<p>b</p>", ["the page did not finish loading"])
     assert out.splitlines()[0] == "      ! the page did not finish loading"
     assert out.splitlines()[1:] == ["    1 | <p>a</p>", "    2 | <p>b</p>"]
+
+
+def test_a_script_the_page_loads_but_the_app_lacks_is_asked_for_as_missing():
+    files = {"app.json": MANIFEST, "index.html": '<!doctype html>\n<script src="notes.js"></script>'}
+    report = CheckReport(console_errors=["Failed to load resource: 404 (Not Found) (/notes.js:0)"],
+                         http_errors=["GET /notes.js -> 404", "GET /favicon.ico -> 404"])
+    paths, text = repair_request(report, [], files)
+    assert paths == ["notes.js"]
+    assert "notes.js is missing: index.html loads it" in text and "Answer with the missing notes.js only" in text

@@ -1,12 +1,13 @@
 """Files of a `files` answer that nothing loads: small models write fragments of the page as
 extra files (`authForm.html`, `notes.html`, an `auth.js` no page includes) and stop there.
 
-    kept, dropped = reachable(parsed.files, keep={"app.json", *files_already_in_the_app})
+    kept, dropped = reachable(parsed.files, keep={*files_already_in_the_app, *files_a_repair_asked_for})
 
 A file is reachable when `index.html` names it, or a reachable file does: in an `href`, a
 `src`, an `import`, a `url(...)` or any quoted string ("notes.js", './notes.js',
 "/apps/x/notes.js"). `app.json` and `index.html` are always kept, and so is every path in
-`keep`: the files of a start bundle are never dropped, whatever the answer says. A path that
+`keep`: the files of a start bundle, those an earlier step wrote and those a repair asked for are
+never dropped, whatever the answer says. A path that
 leaves the app folder is kept too, for `write_file` to refuse with its message.
 
 Not done: pages reached only through JavaScript that builds a path from parts

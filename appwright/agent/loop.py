@@ -247,7 +247,6 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
     own_checker = checker is None
     checker = checker or Checker()
     ws = Workspace(root, checker=checker)
-    start_files = set(ws.files())  # never dropped from an answer (agent/junk.py)
     traj = Trajectory(id=uuid.uuid4().hex, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                       task_id=task_id, prompt=prompt, model=model_name or backend.name, protocol=protocol,
                       budget={"max_steps": budget.max_steps, "max_tokens": budget.max_tokens,
@@ -293,17 +292,24 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             start = f'<file path="{repair_paths[0]}">\n' if repair_paths and repair_paths != ["app.json"] else FILES_PREFIX
             constrained = protocol == "files" and backend.constrains and start == FILES_PREFIX
             prefix = [Message("assistant", start)] if protocol == "files" else []
-            try:
+            one_file = protocol == "files" and not constrained and start != FILES_PREFIX and len(repair_paths or []) == 1
+
+            def answer(cfg: GenerationConfig) -> Completion:
                 if constrained:
-                    c = constrained_answer(backend, list(messages), step_config, on_token,
-                                           manifest_only=repair_paths == ["app.json"])
-                else:
-                    c = backend.complete(list(messages) + prefix, None, step_config, on_token)
+                    return constrained_answer(backend, list(messages), cfg, on_token,
+                                              manifest_only=repair_paths == ["app.json"])
+                if not one_file:
+                    return backend.complete(list(messages) + prefix, None, cfg, on_token)
+                # A repair of one file other than app.json ends with that file's block.
+                c = backend.complete(list(messages) + prefix, None, replace(cfg, stop=FILE_END), on_token)
+                if c.continued_prefix and c.finish_reason == "stop":
+                    c = replace(c, text=c.text + ("" if c.text.endswith("\n") else "\n") + "</file>\n")
+                return c
+
+            try:
+                c = answer(step_config)
                 if repair_paths and _repeats(c, start, ws):  # the same files again: sample once more, hotter
-                    hotter = replace(step_config, temperature=min(step_config.temperature + 0.6, 1.2))
-                    again = (constrained_answer(backend, list(messages), hotter, on_token,
-                                                manifest_only=repair_paths == ["app.json"]) if constrained
-                             else backend.complete(list(messages) + prefix, None, hotter, on_token))
+                    again = answer(replace(step_config, temperature=min(step_config.temperature + 0.6, 1.2)))
                     c = replace(again, prompt_tokens=c.prompt_tokens + again.prompt_tokens,  # both are spent
                                 completion_tokens=c.completion_tokens + again.completion_tokens,
                                 cost_usd=c.cost_usd + again.cost_usd, latency_s=c.latency_s + again.latency_s,
@@ -325,7 +331,9 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             record.resampled = resampled
             if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
                 reply, record.fixes = fix_app_json(reply, parsed)
-                parsed.files, record.dropped = reachable(parsed.files, keep=start_files)
+                # what the app has and what a repair asked for is never dropped (agent/junk.py)
+                keep = set(ws.files()) | set(repair_paths or [])
+                parsed.files, record.dropped = reachable(parsed.files, keep=keep)
                 reply = drop_blocks(reply, record.dropped)
                 record.files = parsed.files
             messages.append(Message("assistant", reply))

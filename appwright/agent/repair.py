@@ -8,7 +8,8 @@ byte for byte (0 of 44 repairs made an answer pass, docs/results.md). A short re
 one file, with the error next to its line, leaves them one thing to change.
 
 Which files: app.json when the manifest is invalid (nothing else runs then); otherwise the
-files that the browser's errors name (`notes.js:12`), else index.html. Where a problem sits:
+files the page loads that the app lacks (`GET /notes.js -> 404`: the request asks for that file,
+new); then the files that the browser's errors name (`notes.js:12`), else index.html. Where a problem sits:
 for app.json, the line of the key its path names (`entities.Task.fields.status.choices`);
 for a script, the line in its `file:line` location; a problem without one goes first.
 
@@ -23,11 +24,20 @@ import re
 from appwright.agent.check_app import CheckReport
 
 _LOCATION = re.compile(r"([\w./-]+\.(?:js|mjs|html|css)):(\d+)")
+_NOT_FOUND = re.compile(r"GET /(?:apps/[^/\s]+/)?([\w./-]+\.(?:js|mjs|css)) -> 404")
+
+
+def missing_files(report: CheckReport, files: dict[str, str]) -> list[str]:
+    """Scripts and style sheets the page asked for that the app does not have."""
+    found = [m.group(1) for e in report.http_errors for m in _NOT_FOUND.finditer(e)]
+    return [p for p in dict.fromkeys(found) if p not in files and ".." not in p]
 
 
 def failing_files(report: CheckReport, files: dict[str, str]) -> list[str]:
     if report.manifest_errors:
         return ["app.json"]
+    if missing := missing_files(report, files):
+        return missing
     said = " ".join(report.js_errors + report.console_errors + report.failed_requests + report.http_errors)
     named = [p for p in files if p != "app.json" and re.search(rf"(?:^|[\s(/]){re.escape(p)}(?::\d|\b)", said)]
     return named or (["index.html"] if "index.html" in files else [p for p in files if p != "app.json"][:1])
@@ -77,10 +87,15 @@ def repair_request(report: CheckReport, problems: list[str], files: dict[str, st
     if problems:
         parts.append("Problems with your answer:\n" + "\n".join(f"- {p}" for p in problems))
     for path in paths:
+        if path not in files:
+            loaded_by = [p for p, text in files.items() if p.endswith(".html") and path in text] or ["the page"]
+            parts.append(f"{path} is missing: {', '.join(loaded_by)} loads it, and the app has no such file.")
+            continue
         mine = [f for f in found if path == "app.json" or path in f] or found
         parts.append(f"{path}, with each problem under the line it concerns:\n\n"
                      + annotate(path, files.get(path, ""), list(dict.fromkeys(mine))))
     names = ", ".join(paths)
-    parts.append(f"Fix this. Answer with the corrected {names} only, the whole file in a <file path=\"...\"> "
+    what = "the missing" if all(p not in files for p in paths) else "the corrected"
+    parts.append(f"Fix this. Answer with {what} {names} only, the whole file in a <file path=\"...\"> "
                  "block, then one sentence on what you changed. The other files stay as they are.")
     return paths, "\n\n".join(parts)
