@@ -552,3 +552,41 @@ def test_a_repair_that_asks_for_a_missing_script_writes_it(tmp_path):
     assert "notes.js" in traj.steps[0].check.text, traj.steps[0].check.text
     assert traj.stop_reason == "answered" and traj.steps[1].dropped == []
     assert (tmp_path / "app" / "notes.js").read_text().strip() == NOTES_JS
+
+
+def test_a_structured_output_server_writes_the_manifest_under_its_schema_then_the_files(tmp_path):
+    import httpx
+
+    from appwright.agent.loop import THEN_THE_FILES
+    from appwright.models.openai_backend import OpenAIBackend
+    from appwright.models.registry import ModelSpec
+    from appwright.runtime.manifest_schema import json_schema
+
+    bodies = []
+
+    def handler(request):
+        body = json.loads(request.content)
+        bodies.append(body)
+        text = (json.dumps(MANIFEST) if "response_format" in body else
+                '<file path="app.json">\n{"name": "ignored"}\n</file>\n' + FILES_REPLY.split("</file>\n", 1)[1])
+        chunks = [{"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}]},
+                  {"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 50}}]
+        return httpx.Response(200, content=b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in chunks))
+
+    spec = ModelSpec(name="local", backend="openai", base_url="http://127.0.0.1:9/v1", model="m",
+                     context_length=32768, structured_output=True)
+    traj = run_agent("notes", tmp_path / "app", OpenAIBackend(spec, transport=httpx.MockTransport(handler)),
+                     checker=manifest_checker)
+    assert traj.stop_reason == "answered" and traj.steps[0].grammar == "manifest_schema"
+    assert bodies[0]["response_format"]["json_schema"]["schema"] == json_schema()
+    assert "response_format" not in bodies[1] and bodies[1]["messages"][-1]["content"] == THEN_THE_FILES
+    assert bodies[1]["messages"][-2]["content"].startswith(FILES_PREFIX + "{")
+    assert json.loads((tmp_path / "app" / "app.json").read_text()) == MANIFEST  # not the second answer's
+    assert (tmp_path / "app" / "notes.js").read_text().strip() == NOTES_JS
+    assert traj.messages[-1].content.count('<file path="app.json">') == 1
+    # a server without structured output gets one request, no response_format
+    bodies.clear()
+    plain = OpenAIBackend(spec.model_copy(update={"structured_output": False}),
+                          transport=httpx.MockTransport(handler))
+    run_agent("notes", tmp_path / "plain", plain, checker=manifest_checker)
+    assert "response_format" not in bodies[0] and bodies[0]["messages"][-1]["role"] == "user"

@@ -51,7 +51,7 @@ from appwright.agent.tools import TOOL_SPECS, ToolResult, Workspace
 from appwright.agent.trajectory import CheckRecord, MessageRecord, StepRecord, ToolStep, Trajectory
 from appwright.models.base import Backend, Completion, GenerationConfig, Message, ModelError
 from appwright.runtime.check import check_bundle
-from appwright.runtime.manifest_schema import grammar
+from appwright.runtime.manifest_schema import grammar, json_schema
 from appwright.workspace import WorkspaceError, save
 
 
@@ -157,6 +157,33 @@ def constrained_answer(backend: Backend, messages: list[Message], config: Genera
         c = more(text, stop=("<file",), cap=REPLY_MAX_TOKENS)
         text += c.text
     return _merged(parts, text)
+
+
+# A backend that answers in a JSON schema (`structured`, e.g. OpenAI's API) cannot continue a
+# prefix, so its guided answer is two requests: the manifest under the schema, then the other files.
+MANIFEST_FIRST = "First app.json: answer with the manifest's JSON only."
+THEN_THE_FILES = ("Now the other files: index.html and each file it loads, each in a <file path=\"...\"> block, "
+                  "then one sentence to the person. app.json stays as it is.")
+
+
+def structured_answer(backend: Backend, messages: list[Message], config: GenerationConfig,
+                      on_token: Callable[[str], None] | None, manifest_only: bool = False) -> Completion:
+    """A `files` answer from a backend that answers in a JSON schema, as one Completion of the text
+    after FILES_PREFIX, the same answer format as constrained_answer's: app.json under the manifest's
+    schema (`manifest_only`: just that), then, asked again with the manifest as its answer, the other
+    files and the reply (an app.json block there is dropped: the schema's manifest stands)."""
+    ask = messages + [Message("user", MANIFEST_FIRST)]
+    first = backend.complete(ask, None, replace(config, json_schema=json_schema(),
+                                                max_tokens=min(config.max_tokens, MANIFEST_MAX_TOKENS)), on_token)
+    text = first.text.strip() + "\n</file>\n"
+    if on_token:
+        on_token("\n</file>\n")
+    left = config.max_tokens - first.completion_tokens
+    if first.finish_reason != "stop" or manifest_only or left <= 0:
+        return _merged([first], text)
+    ask += [Message("assistant", FILES_PREFIX + text), Message("user", THEN_THE_FILES)]
+    rest = backend.complete(ask, None, replace(config, max_tokens=left), on_token)
+    return _merged([first, rest], text + drop_blocks(rest.text, ["app.json"]).lstrip("\n"))
 
 
 def _merged(parts: list[Completion], text: str) -> Completion:
@@ -291,13 +318,14 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             # other files than app.json starts with the first of them, without a grammar.
             start = f'<file path="{repair_paths[0]}">\n' if repair_paths and repair_paths != ["app.json"] else FILES_PREFIX
             constrained = protocol == "files" and backend.constrains and start == FILES_PREFIX
+            structured = protocol == "files" and not constrained and backend.structured and start == FILES_PREFIX
             prefix = [Message("assistant", start)] if protocol == "files" else []
             one_file = protocol == "files" and not constrained and start != FILES_PREFIX and len(repair_paths or []) == 1
 
             def answer(cfg: GenerationConfig) -> Completion:
-                if constrained:
-                    return constrained_answer(backend, list(messages), cfg, on_token,
-                                              manifest_only=repair_paths == ["app.json"])
+                if constrained or structured:
+                    guided = constrained_answer if constrained else structured_answer
+                    return guided(backend, list(messages), cfg, on_token, manifest_only=repair_paths == ["app.json"])
                 if not one_file:
                     return backend.complete(list(messages) + prefix, None, cfg, on_token)
                 # A repair of one file other than app.json ends with that file's block.
@@ -327,7 +355,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             reply = start + c.text if c.continued_prefix and protocol == "files" else c.text
             parsed = parse_reply(reply)
             record = _step_record(step, c, parsed, start if c.continued_prefix and protocol == "files" else "")
-            record.grammar = "manifest" if constrained else None
+            record.grammar = "manifest" if constrained else "manifest_schema" if structured else None
             record.resampled = resampled
             if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
                 reply, record.fixes = fix_app_json(reply, parsed)

@@ -87,7 +87,7 @@ def repair_request(report: CheckReport, problems: list[str], files: dict[str, st
     if problems:
         parts.append("Problems with your answer:\n" + "\n".join(f"- {p}" for p in problems))
     for path in paths:
-        if path not in files:
+        if path not in files and path != "app.json":  # from missing_files
             loaded_by = [p for p, text in files.items() if p.endswith(".html") and path in text] or ["the page"]
             parts.append(f"{path} is missing: {', '.join(loaded_by)} loads it, and the app has no such file.")
             continue
@@ -95,7 +95,7 @@ def repair_request(report: CheckReport, problems: list[str], files: dict[str, st
         parts.append(f"{path}, with each problem under the line it concerns:\n\n"
                      + annotate(path, files.get(path, ""), list(dict.fromkeys(mine))))
     names = ", ".join(paths)
-    what = "the missing" if all(p not in files for p in paths) else "the corrected"
+    what = "the missing" if all(p not in files and p != "app.json" for p in paths) else "the corrected"
     parts.append(f"Fix this. Answer with {what} {names} only, the whole file in a <file path=\"...\"> "
                  "block, then one sentence on what you changed. The other files stay as they are.")
     return paths, "\n\n".join(parts)

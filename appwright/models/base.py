@@ -46,6 +46,9 @@ class GenerationConfig:
     # A GBNF grammar the completion must match (llama.cpp's format). Only backends whose
     # `constrains` is True honour it; the harness asks the others for free text.
     grammar: str | None = None
+    # A JSON schema the completion must match (OpenAI's `response_format`). Only backends whose
+    # `structured` is True honour it.
+    json_schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,11 @@ OnToken = Callable[[str], None]
 class Backend(Protocol):
     """What the harness, evals and training call. `on_token` streams text as it is made.
     A final assistant message is a prefix to continue where the backend can (see
-    Completion.continued_prefix). `constrains`: it samples under `GenerationConfig.grammar`."""
+    Completion.continued_prefix). `constrains`: it samples under `GenerationConfig.grammar`;
+    `structured`: it answers in `GenerationConfig.json_schema`."""
     name: str
     constrains: bool
+    structured: bool
 
     def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,
                  config: GenerationConfig = GenerationConfig(), on_token: OnToken | None = None) -> Completion: ...

@@ -139,6 +139,7 @@ def render_chat_template(template: str, messages: list[dict[str, Any]], tools: l
 
 class LlamaCppBackend:
     constrains = True  # GenerationConfig.grammar
+    structured = False  # json_schema: the harness gives it the grammar instead
     def __init__(self, spec: ModelSpec, path: str | Path, n_threads: int | None = None, n_ctx: int | None = None,
                  extra_buffers: bool = False):
         try:

@@ -11,6 +11,10 @@ connection errors are retried with exponential backoff (honouring Retry-After) b
 any token has streamed; after that an error is raised, not retried, so text is never
 sent twice.
 
+`GenerationConfig.json_schema` goes out as `response_format: {"type": "json_schema", ...}` when
+the registry entry says the server takes it (`structured_output`: OpenAI, vLLM, llama-server);
+Anthropic's compatibility endpoint ignores `response_format`, so its entry leaves it off.
+
 Not done here: native tool-call fields (the tool specs are sent as `tools`, but the
 harness parses calls from the text; a server that answers with `tool_calls` deltas has
 them rendered as Qwen-style `<tool_call>` JSON text), token ids (HTTP gives none), images.
@@ -43,6 +47,7 @@ class OpenAIBackend:
             headers["Authorization"] = f"Bearer {key}"
         self.name = spec.name
         self.spec = spec
+        self.structured = spec.structured_output
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self._client = httpx.Client(base_url=spec.base_url.rstrip("/") + "/", headers=headers, transport=transport,
@@ -60,6 +65,9 @@ class OpenAIBackend:
             body["seed"] = config.seed
         if config.stop:
             body["stop"] = list(config.stop)
+        if config.json_schema is not None and self.structured:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "schema": config.json_schema}}
         return body
 
     def complete(self, messages: list[Message], tools: list[ToolSpec] | None = None,

@@ -54,6 +54,9 @@ class ModelSpec(BaseModel):
     base_url: str | None = None
     model: str | None = None
     api_key_env: str | None = None  # None: send no key (a local server)
+    # The server takes OpenAI's `response_format: json_schema` (structured output): the harness
+    # then asks for app.json under the manifest's schema before the other files (agent/loop.py).
+    structured_output: bool = False
     # The system prompt it takes: "full", the platform reference (a base model needs it);
     # "compact", the answer format and the SDK in under 600 tokens (a model trained on them).
     prompt: Literal["full", "compact"] = "full"

@@ -11,6 +11,7 @@ from appwright.models.base import Completion, GenerationConfig, Message, ModelEr
 
 class ScriptedBackend:
     constrains = False  # ignores GenerationConfig.grammar
+    structured = False  # and json_schema
 
     def __init__(self, replies: list[str], name: str = "scripted"):
         self.name = name

@@ -27,6 +27,7 @@ INSTALL_HINT = "pip install torch transformers gguf (CPU wheels: pip install tor
 
 class TransformersBackend:
     constrains = False  # ignores GenerationConfig.grammar
+    structured = False  # and json_schema
 
     def __init__(self, spec: ModelSpec, path: str | Path, device: str = "cpu"):
         try:
