@@ -110,10 +110,9 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
            max_seconds: float, max_tokens: int, seed: Optional[int], temperature: float,
            serve_it: bool, port: int) -> None:
     from appwright.agent.loop import Budget
-    from appwright.build import BuildOptions, build, report
+    from appwright.agent.scope import english_only, out_of_scope
+    from appwright.build import MAX_REQUEST_CHARS, BuildOptions, build, report
     from appwright.models import GenerationConfig, ModelError, get_model
-
-    from appwright.build import MAX_REQUEST_CHARS
 
     if not prompt.strip():
         fail("the request is empty; say what the app should do", 2)
@@ -123,12 +122,15 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
     if protocol not in ("files", "tools"):
         fail(f"--protocol: expected files or tools; got {protocol!r}")
     try:
+        spec = get_model(model)
         options = BuildOptions(model=model, protocol=protocol,  # type: ignore[arg-type]
                                budget=Budget(max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds),
                                generation=GenerationConfig(temperature=temperature, seed=seed),
-                               prompt_style=get_model(model).prompt)
+                               prompt_style=spec.prompt)
     except (ValueError, ModelError) as exc:
         fail(str(exc))
+    if why := out_of_scope(prompt, english_only=english_only(spec)):
+        fail(why, 2)
     try:
         traj = build(prompt, bundle, options, out, edit=edit)
     except KeyboardInterrupt:

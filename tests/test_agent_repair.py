@@ -52,3 +52,11 @@ def test_a_script_the_page_loads_but_the_app_lacks_is_asked_for_as_missing():
     paths, text = repair_request(report, [], files)
     assert paths == ["notes.js"]
     assert "notes.js is missing: index.html loads it" in text and "Answer with the missing notes.js only" in text
+
+
+def test_a_form_that_does_not_work_asks_for_the_file_with_its_submit_handler():
+    files = {"app.json": MANIFEST, "index.html": '<!doctype html>\n<form></form><script src="app.js"></script>',
+             "app.js": 'const f = document.querySelector("form");\nf.addEventListener("submit", e => {});\n'}
+    problem = "submitting the first form (title=Plant the tulips) sent no request to the entity API: ..."
+    paths, text = repair_request(CheckReport(form_errors=[problem]), [], files)
+    assert paths == ["app.js"] and f"      ! {problem}" in text and "corrected app.js only" in text

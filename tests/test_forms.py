@@ -48,6 +48,9 @@ def test_the_notes_example_signs_up_through_its_page_and_its_form_saves_and_show
 @pytest.mark.parametrize("change, words", [
     (("await aw.entities.Note.create({ title: form.title.value, body: form.body.value });", ""),
      "sent no request to the entity API"),
+    # a field the form does not have: the handler throws, and the page shows the error it caught
+    (("body: form.body.value }", "body: form.bodyText.value }"),
+     "the form's fields are named title, body; after the submit the page showed \"Cannot read properties of undefined"),
     (("{ title: form.title.value, body: form.body.value }", "{ titel: form.title.value }"),
      "-> 400: invalid Note: titel: unknown field of Note"),
     (("    form.reset();\n    showError(null);\n    await refresh();", "    form.reset();"),

@@ -557,14 +557,17 @@ def test_bad_input_gets_a_clear_4xx(studio):
     token = ada.headers["X-CSRF-Token"]
     for data, message in [({"prompt": "   "}, "the request is empty"),
                           ({"prompt": "x" * 4001}, "too long"),
-                          ({"prompt": "notes", "model": "gpt-9"}, "unknown model &#39;gpt-9&#39;")]:
+                          ({"prompt": "notes", "model": "gpt-9"}, "unknown model &#39;gpt-9&#39;"),
+                          ({"prompt": "a shop that takes payments by card"}, "cannot take payments"),
+                          ({"prompt": "une application pour mes recettes et les notes de chaque recette"}, "in English")]:
         r = ada.post("/apps", data={**data, "csrf": token})
         assert r.status_code == 400 and message in r.text and "What do you want to build?" in r.text, r.text
     with studio.db.session() as s:
         assert s.scalars(select(App)).all() == []
     app_id, turn_id = studio.new_app(ada)
     for body, message in [({"prompt": ""}, "the request is empty"), ({"prompt": "x", "model": "gpt-9"}, "unknown model"),
-                          ({}, "prompt: Field required"), ({"prompt": 3}, "prompt")]:
+                          ({}, "prompt: Field required"), ({"prompt": 3}, "prompt"),
+                          ({"prompt": "let people upload a photo"}, "cannot store uploaded files")]:
         r = ada.post(f"/api/apps/{app_id}/turns", json=body)
         assert r.status_code == 400 and message in r.json()["error"], (body, r.text)
     r = ada.post(f"/api/apps/{app_id}/turns", content=b"{not json", headers={"content-type": "application/json"})

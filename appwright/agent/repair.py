@@ -9,7 +9,8 @@ one file, with the error next to its line, leaves them one thing to change.
 
 Which files: app.json when the manifest is invalid (nothing else runs then); otherwise the
 files the page loads that the app lacks (`GET /notes.js -> 404`: the request asks for that file,
-new); then the files that the browser's errors name (`notes.js:12`), else index.html. Where a problem sits:
+new); then the files that the browser's errors name (`notes.js:12`); for a form that does not
+work, the file with its submit handler; else index.html. Where a problem sits:
 for app.json, the line of the key its path names (`entities.Task.fields.status.choices`);
 for a script, the line in its `file:line` location; a problem without one goes first.
 
@@ -24,6 +25,7 @@ import re
 from appwright.agent.check_app import CheckReport
 
 _LOCATION = re.compile(r"([\w./-]+\.(?:js|mjs|html|css)):(\d+)")
+_SUBMIT = re.compile(r"""addEventListener\(\s*["']submit|\bonsubmit\b""")
 _NOT_FOUND = re.compile(r"GET /(?:apps/[^/\s]+/)?([\w./-]+\.(?:js|mjs|css)) -> 404")
 
 
@@ -40,6 +42,8 @@ def failing_files(report: CheckReport, files: dict[str, str]) -> list[str]:
         return missing
     said = " ".join(report.js_errors + report.console_errors + report.failed_requests + report.http_errors)
     named = [p for p in files if p != "app.json" and re.search(rf"(?:^|[\s(/]){re.escape(p)}(?::\d|\b)", said)]
+    if not named and report.form_errors:  # the form: the file with its submit handler
+        named = [p for p, text in files.items() if p.endswith((".js", ".html")) and _SUBMIT.search(text)][:1]
     return named or (["index.html"] if "index.html" in files else [p for p in files if p != "app.json"][:1])
 
 
@@ -82,7 +86,7 @@ def repair_request(report: CheckReport, problems: list[str], files: dict[str, st
     """(the paths to answer with, the user message that asks for them)."""
     paths = failing_files(report, files)
     found = report.manifest_errors if paths == ["app.json"] else (
-        report.js_errors + report.console_errors + report.failed_requests + report.http_errors)
+        report.js_errors + report.console_errors + report.failed_requests + report.http_errors + report.form_errors)
     parts = []
     if problems:
         parts.append("Problems with your answer:\n" + "\n".join(f"- {p}" for p in problems))
@@ -91,7 +95,7 @@ def repair_request(report: CheckReport, problems: list[str], files: dict[str, st
             loaded_by = [p for p, text in files.items() if p.endswith(".html") and path in text] or ["the page"]
             parts.append(f"{path} is missing: {', '.join(loaded_by)} loads it, and the app has no such file.")
             continue
-        mine = [f for f in found if path == "app.json" or path in f] or found
+        mine = [f for f in found if path == "app.json" or path in f or f in report.form_errors] or found
         parts.append(f"{path}, with each problem under the line it concerns:\n\n"
                      + annotate(path, files.get(path, ""), list(dict.fromkeys(mine))))
     names = ", ".join(paths)

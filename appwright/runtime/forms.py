@@ -92,6 +92,14 @@ def sign_up_in_page(page, email: str, password: str) -> bool:
     return True
 
 
+def _lines(page) -> list[str]:
+    """The page's visible text, line by line (to tell what a submit made appear, such as an error)."""
+    try:
+        return [line.strip() for line in page.inner_text("body").splitlines() if line.strip()]
+    except Exception:  # noqa: BLE001 - a page that navigated away or has no body
+        return []
+
+
 def submit_first_form(page, manifest: Manifest) -> FormResult:
     """Fill the first visible form that is not the sign-in form, submit it, and say what came of it."""
     result = FormResult()
@@ -126,6 +134,7 @@ def submit_first_form(page, manifest: Manifest) -> FormResult:
             result.filled.append(f"{name}={value}")
     what = f"the first form ({', '.join(result.filled) or 'no fields'})"
     submit = form.locator("button[type=submit], input[type=submit], button:not([type])")
+    before = set(_lines(page))
     try:
         with page.expect_response(lambda r: "/_aw/api/entities/" in r.url and r.request.method in ("POST", "PATCH"),
                                   timeout=WAIT_MS) as caught:
@@ -135,8 +144,12 @@ def submit_first_form(page, manifest: Manifest) -> FormResult:
                 inputs.last.press("Enter")
         response = caught.value
     except Exception:  # noqa: BLE001 - Playwright's timeout: no write was sent
+        names = form.evaluate("f => [...f.elements].map(e => e.name).filter(n => n)")
+        shown = [line for line in _lines(page) if line not in before]
         result.problem = (f"submitting {what} sent no request to the entity API: its submit handler should call "
-                          "aw.entities.<Entity>.create({...}) with the form's values (and event.preventDefault())")
+                          "aw.entities.<Entity>.create({...}) with the form's values (and event.preventDefault())"
+                          f"; the form's fields are named {', '.join(names) or '(none)'}"
+                          + (f"; after the submit the page showed {' / '.join(shown)[:200]!r}" if shown else ""))
         return result
     path = response.url.split("/_aw/api/", 1)[1].split("?")[0]
     result.created = f"{response.request.method} /_aw/api/{path} -> {response.status}"

@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from appwright.runtime.manifest import ManifestError
 from appwright.studio.db import App, AppVersion, Flag, Person, Rating, TrajectoryRow
-from appwright.studio.pages import check_model, check_prompt
+from appwright.studio.pages import check_model, check_prompt, check_scope
 from appwright.studio.turns import Busy, StudioEvent, turn_json
 from appwright.studio.web import (MAX_ID, AppId, Id, StudioError, Text, app_turn, app_version, config, database,
                                   grade_of, owned_app, person_required, preview_url, previews, runner, security,
@@ -88,6 +88,7 @@ def start_turn(request: Request, app_id: AppId, body: TurnIn, person: Person = D
     with database(request).session() as s:
         app = owned_app(s, person, app_id)
     model = check_model(body.model.strip() if body.model else app.model)
+    check_scope(prompt, model)
     try:
         turn = runner(request).start(app, person, prompt, model)
     except Busy as exc:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from appwright.agent.scope import english_only, out_of_scope
 from appwright.models.base import ModelError
 from appwright.models.registry import load_registry
 from appwright.studio import auth
@@ -58,6 +59,13 @@ def check_model(name: str) -> str:
     if name not in known:
         raise StudioError(400, f"unknown model {name!r}; choose one of: {', '.join(known)}")
     return name
+
+
+def check_scope(prompt: str, model: str) -> None:
+    """A request the platform cannot build is answered with why, and nothing runs (agent/scope.py)."""
+    why = out_of_scope(prompt, english_only=english_only(load_registry()[model]))
+    if why:
+        raise StudioError(400, why)
 
 
 def check_prompt(request: Request, prompt: str) -> str:
@@ -159,6 +167,7 @@ def new_app(request: Request, prompt: Text = Form(""), model: Text = Form(""),
     try:
         prompt = check_prompt(request, prompt)
         model = check_model(model.strip() or config(request).default_model)
+        check_scope(prompt, model)
     except StudioError as exc:
         return apps_page(request, person, exc.message, prompt, model, exc.status)
     with database(request).session() as s:
