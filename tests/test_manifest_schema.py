@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from appwright.agent.fixups import fix_manifest
 from appwright.runtime.manifest import (ACCESS_PRESETS, FIELD_OPTIONS, FIELD_TYPES, OPERATIONS, PRINCIPALS,
-                                        REQUIRED_OPTIONS, SIGNUP_RULES, ManifestError, parse_manifest)
+                                        REQUIRED_OPTIONS, SIGNUP_RULES, THEMES, ManifestError, parse_manifest)
 from appwright.runtime.manifest_schema import field_schema, grammar, json_schema
 
 # What the validator may still say about a manifest the schema admits, once agent/fixups.py ran.
@@ -32,7 +32,7 @@ def test_every_type_option_preset_rule_and_principal_is_in_schema_and_grammar():
         if ftype in REQUIRED_OPTIONS:
             assert REQUIRED_OPTIONS[ftype] in field_schema(ftype)["required"]
         assert json.dumps(json.dumps(ftype)) in gbnf
-    for name in [*ACCESS_PRESETS, *SIGNUP_RULES, *PRINCIPALS, *OPERATIONS, *FIELD_OPTIONS]:
+    for name in [*ACCESS_PRESETS, *SIGNUP_RULES, *PRINCIPALS, *OPERATIONS, *FIELD_OPTIONS, *THEMES]:
         assert json.dumps(name) in schema and json.dumps(json.dumps(name)) in gbnf, name
     assert re.search(r"^root ::= manifest$", gbnf, re.M)
 

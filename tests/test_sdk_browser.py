@@ -96,6 +96,41 @@ def sdk_page(make_bundle, live, page):
         yield page
 
 
+def test_ui_helpers_show_empty_busy_and_failed_states(sdk_page):
+    out = sdk_page.evaluate("""async () => {
+      document.body.insertAdjacentHTML("beforeend",
+        '<ul id="l"></ul><div id="d"></div><form id="f"><button>Add</button></form><p id="e"></p>');
+      const seen = {};
+      aw.ui.list("#l", [], n => aw.html`<li>${n}</li>`, "No <notes> yet.");
+      seen.emptyList = document.getElementById("l").innerHTML;
+      aw.ui.list(document.getElementById("d"), [], n => n);
+      seen.emptyDiv = document.getElementById("d").innerHTML;
+      aw.ui.list("#l", ["<a>", "b"], n => aw.html`<li>${n}</li>`);
+      seen.full = document.getElementById("l").innerHTML;
+      const form = document.getElementById("f");
+      let release; const waiting = new Promise(r => { release = r; });
+      const done = aw.ui.busy(form, waiting);
+      seen.during = [form.getAttribute("aria-busy"), form.querySelector("button").disabled];
+      release(42);
+      seen.result = await done;
+      seen.after = [form.getAttribute("aria-busy"), form.querySelector("button").disabled];
+      try { await aw.ui.busy(form, Promise.reject(new Error("boom"))); } catch (e) { seen.thrown = e.message; }
+      seen.afterFailure = form.querySelector("button").disabled;
+      const e = aw.ui.error("#e", new Error("title: required"));
+      seen.error = [e.textContent, e.getAttribute("role"), e.className];
+      seen.cleared = aw.ui.error("#e", null).textContent;
+      try { aw.ui.list("#nope", [], x => x); } catch (err) { seen.missing = err.message; }
+      return seen;
+    }""")
+    assert out["emptyList"] == '<li class="aw-empty">No &lt;notes&gt; yet.</li>'
+    assert out["emptyDiv"] == '<p class="aw-empty">Nothing here yet.</p>'
+    assert out["full"] == "<li>&lt;a&gt;</li><li>b</li>"
+    assert out["during"] == ["true", True] and out["result"] == 42 and out["after"] == [None, False]
+    assert out["thrown"] == "boom" and out["afterFailure"] is False
+    assert out["error"] == ["title: required", "alert", "aw-error"] and out["cleared"] == ""
+    assert "aw.ui.list: expected an element" in out["missing"]
+
+
 def test_html_escapes_every_interpolated_value(sdk_page):
     out = sdk_page.evaluate("""() => {
       const v = `<b>&"'\\``;
@@ -431,6 +466,7 @@ def test_docs_example_page_works(make_bundle, live, page):
         page.fill("#auth input[name=password]", PASSWORD)
         page.click("#auth .aw-submit")
         expect(page.locator(".aw-signed-in")).to_contain_text("ada@example.com")
+        expect(page.locator("#notes")).to_have_text("No notes yet.")
         page.fill("#new input[name=title]", "<b>bold?</b>")
         page.click("#new button")
         expect(page.locator("#notes li")).to_contain_text("<b>bold?</b>")

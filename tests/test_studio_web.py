@@ -641,6 +641,8 @@ def test_preview_origin_injects_capture_frames_only_for_the_studio_and_lists_not
     page = preview.get(f"/apps/{key}/")
     head = page.text.index("<head>")
     assert page.text[head:].startswith('<head><script src="/_studio/capture.js"></script>')
+    assert f'<link rel="stylesheet" href="/apps/{key}/_aw/app.css">' in page.text  # the runtime's theme
+    assert preview.get(f"/apps/{key}/_aw/app.css").headers["content-type"].startswith("text/css")
     assert int(page.headers["content-length"]) == len(page.content)
     assert f"frame-ancestors {studio.config.studio_origin}" in page.headers["content-security-policy"]
     assert "connect-src 'self'" in page.headers["content-security-policy"]

@@ -37,7 +37,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -46,6 +46,8 @@ from appwright.runtime import api
 from appwright.runtime.errors import ApiError
 from appwright.runtime.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 from appwright.runtime.storage import AppStore, StoreConfig, db_path
+from appwright.runtime.theme import PATH as THEME_PATH
+from appwright.runtime.theme import link_theme, own_colours, theme_source
 
 log = logging.getLogger("appwright.runtime")
 
@@ -149,14 +151,31 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 class BundleFiles(StaticFiles):
     """Static pages of the bundle. Hidden paths (`.aw/`, `.git`, dotfiles) are never served;
-    symlinks that leave the bundle are refused by StaticFiles itself."""
+    symlinks that leave the bundle are refused by StaticFiles itself. HTML pages get the default
+    theme's <link> (theme.py) unless the manifest says `"theme": "none"`; they are sent whole,
+    never as 304, since the manifest may change the link while the file stays the same."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if any(part.startswith(".") for part in Path(path).parts):
             raise HTTPException(404)
         if path == "favicon.ico" and not (Path(self.directory) / path).is_file():
             return Response(status_code=204)  # browsers ask for it; a 404 would read as a broken app
-        return await super().get_response(path, scope)
+        unconditional = dict(scope, headers=[(k, v) for k, v in scope["headers"]
+                                             if k not in (b"if-none-match", b"if-modified-since")])
+        response = await super().get_response(path, unconditional)
+        if isinstance(response, FileResponse) and (response.media_type or "").startswith("text/html"):
+            html = Path(response.path).read_bytes()
+            if scope["app"].state.served.manifest.theme != "none":
+                sheets = [p.read_text(errors="replace") for p in Path(self.directory).rglob("*.css")
+                          if not any(part.startswith(".") for part in p.relative_to(self.directory).parts)]
+                html = link_theme(html, scope.get("root_path", ""), light_only=own_colours(html, sheets))
+            return Response(html, status_code=response.status_code, media_type="text/html",
+                            headers={"cache-control": "no-cache"})
+        return response if unconditional["headers"] == scope["headers"] else await super().get_response(path, scope)
+
+
+async def _theme(request: Request) -> Response:
+    return Response(theme_source(), media_type="text/css", headers={"cache-control": "no-cache"})
 
 
 async def _sdk(request: Request) -> Response:
@@ -178,6 +197,7 @@ def create_app(bundle: str | Path | ServedApp, data_dir: str | Path | None = Non
         Route(f"{A}/entities/{{entity}}/{{id}}", api.update_record, methods=["PATCH"]),
         Route(f"{A}/entities/{{entity}}/{{id}}", api.delete_record, methods=["DELETE"]),
         Route("/_aw/sdk.js", _sdk),
+        Route(THEME_PATH, _theme),
         Route(f"{A}/app", api.app_info),
         Route(f"{A}/auth/signup", api.signup, methods=["POST"]),
         Route(f"{A}/auth/login", api.login, methods=["POST"]),

@@ -16,7 +16,7 @@ import json
 from appwright.runtime import api
 from appwright.runtime.manifest import (
     ACCESS_PRESETS, DEFAULT_ACCESS, FIELD_OPTIONS, FIELD_TYPES, OPERATIONS, PRINCIPALS, REQUIRED_OPTIONS,
-    SIGNUP_RULES, SYSTEM_FIELDS,
+    SIGNUP_RULES, SYSTEM_FIELDS, THEMES,
 )
 
 # (call, what it does). The names are checked against window.aw in tests/test_sdk_browser.py.
@@ -33,6 +33,9 @@ SDK: list[tuple[str, str]] = [
     ("await aw.entities.Note.create({title, body})", "create a record; returns it with `id`, `owner`, `created_at`, `updated_at`"),
     ("await aw.entities.Note.update(id, {pinned: true})", "change some fields; returns the record"),
     ("await aw.entities.Note.remove(id)", "delete a record"),
+    ("aw.ui.list(element, items, render, empty?)", "fill a list with `render(item)` (an `aw.html` result) per item, or the `empty` text when there are none"),
+    ("await aw.ui.busy(element, promise)", "mark a form or button busy (its buttons disabled) while `promise` runs; returns its result"),
+    ("aw.ui.error(element, err)", "show an error's message in an element; `null` clears it"),
     ("aw.html`<li>${note.title}</li>`", "HTML with every `${value}` escaped; arrays of `aw.html` results nest; use it (or `textContent`) for everything that shows user data"),
     ("aw.escape(value)", "the escaped text of one value, for building HTML by hand"),
 ]
@@ -55,10 +58,11 @@ EXAMPLE_MANIFEST = {
 EXAMPLE_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Private notes</title></head>
 <body>
+  <h1>Private notes</h1>
   <div id="auth"></div>
   <form id="new" hidden>
-    <input name="title" placeholder="Title" required maxlength="200">
-    <textarea name="body" placeholder="Note"></textarea>
+    <label>Title <input name="title" required maxlength="200"></label>
+    <label>Note <textarea name="body"></textarea></label>
     <button>Add</button>
   </form>
   <p id="error"></p>
@@ -68,8 +72,8 @@ EXAMPLE_PAGE = """<!doctype html>
     const form = document.getElementById("new");
     async function refresh() {
       const notes = await aw.entities.Note.list({sort: "-created_at"});
-      document.getElementById("notes").innerHTML = aw.html`${notes.map(n =>
-        aw.html`<li>${n.title} <button data-id="${n.id}">Delete</button></li>`)}`;
+      aw.ui.list("#notes", notes, n => aw.html`<li>${n.title} <button data-id="${n.id}">Delete</button></li>`,
+                 "No notes yet.");
     }
     document.getElementById("notes").addEventListener("click", async (e) => {
       if (e.target.dataset.id) { await aw.entities.Note.remove(e.target.dataset.id); refresh(); }
@@ -77,10 +81,11 @@ EXAMPLE_PAGE = """<!doctype html>
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
-        await aw.entities.Note.create({title: form.title.value, body: form.body.value});
+        await aw.ui.busy(form, aw.entities.Note.create({title: form.title.value, body: form.body.value}));
         form.reset();
+        aw.ui.error("#error", null);
         refresh();
-      } catch (err) { document.getElementById("error").textContent = err.message; }
+      } catch (err) { aw.ui.error("#error", err); }
     });
     (async () => {
       await aw.ui.authForm("#auth");
@@ -123,7 +128,11 @@ Use relative links between pages (`href="about.html"`), not `/about.html`.
 {json.dumps(EXAMPLE_MANIFEST, indent=2)}
 ```
 
-Top-level keys: `name` (required), `description`, `auth`, `entities`. Unknown keys are errors.
+Top-level keys: `name` (required), `description`, `auth`, `entities`, `theme`. Unknown keys are errors.
+
+`theme`:
+
+{_table(("theme", "meaning"), THEMES.items())}
 
 ### Field types
 

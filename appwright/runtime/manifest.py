@@ -3,7 +3,7 @@
 This module is the single source of truth for what a bundle may declare: the
 validator below, the access rules in `access.py` and the generated docs in
 `docs.py` all read the same tables (`FIELD_TYPES`, `ACCESS_PRESETS`,
-`PRINCIPALS`, `SIGNUP_RULES`, `SYSTEM_FIELDS`).
+`PRINCIPALS`, `SIGNUP_RULES`, `THEMES`, `SYSTEM_FIELDS`).
 
     from appwright.runtime.manifest import load_manifest
     manifest = load_manifest("examples/notes")   # raises ManifestError
@@ -94,6 +94,12 @@ SIGNUP_RULES: dict[str, str] = {
     "open": "anyone may sign up",
     "invite": "signing up needs an invite code issued by an admin (the code may carry a role)",
     "closed": "no one signs up; admins add users",
+}
+
+THEMES: dict[str, str] = {
+    "default": "the runtime links its theme (/_aw/app.css) as each page's first stylesheet: plain "
+               "semantic HTML looks finished, light or dark, on a phone too; the app's own CSS wins",
+    "none": "no theme: the page has only its own CSS",
 }
 
 # Set by the runtime on every record, never by the client; may be used in `sort` and `where`.
@@ -204,6 +210,7 @@ class Manifest(_Strict):
     description: str | None = None
     auth: AuthSpec = AuthSpec()
     entities: dict[str, EntitySpec] = {}
+    theme: Literal["default", "none"] = "default"  # THEMES
     format: Literal[1] = 1  # bundle format version; a newer runtime may accept more
 
 

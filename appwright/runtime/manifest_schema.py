@@ -29,7 +29,7 @@ from typing import Any
 
 from appwright.runtime.manifest import (
     ACCESS_PRESETS, FIELD_OPTIONS, FIELD_TYPES, NAME_RE, OPERATIONS, PRINCIPALS, REQUIRED_OPTIONS, ROLE_RE,
-    SIGNUP_RULES,
+    SIGNUP_RULES, THEMES,
 )
 
 MAX_TEXT = 200  # the longest name, description or default a model may write here
@@ -93,7 +93,7 @@ def json_schema() -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "app.json",
             "type": "object", "required": ["name", "entities"], "additionalProperties": False, "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}, "description": _string(),
-                "auth": auth, "entities": _map(entity)}}
+                "auth": auth, "entities": _map(entity), "theme": {"enum": list(THEMES)}}}
 
 
 # -- JSON schema (the subset above) to GBNF --------------------------------------------------------------

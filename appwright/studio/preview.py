@@ -59,11 +59,9 @@ from starlette.types import Message, Receive, Scope, Send
 from appwright.runtime.api import set_session
 from appwright.runtime.app import Host
 from appwright.runtime.auth import RESERVED_DOMAIN, hash_password
+from appwright.runtime.theme import at_head
 
 CAPTURE_PATH = "/_studio/capture.js"
-_HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
-_HTML = re.compile(rb"<html(\s[^>]*)?>", re.IGNORECASE)
-_DOCTYPE = re.compile(rb"<!doctype[^>]*>", re.IGNORECASE)
 _FRAME_ANCESTORS = re.compile(rb"frame-ancestors [^;]*")
 TAG = f'<script src="{CAPTURE_PATH}"></script>'.encode()
 ADMIN_PATH = "/_studio/admin"
@@ -77,11 +75,7 @@ _CROSS_SITE_FLAGS = {b"samesite", b"secure", b"partitioned"}
 def inject(html: bytes) -> bytes:
     """The capture tag as the first thing in <head> (or after <html>, or the doctype), so it
     runs before any of the page's own scripts."""
-    for pattern in (_HEAD, _HTML, _DOCTYPE):
-        m = pattern.search(html)
-        if m:
-            return html[:m.end()] + TAG + html[m.end():]
-    return TAG + html
+    return at_head(html, TAG)
 
 
 class Previews:

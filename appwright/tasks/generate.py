@@ -17,11 +17,12 @@ The split of a task is its domain's (held out by family, see domains.yaml).
 from __future__ import annotations
 
 import hashlib
+import math
 from itertools import combinations
 
 from appwright.tasks.domains import Domain, load_domains
-from appwright.tasks.model import (ApiCheck, Check, IsolationCheck, SchemaCheck, SecurityCheck, StartBundle, Task,
-                                   TasteCheck, UiCheck, UiStep)
+from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, IsolationCheck, LookCheck, SchemaCheck,
+                                   SecurityCheck, StartBundle, Task, TasteCheck, UiCheck, UiStep)
 from appwright.tasks.reference import FLAWS, access_of, render
 
 INTROS = ["Build a {app} app.", "I need a simple {app}.", "Make me a {app} web app.",
@@ -156,6 +157,10 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
         checks.append(UiCheck(name="ui-filter", entity=e, seed=[r0, r1, r2], steps=[
             UiStep(select={"field": "*", "value": r2[c], "not": c}), UiStep(expect_text=r2[t]),
             UiStep(expect_absent=r0[t])]))
+    # how it looks: never required, together LOOK_SHARE of the reward (graders/look.py)
+    share = sum(c.weight for c in checks) * LOOK_SHARE / (1 - LOOK_SHARE) / len(LOOK_TESTS)
+    checks += [LookCheck(name=f"look-{test.replace('_', '-')}", test=test, weight=math.floor(share * 1000) / 1000,
+                         **({"entity": e, "record": r0} if test == "empty_state" else {})) for test in LOOK_TESTS]
     return checks
 
 

@@ -24,6 +24,8 @@ Check kinds and what they prove:
   (the sign-up rule holds on every path that creates a user).
 - `taste`: the safe path was taken (`no_password_field`, `no_secret`, `private`,
   `signup_kept`) and, for `reply`, the reply says why.
+- `look`: the app reads well (`no_hscroll`, `labels`, `contrast`, `heading`, `empty_state`);
+  never required, at most LOOK_SHARE of the reward, outside the good and functional rates.
 """
 
 from __future__ import annotations
@@ -173,10 +175,35 @@ class TasteCheck(_Check):
         return self
 
 
-Check = Annotated[Union[SchemaCheck, ApiCheck, IsolationCheck, UiCheck, SecurityCheck, TasteCheck],
+LOOK_SHARE = 0.1  # look checks weigh at most this share of a task's reward
+LOOK_TESTS = ("no_hscroll", "labels", "contrast", "heading", "empty_state")
+
+
+class LookCheck(_Check):
+    """How the app looks and reads, in Chromium (graders/look.py). Never required: a look check
+    moves the reward a little and never decides whether an app is good or functional."""
+    kind: Literal["look"] = "look"
+    required: bool = False
+    test: Literal[LOOK_TESTS] = Field(  # type: ignore[valid-type]
+        description="no_hscroll: nothing scrolls sideways at 375 px; labels: every input has a label or "
+                    "aria-label; contrast: text at least 4.5:1 in light and dark mode; heading: the app's "
+                    "name in a heading; empty_state: the list says something when it has no records")
+    entity: str | None = Field(None, description="empty_state: the entity whose list is looked at")
+    record: dict[str, Any] = Field(default_factory=dict, description="empty_state: a record that finds the list")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "LookCheck":
+        if self.required:
+            raise ValueError("a look check is never required")
+        if self.test == "empty_state" and not (self.entity and self.record):
+            raise ValueError("a look check 'empty_state' needs `entity` and `record`")
+        return self
+
+
+Check = Annotated[Union[SchemaCheck, ApiCheck, IsolationCheck, UiCheck, SecurityCheck, TasteCheck, LookCheck],
                   Field(discriminator="kind")]
-CHECK_KINDS = ("schema", "api", "isolation", "ui", "security", "taste")
-BROWSER_KINDS = {"ui"}  # and security/xss, which also renders pages
+CHECK_KINDS = ("schema", "api", "isolation", "ui", "security", "taste", "look")
+BROWSER_KINDS = {"ui", "look"}  # and security/xss, which also renders pages
 
 
 def needs_browser(check: Check) -> bool:
@@ -223,6 +250,10 @@ class Task(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"check names must be unique within a task; repeated: {', '.join(dupes)}")
+        look = sum(c.weight for c in checks if c.kind == "look")
+        if look > LOOK_SHARE * sum(c.weight for c in checks) + 1e-9:
+            raise ValueError(f"look checks weigh {look:g} of {sum(c.weight for c in checks):g}: at most "
+                             f"{LOOK_SHARE:.0%} of a task's weight")
         return checks
 
     @model_validator(mode="after")

@@ -129,8 +129,9 @@ def _script(d: Domain, features: list[str], flaw: str | None) -> str:
         render_list = (f'list.innerHTML = shown.map(r => `<li><strong>${{r.{d.title}}}</strong>{item}'
                        f'${{mine(r) ? `<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`).join("");')
     else:
-        render_list = (f'list.innerHTML = aw.html`${{shown.map(r => aw.html`<li><strong>${{r.{d.title}}}</strong>{item}'
-                       f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`)}}`;')
+        render_list = (f'aw.ui.list(list, shown, r => aw.html`<li><strong>${{r.{d.title}}}</strong>{item}'
+                       f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`, '
+                       f'"No {d.plural} yet.");')
     filters = []
     if "search" in features:
         filters.append(f'const q = document.getElementById("search").value.trim().toLowerCase();\n'
@@ -225,7 +226,6 @@ form.addEventListener("submit", {submit_head} {{
 STYLE = """body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
 form#new { display: grid; grid-template-columns: max-content 1fr; gap: .4rem .8rem; margin: 1rem 0; }
 form#new button { grid-column: 2; justify-self: start; }
-#error { color: #b00020; }
 li { margin: .3rem 0; }
 li button { margin-left: .6rem; }
 """

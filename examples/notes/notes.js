@@ -15,8 +15,8 @@ function noteItem(note) {
       <button type="button" data-action="delete">Delete</button>
     </div>
     <form class="edit" hidden>
-      <input name="title" value="${note.title}" required maxlength="200">
-      <textarea name="body" rows="3">${note.body}</textarea>
+      <input name="title" value="${note.title}" required maxlength="200" aria-label="Title">
+      <textarea name="body" rows="3" aria-label="Note">${note.body}</textarea>
       <button type="submit">Save</button>
       <button type="button" data-action="cancel">Cancel</button>
     </form>

@@ -148,7 +148,7 @@
     async function render() {
       var user = await auth.me();
       if (user) {
-        element.innerHTML = String(html`<div class="aw-auth aw-signed-in">Signed in as <b>${user.email}</b>
+        element.innerHTML = String(html`<div class="aw-auth aw-signed-in"><span>Signed in as <b>${user.email}</b></span>
           <button type="button" class="aw-logout">Sign out</button></div>`);
         element.querySelector(".aw-logout").addEventListener("click", async function () {
           await auth.logout(); onChange(null);
@@ -158,28 +158,28 @@
       var info = await request("GET", "/app");
       var mode = "login";
       element.innerHTML = String(html`<form class="aw-auth">
-          <input name="email" type="email" placeholder="Email" autocomplete="email" required>
-          <input name="password" type="password" placeholder="Password (8+ characters)"
-                 autocomplete="current-password" required minlength="8">
-          ${info.signup === "invite" ? html`<input name="invite" placeholder="Invite code" hidden>` : ""}
-          <button type="submit" class="aw-submit">Sign in</button>
-          ${info.signup === "closed" ? "" : html`<button type="button" class="aw-switch">Create an account</button>`}
-          <p class="aw-error" role="alert" style="color:#b00020"></p></form>`);
+          <label>Email <input name="email" type="email" autocomplete="email" required></label>
+          <label>Password <input name="password" type="password" placeholder="8+ characters"
+                 autocomplete="current-password" required minlength="8"></label>
+          ${info.signup === "invite" ? html`<label class="aw-invite" hidden>Invite code <input name="invite"></label>` : ""}
+          <div class="aw-actions"><button type="submit" class="aw-submit">Sign in</button>
+          ${info.signup === "closed" ? "" : html`<button type="button" class="aw-switch">Create an account</button>`}</div>
+          <p class="aw-error" role="alert"></p></form>`);
       var form = element.querySelector("form"), error = form.querySelector(".aw-error");
       var swap = form.querySelector(".aw-switch");
       if (swap) swap.addEventListener("click", function () {
         mode = mode === "login" ? "signup" : "login";
         form.querySelector(".aw-submit").textContent = mode === "login" ? "Sign in" : "Sign up";
         swap.textContent = mode === "login" ? "Create an account" : "I have an account";
-        if (form.invite) form.invite.hidden = mode === "login";
+        if (form.invite) form.querySelector(".aw-invite").hidden = mode === "login";
       });
       form.addEventListener("submit", async function (ev) {
         ev.preventDefault();
         error.textContent = "";
         try {
-          var u = mode === "login"
-            ? await auth.login(form.email.value, form.password.value)
-            : await auth.signup(form.email.value, form.password.value, form.invite && form.invite.value);
+          var u = await busy(form, mode === "login"
+            ? auth.login(form.email.value, form.password.value)
+            : auth.signup(form.email.value, form.password.value, form.invite && form.invite.value));
           onChange(u);
         } catch (e) { error.textContent = e.message; }
       });
@@ -187,5 +187,44 @@
     return render();
   }
 
-  window.aw = { auth: auth, entities: entities, html: html, escape: escape, ui: { authForm: authForm } };
+  // -- small helpers for the states a page shows: empty, busy, failed ----------------------
+  function el(element, who) {
+    if (typeof element === "string") element = document.querySelector(element);
+    if (!element) throw new Error("aw.ui." + who + ": expected an element or a CSS selector that matches one");
+    return element;
+  }
+
+  // Fill a list with render(item) for each item (aw.html results), or a line saying it is empty.
+  function list(element, items, render, empty) {
+    element = el(element, "list");
+    var tag = /^(UL|OL)$/.test(element.tagName) ? "li" : "p";
+    element.innerHTML = items.length ? String(html`${items.map(render)}`)
+      : "<" + tag + ' class="aw-empty">' + escape(empty || "Nothing here yet.") + "</" + tag + ">";
+    return element;
+  }
+
+  // Mark an element (a form, a button) busy while a promise runs; its buttons are disabled meanwhile.
+  async function busy(element, promise) {
+    element = el(element, "busy");
+    var buttons = [].slice.call(element.querySelectorAll ? element.querySelectorAll("button") : []);
+    if (element.tagName === "BUTTON") buttons.push(element);
+    element.setAttribute("aria-busy", "true");
+    buttons.forEach(function (b) { b.disabled = true; });
+    try { return await promise; } finally {
+      element.removeAttribute("aria-busy");
+      buttons.forEach(function (b) { b.disabled = false; });
+    }
+  }
+
+  // Show an error's message (an SDK error says what went wrong) in an element; null clears it.
+  function error(element, err) {
+    element = el(element, "error");
+    element.classList.add("aw-error");
+    element.setAttribute("role", "alert");
+    element.textContent = err ? (err.message || String(err)) : "";
+    return element;
+  }
+
+  window.aw = { auth: auth, entities: entities, html: html, escape: escape,
+                ui: { authForm: authForm, list: list, busy: busy, error: error } };
 })();

@@ -29,16 +29,18 @@ from appwright.tasks.graders.api import grade_api, grade_schema
 from appwright.tasks.graders.common import Context, Fail
 from appwright.tasks.graders.env import AppEnv, BundleRejected
 from appwright.tasks.graders.isolation import grade_isolation
+from appwright.tasks.graders.look import grade_look
 from appwright.tasks.graders.security import grade_security
 from appwright.tasks.graders.taste import grade_taste
 from appwright.tasks.graders.ui import grade_ui
 from appwright.tasks.model import CheckResult, Grade, Task, needs_browser
 
 # Bump when a grader changes what it accepts, so eval rows graded before and after can be told
-# apart (AttemptRow.grader_version): "1" graded the baselines of 2026-12-01.
-GRADER_VERSION = "1"
+# apart (AttemptRow.grader_version): "1" graded the baselines of 2026-12-01 and the harness-v2
+# rows of 2026-12-02; "2" adds the `look` checks (graders/look.py, at most 10% of a reward).
+GRADER_VERSION = "2"
 GRADERS = {"schema": grade_schema, "api": grade_api, "isolation": grade_isolation, "ui": grade_ui,
-           "security": grade_security, "taste": grade_taste}
+           "security": grade_security, "taste": grade_taste, "look": grade_look}
 
 
 class Grader:
