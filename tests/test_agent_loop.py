@@ -590,3 +590,17 @@ def test_a_structured_output_server_writes_the_manifest_under_its_schema_then_th
                           transport=httpx.MockTransport(handler))
     run_agent("notes", tmp_path / "plain", plain, checker=manifest_checker)
     assert "response_format" not in bodies[0] and bodies[0]["messages"][-1]["role"] == "user"
+
+
+def test_a_guided_answer_without_a_reply_is_asked_for_one(tmp_path):
+    from appwright.agent.loop import ASK_REPLY
+
+    page = INDEX.removeprefix("<!doctype html>\n")
+    backend = GrammarBackend([json.dumps(MANIFEST), page + "\n</file>", STYLE + "\n</file>", NOTES_JS + "\n</file>\n",
+                              '<file path="more.css">', "  A private notes app: only you see your notes.\n"])
+    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    assert traj.stop_reason == "answered" and traj.summary == "A private notes app: only you see your notes."
+    asked = backend.calls[-1]
+    assert asked[-1].role == "user" and asked[-1].content == ASK_REPLY
+    assert asked[-2].role == "assistant" and asked[-2].content.endswith(NOTES_JS + "\n</file>\n")
+    assert traj.messages[-1].content.endswith("</file>\nA private notes app: only you see your notes.")
