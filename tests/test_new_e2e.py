@@ -21,6 +21,7 @@ import pytest
 
 from appwright.agent.trajectory import read_jsonl
 from appwright.runtime.check import check_bundle
+from appwright.runtime.theme import LIGHT_ONLY, VIEWPORT
 from appwright.workspace import list_versions
 
 CLI = Path(sys.executable).parent / "appwright"
@@ -56,7 +57,10 @@ def test_new_builds_versions_checks_and_serves_with_the_embedded_model(tmp_path)
         # served over real HTTP: the page the model wrote, and the API for its manifest
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
             page = c.get("/")
-            assert page.status_code == 200 and page.text == (bundle / "index.html").read_text()
+            assert page.status_code == 200 and '<link rel="stylesheet" href="/_aw/app.css">' in page.text
+            injected = [t.decode() for t in (VIEWPORT, LIGHT_ONLY)] + ['<link rel="stylesheet" href="/_aw/app.css">']
+            assert re.sub("|".join(map(re.escape, injected)), "", page.text) == \
+                re.sub("|".join(map(re.escape, injected)), "", (bundle / "index.html").read_text())
             info = c.get("/_aw/api/app").json()
             assert info["entities"], info
     finally:
