@@ -604,3 +604,14 @@ def test_a_guided_answer_without_a_reply_is_asked_for_one(tmp_path):
     assert asked[-1].role == "user" and asked[-1].content == ASK_REPLY
     assert asked[-2].role == "assistant" and asked[-2].content.endswith(NOTES_JS + "\n</file>\n")
     assert traj.messages[-1].content.endswith("</file>\nA private notes app: only you see your notes.")
+
+
+def test_an_input_the_script_reads_but_the_form_lacks_is_added_and_recorded(tmp_path):
+    short_form = FILES_REPLY.replace('    <textarea name="body" placeholder="Note"></textarea>\n', "")
+    traj = run_agent("notes", tmp_path / "app", ScriptedBackend([short_form]), checker=manifest_checker)
+    page = (tmp_path / "app" / "index.html").read_text()
+    assert '<label>Body <textarea name="body"></textarea></label>' in page
+    assert page.index('name="body"') < page.index("<button>Add</button>")
+    assert traj.steps[0].fixes == ["index.html: added an input for body to the form (the script reads it; "
+                                   "the form had none)"]
+    assert '<textarea name="body">' in traj.messages[-1].content  # the answer as written to disk

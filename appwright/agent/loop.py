@@ -31,6 +31,7 @@ the system prompt (see prompt.py); no retries of a failed model call.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
@@ -44,6 +45,7 @@ from typing import Callable, Literal
 from appwright.agent.check_app import Checker, CheckReport
 from appwright.agent.fixups import fix_manifest
 from appwright.agent.junk import named_files, reachable
+from appwright.agent.pagefix import add_missing_inputs
 from appwright.agent.parse import ParsedReply, ToolCall, parse_reply
 from appwright.agent.prompt import PromptStyle, system_prompt
 from appwright.agent.repair import repair_request
@@ -51,6 +53,7 @@ from appwright.agent.tools import TOOL_SPECS, ToolResult, Workspace
 from appwright.agent.trajectory import CheckRecord, MessageRecord, StepRecord, ToolStep, Trajectory
 from appwright.models.base import Backend, Completion, GenerationConfig, Message, ModelError
 from appwright.runtime.check import check_bundle
+from appwright.runtime.manifest import ManifestError, parse_manifest
 from appwright.runtime.manifest_schema import grammar, json_schema
 from appwright.workspace import WorkspaceError, save
 
@@ -236,6 +239,24 @@ def fix_app_json(reply: str, parsed: ParsedReply) -> tuple[str, list[str]]:
     return reply, []
 
 
+def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str]) -> tuple[str, list[str]]:
+    """Apply agent/pagefix.py to the answer's index.html block, with the answer's manifest (else the
+    app's) and the scripts of both: (the reply with the fixed block, fixes)."""
+    answer = {f.path: f.content for f in parsed.files}
+    if "index.html" not in answer:
+        return reply, []
+    try:
+        manifest = parse_manifest(json.loads(answer.get("app.json") or on_disk.get("app.json") or ""))
+    except (ValueError, ManifestError):
+        return reply, []
+    files, fixes = add_missing_inputs({**on_disk, **answer}, manifest)
+    if fixes:
+        block = next(f for f in parsed.files if f.path == "index.html")
+        reply = reply.replace(block.content.rstrip("\n"), files["index.html"].rstrip("\n"), 1)
+        block.content = files["index.html"]
+    return reply, fixes
+
+
 def drop_blocks(reply: str, paths: list[str]) -> str:
     """The reply without the `<file>` blocks of `paths` (the first block of each)."""
     for path in paths:
@@ -376,6 +397,8 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             record.resampled = resampled
             if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
                 reply, record.fixes = fix_app_json(reply, parsed)
+                reply, page_fixes = fix_page(reply, parsed, _on_disk(ws))
+                record.fixes += page_fixes
                 # what the app has and what a repair asked for is never dropped (agent/junk.py)
                 keep = set(ws.files()) | set(repair_paths or [])
                 parsed.files, record.dropped = reachable(parsed.files, keep=keep)

@@ -75,7 +75,7 @@ class StepRecord(_Record):
     # grammar (runtime/manifest_schema.py), then the rest freely (agent.md, "The answer");
     # "manifest_schema": the same, from a server's structured output under the manifest's JSON schema.
     grammar: Literal["manifest", "manifest_schema"] | None = None
-    fixes: list[str] = Field(default_factory=list)  # what agent/fixups.py changed in app.json
+    fixes: list[str] = Field(default_factory=list)  # what agent/fixups.py (app.json) and pagefix.py (index.html) changed
     dropped: list[str] = Field(default_factory=list)  # files of the answer nothing loads (agent/junk.py)
     resampled: bool = False  # a repair answer repeated the files on disk; this is the second, hotter sample
 

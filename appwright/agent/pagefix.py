@@ -1,0 +1,81 @@
+"""What the harness puts right in a page without a model call: inputs its script reads that the
+form does not have.
+
+    files, fixes = add_missing_inputs(files, manifest)   # files: path -> text of the answer
+
+Seen from the 0.5B on build tasks: it copies a form with two inputs from the docs' example,
+then sends every field of its manifest from it (`form.attendees.value`), so every submit
+throws "Cannot read properties of undefined" and nothing is saved; asked to repair, it sends
+the same page back. A name the script reads from a form (`form.NAME.value`, `.checked`,
+`.valueAsNumber`, `form.elements.NAME`, `form.elements["NAME"]`) that is a field of an entity in
+app.json, and that no element of the page has as its `name` or `id`, gets a labelled input of
+the field's type in the page's first form (before its submit button): a date field a date
+input, an enum a menu of its values, and so on. Each addition is recorded in the step's
+`fixes`, like those of agent/fixups.py.
+
+Not done: `ref` fields (the input would need the other entity's ids); forms built by the
+script itself; a form whose variable is never dereferenced with a field name.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from appwright.runtime.manifest import FieldSpec, Manifest
+
+_READS = re.compile(r"""\.\s*(?:elements\s*\.\s*(\w+)|elements\s*\[\s*["'](\w+)["']\s*\]|(\w+)\s*\.\s*"""
+                    r"""(?:value|checked|valueAsNumber)\b)""")
+_FORM = re.compile(r"<form\b(?![^>]*\baw-auth\b)[^>]*>", re.I)
+_FORM_END = re.compile(r"</form\s*>", re.I)
+_SUBMIT = re.compile(r"<button\b(?![^>]*type\s*=\s*[\"']?(?:button|reset))[^>]*>|<input\b[^>]*type\s*=\s*[\"']?submit",
+                     re.I)
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def input_for(name: str, spec: FieldSpec) -> str:
+    """A labelled control for a field, of the kind its type takes."""
+    label, req = html.escape(_label(name)), " required" if spec.required else ""
+    if spec.type == "text":
+        control = f'<textarea name="{name}"{req}></textarea>'
+    elif spec.type == "enum":
+        options = "".join(f"<option>{html.escape(v)}</option>" for v in spec.values or [])
+        control = f'<select name="{name}"{req}>{options}</select>'
+    elif spec.type == "boolean":
+        control = f'<input type="checkbox" name="{name}">'
+    else:
+        kind = {"number": 'number" step="any', "integer": 'number" step="1', "date": "date",
+                "datetime": "datetime-local"}.get(spec.type, "text")
+        limits = "".join(f' {k}="{v:g}"' for k, v in (("min", spec.min), ("max", spec.max)) if v is not None)
+        length = f' maxlength="{spec.max_length}"' if spec.max_length else ""
+        control = f'<input type="{kind}" name="{name}"{limits}{length}{req}>'
+    return f"<label>{label} {control}</label>"
+
+
+def add_missing_inputs(files: dict[str, str], manifest: Manifest) -> tuple[dict[str, str], list[str]]:
+    """(the files with index.html's first form completed, the fixes in words)."""
+    page = files.get("index.html")
+    if not page:
+        return files, []
+    form = _FORM.search(page)
+    end = _FORM_END.search(page, form.end()) if form else None
+    if not form or not end:
+        return files, []
+    fields = {name: spec for entity in manifest.entities.values() for name, spec in entity.fields.items()}
+    scripts = _SCRIPT.findall(page) + [text for path, text in files.items() if path.endswith((".js", ".mjs"))]
+    read = dict.fromkeys(n for s in scripts for m in _READS.finditer(s) for n in m.groups() if n)
+    present = set(re.findall(r"""\b(?:name|id)\s*=\s*["']?([\w-]+)""", page))
+    missing = [n for n in read if n in fields and n not in present and fields[n].type != "ref"]
+    if not missing:
+        return files, []
+    inside = page[form.end():end.start()]
+    submit = _SUBMIT.search(inside)
+    at = form.end() + (submit.start() if submit else len(inside))
+    added = "".join(f"\n    {input_for(n, fields[n])}" for n in missing) + "\n    "
+    fixes = [f"index.html: added an input for {n} to the form (the script reads it; the form had none)"
+             for n in missing]
+    return {**files, "index.html": page[:at] + added + page[at:]}, fixes
