@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from appwright.runtime.app import Host, create_app
 from appwright.runtime.docs import EXAMPLE_MANIFEST, EXAMPLE_PAGE
 from appwright.runtime.theme import LIGHT_ONLY, VIEWPORT, link_theme, theme_source
+from appwright.tasks.model import LOOK_TESTS
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 LINK = b'<link rel="stylesheet" href="/_aw/app.css">'
@@ -193,9 +194,6 @@ def _look(folder: Path, test: str, entity: str, record: dict, browser) -> str:
         finally:
             if ctx.page is not None:
                 ctx.page.context.close()
-
-
-LOOK_TESTS = ("no_hscroll", "labels", "contrast", "heading", "empty_state")
 
 
 @pytest.mark.slow
