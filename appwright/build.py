@@ -4,7 +4,7 @@
     appwright edit apps/notes "let me pin notes to the top"       # a new version of it
 
 The flow, top to bottom: load the model (pulling the embedded one on first use), run
-the harness (`agent.loop.run_agent`) with a live line of steps, tokens and elapsed time,
+the harness (`attempt.run`: the agent, then one version of a servable app) with a live line of steps, tokens and elapsed time,
 append the trajectory to `BUNDLE/.aw/trajectories.jsonl`, print the check result.
 
 Ctrl-C: `edit` saves the app as a version before the agent touches it and puts those
@@ -21,17 +21,18 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from appwright.agent.loop import Budget, Event, run_agent
+from appwright.agent.config import HarnessConfig
+from appwright.agent.loop import Event
 from appwright.agent.prompt import PromptStyle
 from appwright.agent.trajectory import Trajectory, append_jsonl
-from appwright.models import GenerationConfig, load_backend
+from appwright.attempt import run
+from appwright.models import load_backend
 from appwright.workspace import WorkspaceError, restore, save
 
 TRAJECTORIES = "trajectories.jsonl"  # under BUNDLE/.aw/
@@ -41,9 +42,7 @@ MAX_REQUEST_CHARS = 8000  # a longer request is refused before any model call (e
 @dataclass(frozen=True)
 class BuildOptions:
     model: str
-    protocol: Literal["files", "tools"] = "files"
-    budget: Budget = Budget()
-    generation: GenerationConfig = GenerationConfig()
+    harness: HarnessConfig = HarnessConfig()
     prompt_style: PromptStyle = "full"  # the registry entry's `prompt`
 
 
@@ -91,9 +90,8 @@ def build(prompt: str, bundle: Path, options: BuildOptions, console: Console, *,
     try:
         with Live(Text("loading the model's prompt...", style="cyan"), console=console, refresh_per_second=4,
                   transient=True) as live:
-            traj = run_agent(prompt, bundle, backend, protocol=options.protocol, budget=options.budget,
-                             model_name=options.model, on_event=Progress(live, console),
-                             config=options.generation, prompt_style=options.prompt_style)
+            traj = run(prompt, bundle, backend, options.harness, model_name=options.model,
+                       on_event=Progress(live, console), prompt_style=options.prompt_style)
     except KeyboardInterrupt:
         if before is not None:
             restore(bundle, before.id, data=False)

@@ -14,6 +14,9 @@
     appwright studio --port 8800                    # the web platform: chat, preview, versions, flags
     appwright train rl examples/train/rl-qwen0.5b.yaml  # and sft; data sample / data sft; models export[-hf]
     appwright data export --sft --pairs --tasks --out exports/   # the studio's log as training data
+
+Exit codes, the same for every sub-command (appwright/exits.py): 0 success, 2 bad usage or input,
+1 a run that was attempted and failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from appwright.agent.config import HarnessConfig
 from appwright.evals.cli import app as evals_app
+from appwright.exits import FAILED, INTERRUPTED, USAGE, fail
 from appwright.models.cli import app as models_app
-from appwright.studio.export import export_command as data_export_command
+from appwright.studio.export_cli import export_command as data_export_command
 from appwright.tasks.cli import app as tasks_app
 from appwright.tasks.cli import grade_command
 from appwright.train.cli import data_app, export_command, export_hf_command, train_app
@@ -52,11 +57,7 @@ data_app.command("export")(data_export_command)  # here, not in train/: train ne
 
 out = Console()
 err = Console(stderr=True)
-
-
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
+_DEFAULTS = HarnessConfig()  # the harness's defaults, shared with `eval run` and the studio
 
 
 @app.command()
@@ -82,7 +83,7 @@ def serve(
     for bundle in bundles:
         report = check_bundle(bundle, data if len(bundles) == 1 else None)
         if not report.ok:
-            fail(f"{bundle} cannot be served:\n  " + "\n  ".join(report.errors))
+            fail(f"{bundle} cannot be served:\n  " + "\n  ".join(report.errors), USAGE)
         for w in report.warnings:
             err.print(f"[yellow]warning:[/] {escape(str(bundle))}: {escape(w)}", highlight=False)
     if len(bundles) == 1:
@@ -90,7 +91,7 @@ def serve(
         urls = [f"http://{host}:{port}/"]
     else:
         if data:
-            fail("--data is for a single app; several apps keep their data in BUNDLE/.aw")
+            fail("--data is for a single app; several apps keep their data in BUNDLE/.aw", USAGE)
         asgi = Host(allowed_hosts=hosts)
         for bundle in bundles:
             asgi.add(bundle.resolve().name, bundle)
@@ -109,37 +110,38 @@ def _run_server(asgi, urls: list[str], host: str, port: int) -> None:
 def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max_steps: int,
            max_seconds: float, max_tokens: int, seed: Optional[int], temperature: float,
            serve_it: bool, port: int) -> None:
-    from appwright.agent.loop import Budget
+    from appwright.agent.config import Budget, HarnessConfig
     from appwright.agent.scope import english_only, out_of_scope
     from appwright.build import MAX_REQUEST_CHARS, BuildOptions, build, report
-    from appwright.models import GenerationConfig, ModelError, get_model
+    from appwright.models import ModelError, get_model
 
     if not prompt.strip():
-        fail("the request is empty; say what the app should do", 2)
+        fail("the request is empty; say what the app should do", USAGE)
     if len(prompt) > MAX_REQUEST_CHARS:
         fail(f"the request is {len(prompt):,} characters; at most {MAX_REQUEST_CHARS:,}: say what the app "
-             "should do in fewer words", 2)
+             "should do in fewer words", USAGE)
     if protocol not in ("files", "tools"):
-        fail(f"--protocol: expected files or tools; got {protocol!r}")
+        fail(f"--protocol: expected files or tools; got {protocol!r}", USAGE)
     try:
         spec = get_model(model)
-        options = BuildOptions(model=model, protocol=protocol,  # type: ignore[arg-type]
-                               budget=Budget(max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds),
-                               generation=GenerationConfig(temperature=temperature, seed=seed),
-                               prompt_style=spec.prompt)
-    except (ValueError, ModelError) as exc:
-        fail(str(exc))
+        harness = HarnessConfig(protocol=protocol,  # type: ignore[arg-type]
+                                budget=Budget(max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds),
+                                temperature=temperature, seed=seed)
+        options = BuildOptions(model=model, harness=harness, prompt_style=spec.prompt)
+    except (ValueError, ModelError) as exc:  # an unknown model, a budget that is not positive
+        fail(str(exc), USAGE)
     if why := out_of_scope(prompt, english_only=english_only(spec)):
-        fail(why, 2)
+        fail(why, USAGE)
     try:
         traj = build(prompt, bundle, options, out, edit=edit)
     except KeyboardInterrupt:
-        raise typer.Exit(130)
-    except ModelError as exc:
-        fail(str(exc))
+        raise typer.Exit(INTERRUPTED)
+    except ModelError as exc:  # the model failed while running
+        fail(str(exc), FAILED)
     servable = report(traj, bundle, out)
     if not servable:
-        fail(f"{bundle} is not a valid app yet; see the check above, then try `appwright edit {bundle} \"...\"`")
+        fail(f"{bundle} is not a valid app yet; see the check above, then try `appwright edit {bundle} \"...\"`",
+             FAILED)
     if serve_it:
         from appwright.runtime.app import create_app
 
@@ -147,12 +149,12 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
 
 
 _MODEL = typer.Option(None, "--model", help="A registry name (appwright models list); default the embedded model.")
-_PROTOCOL = typer.Option("files", help="files: one answer with every file; tools: one tool call per step.")
-_STEPS = typer.Option(4, help="At most this many model calls.")
-_SECONDS = typer.Option(900.0, help="Stop starting new model calls after this many seconds.")
-_TOKENS = typer.Option(60_000, help="At most this many prompt + completion tokens in all.")
-_SEED = typer.Option(None, help="Sampling seed, for a repeatable run.")
-_TEMP = typer.Option(0.2, help="Sampling temperature.")
+_PROTOCOL = typer.Option(_DEFAULTS.protocol, help="files: one answer with every file; tools: one tool call per step.")
+_STEPS = typer.Option(_DEFAULTS.budget.max_steps, help="At most this many model calls.")
+_SECONDS = typer.Option(_DEFAULTS.budget.max_seconds, help="Stop starting new model calls after this many seconds.")
+_TOKENS = typer.Option(_DEFAULTS.budget.max_tokens, help="At most this many prompt + completion tokens in all.")
+_SEED = typer.Option(_DEFAULTS.seed, help="Sampling seed, for a repeatable run.")
+_TEMP = typer.Option(_DEFAULTS.temperature, help="Sampling temperature.")
 _SERVE = typer.Option(True, "--serve/--no-serve", help="Serve the app when it is built.")
 _PORT = typer.Option(8000, help="Port to serve on.")
 
@@ -171,7 +173,7 @@ def new(
 
     bundle = out_dir or new_bundle_path(prompt)
     if bundle.exists() and any(bundle.iterdir()):
-        fail(f"{bundle} already holds files; use `appwright edit {bundle} \"...\"` or another --out")
+        fail(f"{bundle} already holds files; use `appwright edit {bundle} \"...\"` or another --out", USAGE)
     _build(prompt, bundle, False, model or DEFAULT_MODEL, protocol, max_steps, max_seconds, max_tokens, seed,
            temperature, serve_it, port)
 
@@ -188,7 +190,7 @@ def edit(
     from appwright.models import DEFAULT_MODEL
 
     if not (bundle / "app.json").is_file():
-        fail(f"{bundle}: not an app folder (no app.json); create one with `appwright new`")
+        fail(f"{bundle}: not an app folder (no app.json); create one with `appwright new`", USAGE)
     _build(prompt, bundle, True, model or DEFAULT_MODEL, protocol, max_steps, max_seconds, max_tokens, seed,
            temperature, serve_it, port)
 
@@ -203,8 +205,8 @@ def check(bundle: Path = typer.Argument(..., help="The app bundle folder.")) -> 
         err.print(f"[red]error:[/] {escape(e)}", highlight=False)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
-    if not report.ok:
-        raise typer.Exit(1)
+    if not report.ok:  # the verdict of the check, not bad usage
+        raise typer.Exit(FAILED)
     m = report.manifest
     out.print(f"[green]ok[/] {bundle}: {m.name!r}, entities: {', '.join(m.entities) or 'none'}, "
               f"signup: {m.auth.signup}", highlight=False)
@@ -239,9 +241,9 @@ def studio(
         config = StudioConfig(**{k: v for k, v in settings.items() if v is not None})
         get_model(config.default_model)
     except ValidationError as exc:
-        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()))
-    except ModelError as exc:
-        fail(str(exc))
+        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), USAGE)
+    except ModelError as exc:  # an unknown --model
+        fail(str(exc), USAGE)
     out.print(f"studio at [bold]{config.studio_origin}/[/]  (previews on {config.preview_origin}; "
               f"data in {config.data_dir}; Ctrl-C stops)", highlight=False)
     serve(config)
@@ -262,7 +264,7 @@ def _store(bundle: Path):
     try:
         manifest = load_manifest(bundle)
     except ManifestError as exc:
-        fail(f"{bundle}: not a valid bundle:\n  " + "\n  ".join(exc.errors))
+        fail(f"{bundle}: not a valid bundle:\n  " + "\n  ".join(exc.errors), USAGE)
     return manifest, AppStore(db_path(bundle))
 
 
@@ -279,15 +281,15 @@ def users_add(
 
     manifest, store = _store(bundle)
     if role is not None and role not in {"admin", *manifest.auth.roles}:
-        fail(f"--role: expected admin{''.join(', ' + r for r in manifest.auth.roles)}; got {role!r}")
+        fail(f"--role: expected admin{''.join(', ' + r for r in manifest.auth.roles)}; got {role!r}", USAGE)
     try:
         email, _ = auth.check_credentials_shape(email, "")
     except auth.AuthError as exc:
-        fail(exc.message)
+        fail(exc.message, USAGE)
     existing = store.user_by_email(email)
     if existing:
         if role is None:
-            fail(f"{email} is already a user (role: {existing.role or 'none'}); give --role to change it")
+            fail(f"{email} is already a user (role: {existing.role or 'none'}); give --role to change it", USAGE)
         store.set_role(existing.id, role)
         out.print(f"{email}: role set to {role}")
         return
@@ -295,7 +297,7 @@ def users_add(
     try:
         auth.check_new_password(password)
     except auth.AuthError as exc:
-        fail(exc.message)
+        fail(exc.message, USAGE)
     store.create_user(email, auth.hash_password(password), role=role)
     out.print(f"added {email}" + (f" with role {role}" if role else ""))
 
@@ -308,7 +310,7 @@ def users_invite(
     """Print a new single-use invite code for an invite-only app."""
     manifest, store = _store(bundle)
     if role is not None and role not in {"admin", *manifest.auth.roles}:
-        fail(f"--role: expected admin{''.join(', ' + r for r in manifest.auth.roles)}; got {role!r}")
+        fail(f"--role: expected admin{''.join(', ' + r for r in manifest.auth.roles)}; got {role!r}", USAGE)
     if manifest.auth.signup != "invite":
         err.print(f"[yellow]warning:[/] this app's signup is {manifest.auth.signup!r}; invite codes only matter "
                   "when it is 'invite'", highlight=False)

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from appwright.agent.fixups import fix_manifest
-from appwright.agent.loop import FILES_PREFIX, MANIFEST_MAX_TOKENS
+from appwright.agent.guided import FILES_PREFIX, MANIFEST_MAX_TOKENS
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.models import DEFAULT_MODEL, GenerationConfig, Message, load_backend

@@ -11,7 +11,7 @@ Per model, with the harness's real system prompt (`agent.prompt.system_prompt`):
 - the same request again: time to first token with the prompt prefix reused;
 - generated tok/s over a 200-token answer, and over a manifest sampled under the manifest
   grammar (goal: at least 25 tok/s for the 0.5B);
-- build: `run_agent` on BUILD_PROMPT with each protocol, a real Chromium check_app
+- build: the agent (`attempt.run`) on BUILD_PROMPT with each protocol, a real Chromium check_app
   included, in a temporary folder: wall seconds, steps, tokens, stop reason, and whether
   the bundle was valid (saved as a version). Goal for the 0.5B on 2 cores: a complete
   build in under 60 s.
@@ -34,7 +34,9 @@ from rich.console import Console
 from rich.table import Table
 
 from appwright.agent.check_app import Checker
-from appwright.agent.loop import FILES_PREFIX, MANIFEST_MAX_TOKENS, Budget, run_agent
+from appwright.agent.config import Budget, HarnessConfig
+from appwright.agent.guided import FILES_PREFIX, MANIFEST_MAX_TOKENS
+from appwright.attempt import run
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.models import DEFAULT_MODEL, GenerationConfig, Message, get_model, load_backend
@@ -73,9 +75,9 @@ def speed(backend) -> dict:
 def build(backend, name: str, protocol: str, checker: Checker) -> dict:
     with tempfile.TemporaryDirectory(prefix="aw-bench-build-") as tmp:
         t = time.perf_counter()
-        traj = run_agent(BUILD_PROMPT, Path(tmp) / "app", backend, protocol=protocol, model_name=name,
-                         budget=Budget(max_steps=12 if protocol == "tools" else 2, max_seconds=600),
-                         config=GenerationConfig(temperature=0.2, seed=1), checker=checker)
+        harness = HarnessConfig(protocol=protocol, budget=Budget(max_steps=12 if protocol == "tools" else 2,
+                                                                 max_seconds=600), temperature=0.2, seed=1)
+        traj = run(BUILD_PROMPT, Path(tmp) / "app", backend, harness, model_name=name, checker=checker)
         return {"wall_s": time.perf_counter() - t, "steps": len(traj.steps), "stop": traj.stop_reason,
                 "tokens": traj.prompt_tokens + traj.completion_tokens, "valid": traj.version_id is not None}
 

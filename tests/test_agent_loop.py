@@ -12,13 +12,16 @@ import time
 import pytest
 
 from appwright.agent.check_app import check_app
-from appwright.agent.loop import FILE_END, FILES_PREFIX, PAGE_PREFIX, Budget, run_agent
+from appwright.agent.config import Budget
+from appwright.agent.guided import FILE_END, FILES_PREFIX, PAGE_PREFIX
+from appwright.agent.loop import run_agent
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
 from appwright.models.base import GenerationConfig, Message
 from appwright.models.scripted import ScriptedBackend
 from appwright.runtime.manifest_schema import grammar
+from appwright.attempt import keep_version
 from appwright.workspace import get, list_versions
 
 MANIFEST = {
@@ -62,6 +65,13 @@ STYLE = "body { font-family: sans-serif; }"
 FILES = {"app.json": json.dumps(MANIFEST, indent=2), "index.html": INDEX, "notes.js": NOTES_JS, "style.css": STYLE}
 FILES_REPLY = "".join(f'<file path="{p}">\n{c}\n</file>\n' for p, c in FILES.items()) + \
     "A private notes app: each user signs in and sees only their own notes."
+
+
+def run_and_save(prompt, folder, *args, **kwargs):
+    """run_agent, then the one version its callers save (appwright/attempt.py)."""
+    traj = run_agent(prompt, folder, *args, **kwargs)
+    keep_version(folder, traj)
+    return traj
 
 
 def manifest_checker(root):
@@ -146,8 +156,8 @@ def test_the_compact_prompt_is_at_most_600_tokens_of_qwen():
 def test_files_run_writes_checks_saves_and_records(tmp_path):
     backend = ScriptedBackend([FILES_REPLY])
     events = []
-    traj = run_agent("Build a private notes app.", tmp_path / "app", backend, protocol="files",
-                     checker=manifest_checker, on_event=events.append, task_id="notes-1")
+    traj = run_and_save("Build a private notes app.", tmp_path / "app", backend, protocol="files",
+                        checker=manifest_checker, on_event=events.append, task_id="notes-1")
     assert traj.stop_reason == "answered"
     for path, content in FILES.items():
         assert (tmp_path / "app" / path).read_text() == content + "\n"
@@ -167,7 +177,7 @@ def test_files_run_writes_checks_saves_and_records(tmp_path):
 def test_files_run_gets_one_repair_turn(tmp_path):
     broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
     backend = ScriptedBackend([broken, FILES_REPLY])
-    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    traj = run_and_save("notes", tmp_path / "app", backend, checker=manifest_checker)
     assert traj.stop_reason == "answered" and len(traj.steps) == 2
     assert not traj.steps[0].check.ok and traj.steps[1].check.ok
     repair = without_prefix(backend.calls[1])[-1]
@@ -179,7 +189,7 @@ def test_files_run_gets_one_repair_turn(tmp_path):
 def test_files_run_stops_after_one_failed_repair(tmp_path):
     broken = FILES_REPLY.replace('"type": "text"', '"type": "txt"')
     backend = ScriptedBackend([broken, broken.replace("txt", "texts"), FILES_REPLY])
-    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker)
+    traj = run_and_save("notes", tmp_path / "app", backend, checker=manifest_checker)
     assert traj.stop_reason == "check_failed" and len(traj.steps) == 2 and len(backend.replies) == 1
     assert not traj.check.ok and traj.version_id is None and list_versions(tmp_path / "app") == []
 
@@ -312,7 +322,7 @@ class CutOff(ScriptedBackend):
 
 def test_an_answer_cut_off_at_max_tokens_is_never_answered(tmp_path):
     cut = FILES_REPLY.rsplit("</file>", 1)[0] + "</file>\n<file path=\""  # ends inside a block's start tag
-    traj = run_agent("notes", tmp_path / "app", CutOff([cut]), checker=manifest_checker)
+    traj = run_and_save("notes", tmp_path / "app", CutOff([cut]), checker=manifest_checker)
     assert traj.check.ok and traj.stop_reason == "cut_off" and traj.version_id is not None
     assert traj.summary is None  # no fragment of a block as the reply
 
@@ -349,8 +359,8 @@ def test_tools_run_writes_files_recovers_from_a_malformed_call_and_finishes(tmp_
     ]
     backend = ScriptedBackend(replies)
     events = []
-    traj = run_agent("Build a notes app.", tmp_path / "app", backend, protocol="tools",
-                     checker=manifest_checker, on_event=events.append)
+    traj = run_and_save("Build a notes app.", tmp_path / "app", backend, protocol="tools",
+                        budget=Budget(max_steps=12), checker=manifest_checker, on_event=events.append)
     assert traj.stop_reason == "finish" and traj.summary == "Notes, private to each user."
     assert len(traj.steps) == 7 and backend.replies == []
     malformed = traj.steps[1]
@@ -369,7 +379,7 @@ def test_tools_run_writes_files_recovers_from_a_malformed_call_and_finishes(tmp_
 
 def test_tools_run_reports_tool_errors_back(tmp_path):
     backend = ScriptedBackend([tool_call("read_file", path="/etc/passwd"), tool_call("finish", summary="x")])
-    traj = run_agent("x", tmp_path / "app", backend, protocol="tools", checker=manifest_checker)
+    traj = run_and_save("x", tmp_path / "app", backend, protocol="tools", checker=manifest_checker)
     obs = backend.calls[1][-1]
     assert obs.role == "tool" and obs.content.startswith("read_file: error") and "absolute" in obs.content
     assert traj.stop_reason == "finish" and traj.check is None and traj.version_id is None  # no files
@@ -439,7 +449,7 @@ def test_stop_set_before_the_run_starts_makes_no_step(tmp_path):
     stop.set()
     backend = ScriptedBackend([FILES_REPLY])
     events = []
-    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, stop=stop, on_event=events.append)
+    traj = run_and_save("notes", tmp_path / "app", backend, checker=manifest_checker, stop=stop, on_event=events.append)
     assert traj.stop_reason == "stopped" and traj.steps == [] and backend.calls == []
     assert traj.version_id is None and traj.error is None
     assert [e.kind for e in events] == ["finished"] and events[0].text == "stopped"
@@ -449,8 +459,8 @@ def test_stop_set_while_tokens_stream_breaks_off_the_completion(tmp_path):
     stop = threading.Event()
     seen = []
     backend = StreamingBackend([FILES_REPLY], after_token=lambda n: n == 3 and stop.set())
-    traj = run_agent("notes", tmp_path / "app", backend, checker=manifest_checker, stop=stop,
-                     on_event=lambda e: e.kind == "token" and seen.append(e.text))
+    traj = run_and_save("notes", tmp_path / "app", backend, checker=manifest_checker, stop=stop,
+                        on_event=lambda e: e.kind == "token" and seen.append(e.text))
     assert traj.stop_reason == "stopped" and traj.error is None
     assert traj.steps == [] and len(seen) == 3 and "".join(seen) == FILES_REPLY[:30]  # cut off, not recorded
     assert not (tmp_path / "app" / "app.json").exists() and traj.version_id is None
@@ -501,7 +511,7 @@ def test_jsonl_round_trip(tmp_path):
 @pytest.mark.slow
 def test_full_files_run_with_real_check_app(tmp_path):
     backend = ScriptedBackend([FILES_REPLY])
-    traj = run_agent("Build a private notes app.", tmp_path / "app", backend, protocol="files")
+    traj = run_and_save("Build a private notes app.", tmp_path / "app", backend, protocol="files")
     assert traj.stop_reason == "answered", traj.check
     assert traj.check.ok and "OK" in traj.check.text
     assert traj.version_id and get(tmp_path / "app", traj.version_id).id == traj.version_id
@@ -557,7 +567,7 @@ def test_a_repair_that_asks_for_a_missing_script_writes_it(tmp_path):
 def test_a_structured_output_server_writes_the_manifest_under_its_schema_then_the_files(tmp_path):
     import httpx
 
-    from appwright.agent.loop import THEN_THE_FILES
+    from appwright.agent.guided import THEN_THE_FILES
     from appwright.models.openai_backend import OpenAIBackend
     from appwright.models.registry import ModelSpec
     from appwright.runtime.manifest_schema import json_schema
@@ -593,7 +603,7 @@ def test_a_structured_output_server_writes_the_manifest_under_its_schema_then_th
 
 
 def test_a_guided_answer_without_a_reply_is_asked_for_one(tmp_path):
-    from appwright.agent.loop import ASK_REPLY
+    from appwright.agent.guided import ASK_REPLY
 
     page = INDEX.removeprefix("<!doctype html>\n")
     backend = GrammarBackend([json.dumps(MANIFEST), page + "\n</file>", STYLE + "\n</file>", NOTES_JS + "\n</file>\n",

@@ -6,7 +6,7 @@ import pytest
 
 from appwright.agent.check_app import Checker, check_app
 from appwright.agent.parse import ToolCall
-from appwright.agent.tools import TOOL_SPECS, Workspace
+from appwright.agent.tools import TOOL_SPECS, Toolbox
 
 
 def call(ws, name, **args):
@@ -15,7 +15,7 @@ def call(ws, name, **args):
 
 @pytest.fixture
 def ws(tmp_path):
-    return Workspace(tmp_path / "app")
+    return Toolbox(tmp_path / "app")
 
 
 def test_specs_are_json_schemas_for_every_tool():
@@ -111,7 +111,7 @@ def test_symlink_inside_is_allowed(ws):
 
 
 def test_limits(tmp_path):
-    ws = Workspace(tmp_path / "app", max_file_bytes=100, max_files=2)
+    ws = Toolbox(tmp_path / "app", max_file_bytes=100, max_files=2)
     r = call(ws, "write_file", path="big.js", content="x" * 101)
     assert not r.ok and "over the limit" in r.output and not (ws.root / "big.js").exists()
     assert call(ws, "write_file", path="a.js", content="x").ok

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from appwright.agent.loop import Budget
+from appwright.agent.config import Budget, HarnessConfig
 from appwright.agent.trajectory import read_jsonl
 from appwright.build import BuildOptions, build, new_bundle_path
-from appwright.models import GenerationConfig, ScriptedBackend
+from appwright.models import ScriptedBackend
 from appwright.workspace import list_versions, save
 from tests.test_agent_loop import FILES, FILES_REPLY, tool_call
 
@@ -64,8 +64,8 @@ def test_bad_requests_get_one_line_errors(tmp_path):
              (["new", "notes", "--out", "c", "--max-steps", "0"], "must be positive"),
              (["edit", "nowhere", "add search"], "not an app folder")]
     for args, message in cases:
-        r = run_cli(tmp_path, [], *args)
-        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        r = run_cli(tmp_path, [], *args)  # bad input too: exit code 2 (appwright/exits.py)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
     assert (tmp_path / "taken" / "x.txt").read_text() == "mine"
     r = run_cli(tmp_path, [], "new", "notes", "--out", "d", "--model", "nope")
     assert r.returncode != 0 and "Traceback" not in r.stderr
@@ -88,7 +88,7 @@ class Interrupting(ScriptedBackend):
 
 def test_ctrl_c_keeps_the_last_good_version(tmp_path, monkeypatch):
     monkeypatch.setattr("appwright.build.load_backend", lambda name, console=None: Interrupting())
-    options = BuildOptions(model="x", protocol="tools", budget=Budget(max_steps=3), generation=GenerationConfig())
+    options = BuildOptions(model="x", harness=HarnessConfig(protocol="tools", budget=Budget(max_steps=3)))
     console = Console(file=open(tmp_path / "log.txt", "w"))
     # edit: the files the agent may have half rewritten go back to the version before the edit
     bundle = tmp_path / "notes"

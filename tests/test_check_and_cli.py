@@ -178,7 +178,7 @@ def test_users_add_changes_the_role_of_an_existing_user(make_bundle):
 def test_users_commands_refuse_bad_input(make_bundle, args, env, words):
     bundle = make_bundle(INVITE)
     r = run(*args, "--app", bundle, env=env)
-    assert r.exit_code == 1, r.output
+    assert r.exit_code == 2, r.output  # bad input (appwright/exits.py)
     assert "error:" in r.output and "Traceback" not in r.output
     for w in words:
         assert w in flat(r.output)
@@ -189,7 +189,7 @@ def test_users_commands_on_an_invalid_bundle(make_bundle):
     bundle = make_bundle(note({"type": "str"}))
     for args in (["users", "list"], ["users", "invite"]):
         r = run(*args, "--app", bundle)
-        assert r.exit_code == 1 and "not a valid bundle" in flat(r.output)
+        assert r.exit_code == 2 and "not a valid bundle" in flat(r.output)
         assert "entities.Note.fields.title.type" in flat(r.output)
 
 
@@ -222,21 +222,21 @@ def fake_uvicorn(monkeypatch):
     return calls
 
 
-def test_serve_an_invalid_bundle_exits_1_with_a_clear_message(make_bundle, tmp_path, fake_uvicorn):
+def test_serve_an_invalid_bundle_exits_2_with_a_clear_message(make_bundle, tmp_path, fake_uvicorn):
     r = run("serve", make_bundle(note({"type": "str"})))
-    assert r.exit_code == 1
+    assert r.exit_code == 2  # bad input (appwright/exits.py)
     out = flat(r.output)
     assert "cannot be served" in out and "entities.Note.fields.title.type: expected one of" in out
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
 
     r = run("serve", tmp_path / "missing")
-    assert r.exit_code == 1 and "not a folder" in flat(r.output) and "Traceback" not in r.output
+    assert r.exit_code == 2 and "not a folder" in flat(r.output) and "Traceback" not in r.output
 
     good = make_bundle(NOTES)
     bad = make_bundle(NOTES)
     (bad / "index.html").unlink()
     r = run("serve", good, bad)
-    assert r.exit_code == 1 and "index.html: missing" in flat(r.output)
+    assert r.exit_code == 2 and "index.html: missing" in flat(r.output)
     assert fake_uvicorn == []  # nothing was served
 
 

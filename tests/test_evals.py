@@ -17,7 +17,8 @@ import pytest
 
 from appwright.evals.config import EvalConfig
 from appwright.evals.metrics import compute_metrics
-from appwright.evals.records import AttemptRow, CheckRow, append_row, drop_torn_tail, read_rows
+from appwright.evals.records import AttemptRow, append_row, drop_torn_tail, read_rows
+from appwright.tasks.model import CheckResult, Grade
 from appwright.evals.formatting import money, pct
 from appwright.evals.report import console_table, render_html, write_report
 from appwright.evals.select import select_tasks, tasks_from_file
@@ -31,8 +32,8 @@ CLI = Path(sys.executable).parent / "appwright"
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
 
-def check(name: str, kind: str, passed: bool, required: bool = True, evidence: str = "seen") -> CheckRow:
-    return CheckRow(name=name, kind=kind, passed=passed, required=required, weight=1.0, evidence=evidence)
+def check(name: str, kind: str, passed: bool, required: bool = True, evidence: str = "seen") -> CheckResult:
+    return CheckResult(name=name, kind=kind, passed=passed, required=required, weight=1.0, evidence=evidence)
 
 
 def row(model="m", task="t1", sample=0, good=True, reward=None, checks=None, cost=0.01, kind="build",
@@ -378,7 +379,8 @@ def test_docs_define_every_row_field_and_every_metric():
     from appwright.evals.stats import Estimate
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "evals.md").read_text()
-    for name in [*AttemptRow.model_fields, *CheckRow.model_fields]:
+    for name in [*AttemptRow.model_fields, *Grade.model_fields, *Grade.model_computed_fields,
+                 *CheckResult.model_fields]:
         assert f"`{name}`" in docs, f"docs/evals.md does not describe the row field {name!r}"
     for name, f in GroupMetrics.model_fields.items():
         if Estimate in (f.annotation, *getattr(f.annotation, "__args__", ())) or name == "total_cost":

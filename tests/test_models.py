@@ -199,10 +199,10 @@ def test_cli_pull_list_path(wheels, monkeypatch):
     assert done.exit_code == 0 and "fake" in done.stdout and "as of 2025-04-14" in done.stdout
     assert "yes" in done.stdout and "3600" in done.stdout  # installed column; estimate formulas
     assert runner.invoke(models_cli, ["path", "fake"]).stdout.strip().endswith("fake.gguf")
-    for args, text in ((["pull", "nope"], "unknown model 'nope'"), (["pull", "bad"], "sha256 mismatch"),
-                       (["path", "nope"], "unknown model")):
+    for args, text, code in ((["pull", "nope"], "unknown model 'nope'", 2), (["pull", "bad"], "sha256 mismatch", 1),
+                             (["path", "nope"], "unknown model", 2)):  # bad input 2, a failed pull 1
         done = runner.invoke(models_cli, args)
-        assert done.exit_code == 1 and text in done.stderr and "Traceback" not in done.output
+        assert done.exit_code == code and text in done.stderr and "Traceback" not in done.output
         assert done.exception is None or isinstance(done.exception, SystemExit)
 
 
@@ -290,7 +290,7 @@ def test_openai_tool_call_deltas_become_text_and_missing_usage_is_flagged(env):
                             transport=httpx.MockTransport(lambda r: httpx.Response(200, content=sse(*chunks))))
     done = backend.complete([Message("user", "hi")])
     assert json.loads(done.text.split("\n")[1]) == {"name": "write_file", "arguments": {"path": "a.txt"}}
-    assert done.prompt_tokens == 0 and done.extra["usage_missing"] is True
+    assert done.prompt_tokens == 0 and done.usage_missing is True
 
 
 # -- scripted and transformers ----------------------------------------------------

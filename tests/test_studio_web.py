@@ -33,7 +33,7 @@ from appwright.studio.app import close_studio, create_studio
 from appwright.studio.config import StudioConfig
 from appwright.studio.db import App, AppVersion, Flag, GradeRow, Person, Rating, StudioSession, TrajectoryRow, Turn
 from appwright.studio.preview import OWNER_EMAIL
-from appwright.studio.turns import StudioEvent
+from appwright.studio.live import StudioEvent
 from appwright.workspace import get
 from conftest import EXAMPLES, free_port, serve_asgi
 
@@ -724,7 +724,7 @@ def test_cli_serves_the_studio_and_its_previews_and_stops_on_ctrl_c(tmp_path):
     cli = Path(sys.executable).parent / "appwright"
     env = {**os.environ, "APPWRIGHT_HOME": str(tmp_path), "COLUMNS": "200"}
     bad = subprocess.run([str(cli), "studio", "--model", "gpt-9"], capture_output=True, text=True, env=env)
-    assert bad.returncode == 1 and "unknown model 'gpt-9'" in bad.stderr
+    assert bad.returncode == 2 and "unknown model 'gpt-9'" in bad.stderr  # bad input (appwright/exits.py)
     port, preview_port = free_port(), free_port()
     # SIGINT as a terminal delivers it: a test run started in the background (`cmd &` in a
     # script) passes SIGINT on as ignored, and Ctrl-C would then do nothing at all.

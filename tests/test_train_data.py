@@ -7,6 +7,7 @@ import pytest
 from appwright.agent.trajectory import MessageRecord, Trajectory, append_jsonl, read_jsonl
 from appwright.models import ScriptedBackend
 from appwright.tasks.bank import TaskBank, reference_files
+from appwright.tasks.model import CheckResult, Grade
 from appwright.train.data import DataError, build_sft_dataset, read_stats, sample, sft_messages
 
 BANK = TaskBank.default()
@@ -23,7 +24,16 @@ def traj(task, answer="<file path=\"app.json\">{}</file>", good=True, protocol="
     msgs.append(MessageRecord(role="assistant", content=answer))
     return Trajectory(id=tid or answer[-8:] + str(good), created_at="2026-11-25T00:00:00+00:00",
                       task_id=task.id if task else None, prompt="p", model="m", protocol=protocol, budget={},
-                      messages=msgs, grade=None if good is None else {"good": good, "reward": 1.0 if good else 0.3})
+                      messages=msgs, grade=None if good is None else graded(good))
+
+
+def graded(good: bool) -> Grade:
+    """A grade that is good with reward 1.0, or not good with reward 0.3."""
+    checks = [CheckResult(name="a", kind="schema", passed=True, weight=1.0 if good else 0.3, required=True,
+                          evidence="seen")]
+    if not good:
+        checks.append(CheckResult(name="b", kind="api", passed=False, weight=0.7, required=True, evidence="404"))
+    return Grade(task_id="t", checks=checks, seconds=1.0)
 
 
 def test_only_good_runs_of_train_tasks_are_kept_once(tmp_path):
@@ -83,7 +93,7 @@ def test_rejection_sampling_keeps_the_good_attempt_with_its_grade_and_resumes(tm
                    browser=False)
     kept = list(read_jsonl(out))
     assert (stats.attempts, stats.good, stats.kept) == (2, 1, 1)
-    assert kept[0].task_id == TRAIN.id and kept[0].grade["good"] and kept[0].grade["reward"] == 1.0
+    assert kept[0].task_id == TRAIN.id and kept[0].grade.good and kept[0].grade.reward == 1.0
     assert kept[0].messages[-1].content == good  # exactly what the harness received
     again = sample([TRAIN], ScriptedBackend([]), out, samples=1)  # nothing left to do for TRAIN
     assert (again.attempts, again.skipped) == (0, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from appwright.agent.loop import FILES_PREFIX
+from appwright.agent.guided import FILES_PREFIX
 from appwright.models import get_model
 from appwright.models.llamacpp import render_chat_template
 from appwright.tasks.bank import TaskBank, reference_files
@@ -19,7 +19,7 @@ from appwright.train.curriculum import PassRates
 from appwright.train.rl import HarnessReward, TrainError, train_tasks
 from appwright.train.config import RLConfig
 from appwright.train.rollout import HarnessScorer, harness_messages, render_prompt
-from appwright.agent.tools import Workspace
+from appwright.agent.tools import Toolbox
 
 BANK = TaskBank.default()
 TASK = next(t for t in BANK.select(split="train", kind="build") if t.domain)
@@ -106,7 +106,11 @@ def test_the_prompt_is_what_the_embedded_backend_sends_for_the_first_files_step(
     prompt = render_prompt(tok, fix)
     from appwright.tasks.bank import materialise_start
 
-    materialise_start(fix, tmp_path)
-    messages = [m.to_dict() for m in harness_messages(fix, Workspace(tmp_path))]
+    from appwright.agent.loop import start_message
+
+    materialise_start(fix, tmp_path)  # the first two messages as run_agent builds them, from the files on disk
+    ws = Toolbox(tmp_path)
+    on_disk = {p: ws.read_file(p).output for p in ws.files()}
+    messages = [harness_messages(fix)[0].to_dict(), {"role": "user", "content": start_message(fix.prompt, on_disk, "files")}]
     assert prompt == render_chat_template(tok.chat_template, messages, None) + FILES_PREFIX
     assert "The app's current files" in prompt and prompt.endswith('<|im_start|>assistant\n<file path="app.json">\n')

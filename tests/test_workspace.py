@@ -433,22 +433,23 @@ def test_cli_restore_reports_autosave(bundle: Path) -> None:
     assert f"autosaved unsaved work as {auto.short_id}" in r.stdout
 
 
-def test_cli_errors_go_to_stderr_with_exit_1(bundle: Path, tmp_path: Path) -> None:
+def test_cli_errors_go_to_stderr_with_exit_2(bundle: Path, tmp_path: Path) -> None:
+    # bad input (not a bundle, an unknown or short id): exit 2 (appwright/exits.py)
     empty = tmp_path / "empty"
     empty.mkdir()
     r = runner.invoke(versions_app, ["save", str(empty)])
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     assert r.stderr.strip() == f"error: not an app bundle: no app.json in {empty}"
     assert "Traceback" not in r.output
 
     save(bundle)
     r = runner.invoke(versions_app, ["restore", str(bundle), "zzzz"])
-    assert r.exit_code == 1 and r.stderr.strip() == "error: no version matches 'zzzz'"
+    assert r.exit_code == 2 and r.stderr.strip() == "error: no version matches 'zzzz'"
     r = runner.invoke(versions_app, ["diff", str(bundle), "ab"])
-    assert r.exit_code == 1 and "give at least 4 characters" in r.stderr
+    assert r.exit_code == 2 and "give at least 4 characters" in r.stderr
 
     r = runner.invoke(versions_app, ["list", str(empty)])
-    assert r.exit_code == 1 and r.stderr.startswith("error: not an app bundle")
+    assert r.exit_code == 2 and r.stderr.startswith("error: not an app bundle")
 
 
 def test_cli_list_empty(bundle: Path) -> None:

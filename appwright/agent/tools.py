@@ -1,6 +1,6 @@
 """The workspace the model may change, and the tools it changes it with.
 
-    ws = Workspace("out/notes", checker=Checker())
+    ws = Toolbox("out/notes", checker=Checker())
     ws.call(ToolCall(name="write_file", arguments={"path": "index.html", "content": "..."}))
     # -> ToolResult(ok=True, output="wrote index.html (123 bytes)")
 
@@ -61,7 +61,10 @@ class PathError(ValueError):
     pass
 
 
-class Workspace:
+class Toolbox:
+    """The agent's tools, confined to one folder (the agent's workspace; the versions of a bundle
+    are the `workspace/` package's job)."""
+
     def __init__(self, root: str | Path, checker: Callable[[Path], object] | None = None,
                  max_file_bytes: int = MAX_FILE_BYTES, max_files: int = MAX_FILES):
         self.root = Path(root).resolve()

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from appwright.agent.parse import FileBlock, ToolCall
 from appwright.agent.tools import ToolResult
+from appwright.tasks.model import Grade  # the grade record only (a leaf module); graders are joined in attempt.py
 
 FORMAT = 2
 READABLE = (1, 2)  # formats read_jsonl accepts; 1 lacks StepRecord.grammar, .fixes, .dropped, .resampled
@@ -52,6 +53,7 @@ class CheckRecord(_Record):
     ok: bool
     text: str
     seconds: float
+    servable: bool | None = None  # app.json and the pages passed check_bundle: the bundle can be served (None: not kept)
 
 
 class StepRecord(_Record):
@@ -99,8 +101,8 @@ class Trajectory(_Record):
     error: str | None = None  # the model error, for stop_reason "model_error"
     summary: str | None = None  # the reply to the user (files: prose; tools: finish's summary)
     check: CheckRecord | None = None  # the final bundle's check_app result
-    version_id: str | None = None  # workspace version saved at the end, when the bundle is valid
-    grade: dict | None = None  # filled in by graders (tasks/), never by the harness
+    version_id: str | None = None  # workspace version its caller saved at the end, when the bundle is servable
+    grade: Grade | None = None  # filled in by appwright/attempt.py from the graders, never by the harness
 
 
 def append_jsonl(path: str | Path, trajectory: BaseModel) -> None:

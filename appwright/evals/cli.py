@@ -5,9 +5,11 @@
     appwright eval report runs/e1          # metrics.json and report.html from results.jsonl alone
 
 `run` and `report` are sub-commands (typer cannot mix a callback that runs with
-sub-commands cleanly). Bad input (unknown model, split or kind, a count below 1) prints
-one line and exits 2; an interrupted run exits 130 and resumes when run again; a run
-where some attempts failed with errors exits 1 after writing the report of the rest.
+sub-commands cleanly). Exit codes follow appwright/exits.py: bad input (unknown model,
+split or kind, a count below 1, a results.jsonl that does not read) prints one line and
+exits 2; an interrupted run exits 130 and resumes when run again; a run where some attempts
+failed with errors, a pull that failed, or nothing to report exits 1 (after writing the
+report of the rest, where there is one).
 """
 
 from __future__ import annotations
@@ -19,17 +21,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from appwright.agent.loop import Budget
+from appwright.agent.config import Budget, HarnessConfig
+from appwright.exits import FAILED, INTERRUPTED, USAGE, fail
 
 app = typer.Typer(help="Evaluate models on the task bank: run, grade, compare in an HTML report.",
                   no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+_DEFAULTS = HarnessConfig()  # the agent's defaults, as `appwright new` runs it
 
 
 def _split_list(text: str) -> tuple[str, ...]:
@@ -51,11 +50,13 @@ def run(
     backend_workers: int = typer.Option(1, help="Agent threads per model where the backend allows it "
                                                 "(openai); 1 for llamacpp, transformers, scripted."),
     out_dir: Path = typer.Option(..., "--out", help="Folder for results.jsonl, trajectories, bundles, report."),
-    protocol: str = typer.Option("files", help="files or tools (the agent's protocol)."),
-    max_steps: int = typer.Option(4, help="At most this many model calls per attempt."),
-    max_tokens: int = typer.Option(60_000, help="At most this many prompt + completion tokens per attempt."),
-    max_seconds: float = typer.Option(900.0, help="Stop starting model calls after this many seconds."),
-    temperature: float = typer.Option(0.2, help="Sampling temperature."),
+    protocol: str = typer.Option(_DEFAULTS.protocol, help="files or tools (the agent's protocol)."),
+    max_steps: int = typer.Option(_DEFAULTS.budget.max_steps, help="At most this many model calls per attempt."),
+    max_tokens: int = typer.Option(_DEFAULTS.budget.max_tokens,
+                                   help="At most this many prompt + completion tokens per attempt."),
+    max_seconds: float = typer.Option(_DEFAULTS.budget.max_seconds,
+                                      help="Stop starting model calls after this many seconds."),
+    temperature: float = typer.Option(_DEFAULTS.temperature, help="Sampling temperature."),
     seed: Optional[int] = typer.Option(None, help="Sample i uses seed + i (default: a random seed each)."),
 ) -> None:
     """Run the agent on each task with each model, grade every attempt, write rows and the report."""
@@ -74,16 +75,16 @@ def run(
                             temperature=temperature, seed=seed)
         specs = resolve_models(config)
     except (ValueError, ModelError) as exc:
-        _fail(str(exc).replace("Budget: ", "--"))
+        fail(str(exc).replace("Budget: ", "--"), USAGE)
     if tasks_file is not None and limit is not None:
-        _fail("--tasks names the tasks itself; leave out --limit")
+        fail("--tasks names the tasks itself; leave out --limit", USAGE)
     try:
         tasks = (tasks_from_file(TaskBank.default(), tasks_file) if tasks_file is not None
                  else select_tasks(TaskBank.default(), config.split, config.kinds, config.limit))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc), USAGE)
     if not tasks:
-        _fail(f"no {config.split} tasks of kinds {','.join(config.kinds)}")
+        fail(f"no {config.split} tasks of kinds {','.join(config.kinds)}", USAGE)
     # 2. Embedded weights are pulled here, before the progress bar takes the terminal.
     from appwright.models.pull import ensure_model
 
@@ -91,8 +92,8 @@ def run(
         if spec.embedded:
             try:
                 ensure_model(spec, err)
-            except ModelError as exc:
-                _fail(str(exc), 1)
+            except ModelError as exc:  # the pull failed
+                fail(str(exc), FAILED)
     # 3. The run.
     what = f"tasks of {tasks_file}" if tasks_file is not None else f"{config.split} tasks"
     out.print(f"{len(tasks)} {what} x {len(config.models)} model(s) x {config.samples} sample(s) "
@@ -103,12 +104,12 @@ def run(
     if summary.interrupted:
         err.print(f"[yellow]interrupted:[/] every finished attempt is in {escape(str(out_dir))}/results.jsonl; "
                   "run the same command again to resume", highlight=False)
-        raise typer.Exit(130)
+        raise typer.Exit(INTERRUPTED)
     # 4. Metrics and the report.
     _report(out_dir)
     if summary.errors:
-        _fail(f"{len(summary.errors)} attempts failed with errors (no rows written for them; a rerun retries "
-              "them); the first: " + summary.errors[0], 1)
+        fail(f"{len(summary.errors)} attempts failed with errors (no rows written for them; a rerun retries "
+             "them); the first: " + summary.errors[0], FAILED)
 
 
 def _report(folder: Path) -> None:
@@ -116,8 +117,8 @@ def _report(folder: Path) -> None:
 
     try:
         metrics, html_path = write_report(folder)
-    except ValueError as exc:
-        _fail(str(exc), 1)
+    except ValueError as exc:  # no rows: nothing to report
+        fail(str(exc), FAILED)
     from appwright.evals.report import console_table
 
     out.print(console_table(metrics))
@@ -127,8 +128,12 @@ def _report(folder: Path) -> None:
 @app.command("report")
 def report(folder: Path = typer.Argument(..., help="An eval folder (holding results.jsonl).")) -> None:
     """Rebuild metrics.json and report.html from results.jsonl alone, and print the comparison."""
-    from appwright.evals.records import RESULTS
+    from appwright.evals.records import RESULTS, read_rows
 
     if not (folder / RESULTS).is_file():
-        _fail(f"{folder}: no {RESULTS} here; `appwright eval run --out {folder} ...` writes it")
+        fail(f"{folder}: no {RESULTS} here; `appwright eval run --out {folder} ...` writes it", USAGE)
+    try:
+        read_rows(folder / RESULTS)
+    except ValueError as exc:  # a results.jsonl that is not one
+        fail(str(exc), USAGE)
     _report(folder)

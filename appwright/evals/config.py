@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appwright.agent.loop import Budget
+from appwright.agent.config import Budget, HarnessConfig
 from appwright.models import ModelSpec, get_model
 
 KINDS = ("build", "edit", "fix", "taste")
@@ -23,6 +23,7 @@ PROTOCOLS = ("files", "tools")
 # model instance per process (a lock serialises callers); scripted replays replies in order,
 # so threads would shuffle which task gets which reply.
 PARALLEL_BACKENDS = ("openai",)
+_DEFAULTS = HarnessConfig()  # the agent's defaults, as `appwright new` runs it
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ class EvalConfig:
     workers: int = 1  # grading threads, one Grader (one Chromium) each
     backend_workers: int = 1  # agent threads per model, where the backend allows it (PARALLEL_BACKENDS)
     # the agent, as `appwright new` runs it
-    protocol: str = "files"
-    budget: Budget = field(default_factory=lambda: Budget(max_steps=4, max_tokens=60_000, max_seconds=900.0))
-    temperature: float = 0.2
+    protocol: str = _DEFAULTS.protocol
+    budget: Budget = field(default_factory=Budget)
+    temperature: float = _DEFAULTS.temperature
     seed: int | None = None  # sample i uses seed + i; None: a fresh random seed per attempt
     grade_seconds: float = 120.0  # a grade's remaining checks fail after this long
 

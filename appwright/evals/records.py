@@ -4,7 +4,10 @@
     rows = read_rows("runs/e1/results.jsonl")     # format-checked; a torn last line is skipped
     done = {r.key for r in rows}                  # (task_id, model, sample): what a rerun skips
 
-`format` is 1; a change to the fields gets a new number and a migration in `read_rows`.
+`format` is 2: the row carries the grade record (`tasks.model.Grade`, with its computed
+`reward` and `good`). Format 1 rows (the same numbers flat on the row: `reward`, `good`,
+`checks`, `grade_s`) read as format 2; a change to the fields gets a new number and a
+migration in `AttemptRow._migrate`.
 A row carries everything the metrics and the report need (the task's prompt too), so
 `appwright eval report DIR` works from this file alone. The trajectory itself, with every
 message, is in trajectories.jsonl under the same id (`trajectory_id`).
@@ -17,28 +20,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from appwright.agent.trajectory import append_jsonl
+from appwright.tasks.model import CheckResult, Grade, kinds_in
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)
 RESULTS = "results.jsonl"
 TRAJECTORIES = "trajectories.jsonl"
-FUNCTIONAL_KINDS = ("schema", "api", "ui")
-SECURITY_KINDS = ("security", "isolation")
+FUNCTIONAL_KINDS = kinds_in("functional")
+SECURITY_KINDS = kinds_in("security")
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CheckRow(_Record):
-    name: str
-    kind: str
-    passed: bool
-    required: bool
-    weight: float
-    evidence: str
 
 
 class AttemptRow(_Record):
@@ -54,20 +52,44 @@ class AttemptRow(_Record):
     trajectory_id: str
     stop_reason: str | None
     error: str | None = None  # the model error, when the agent stopped on one
-    reward: float = Field(ge=0, le=1)
-    good: bool
-    checks: list[CheckRow]
+    grade: Grade  # every check with its evidence; reward, good and the grade's wall time
     prompt_tokens: int
     completion_tokens: int
     agent_s: float  # the agent's wall time
-    grade_s: float  # the grade's wall time
     cost_usd: float  # the registry price applied to the token counts
     bundle: str  # the final bundle, relative to the eval folder
     grader_version: str | None = None  # tasks.graders.GRADER_VERSION; None: a row written before it was kept
 
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: Any) -> Any:
+        """Format 1: the grade's parts flat on the row."""
+        if isinstance(data, dict) and "grade" not in data and "checks" in data:
+            flat = {k: v for k, v in data.items() if k not in ("reward", "good", "checks", "grade_s")}
+            flat["grade"] = {"task_id": data.get("task_id"), "checks": data["checks"],
+                             "seconds": data.get("grade_s", 0.0)}
+            data = {**flat, "format": FORMAT}
+        return data
+
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.task_id, self.model, self.sample)
+
+    @property
+    def reward(self) -> float:
+        return self.grade.reward
+
+    @property
+    def good(self) -> bool:
+        return self.grade.good
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return self.grade.checks
+
+    @property
+    def grade_s(self) -> float:
+        return self.grade.seconds
 
     @property
     def functional(self) -> bool:
@@ -76,7 +98,7 @@ class AttemptRow(_Record):
         return bool(checks) and all(c.passed for c in checks)
 
     @property
-    def security_checks(self) -> list[CheckRow]:
+    def security_checks(self) -> list[CheckResult]:
         return [c for c in self.checks if c.kind in SECURITY_KINDS]
 
 
@@ -102,9 +124,9 @@ def read_rows(path: str | Path) -> list[AttemptRow]:
             if torn:
                 continue
             raise ValueError(f"{path}:{n}: not a JSON line") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in READABLE:
             raise ValueError(f"{path}:{n}: row format {data.get('format') if isinstance(data, dict) else '?'!r};"
-                             f" this version reads {FORMAT}")
+                             f" this version reads {', '.join(map(str, READABLE))}")
         try:
             row = AttemptRow.model_validate(data)
         except ValidationError as exc:

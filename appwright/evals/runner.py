@@ -10,9 +10,9 @@ The flow, top to bottom:
 3. One driver thread takes the models in turn: loads the backend, starts its agent threads
    (`EvalConfig.agent_threads`: backend_workers for an HTTP backend, else 1), each with its
    own `Checker`, waits for them and closes the backend before loading the next model. An
-   attempt materialises the task's start bundle (edit, fix, some taste tasks) into a
-   temporary folder, runs the agent in `bundles/<model>/<task>/<sample>/` and hands the
-   result to the graders, which grade it with the agent's reply.
+   attempt runs the task in `bundles/<model>/<task>/<sample>/` (appwright/attempt.py
+   `run_task`: its start bundle, the agent, a version) and hands the trajectory to the
+   graders (`attempt.grade`, with the agent's reply).
 4. The calling thread is the only writer: as each grade arrives it appends the trajectory
    (with its grade) to trajectories.jsonl, then the row to results.jsonl, each line flushed
    and fsynced, and moves the progress bar. Ctrl-C stops taking new attempts and returns at
@@ -32,8 +32,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
-import shutil
-import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,13 +42,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from appwright import attempt as attempts
 from appwright.agent.check_app import Checker
-from appwright.agent.loop import run_agent
+from appwright.agent.config import HarnessConfig
 from appwright.agent.trajectory import Trajectory, append_jsonl
 from appwright.evals.config import EvalConfig
-from appwright.evals.records import RESULTS, TRAJECTORIES, AttemptRow, CheckRow, append_row, drop_torn_tail, read_rows
-from appwright.models import GenerationConfig, ModelError, ModelSpec, get_model, load_backend
-from appwright.tasks.bank import materialise_start
+from appwright.evals.records import RESULTS, TRAJECTORIES, AttemptRow, append_row, drop_torn_tail, read_rows
+from appwright.models import ModelError, ModelSpec, get_model, load_backend
 from appwright.tasks.graders import GRADER_VERSION, Grader
 from appwright.tasks.model import Grade, Task
 
@@ -104,16 +102,11 @@ def plan(config: EvalConfig, tasks: list[Task], done: set[tuple[str, str, int]])
 
 def _agent(attempt: Attempt, backend, checker: Checker, config: EvalConfig) -> tuple[Trajectory, Path]:
     bundle = bundle_dir(config.out, attempt)
-    if bundle.exists():  # left by an attempt that was cut off before its row was written
-        shutil.rmtree(bundle)
-    bundle.mkdir(parents=True)
     seed = config.seed + attempt.sample if config.seed is not None else None
-    with tempfile.TemporaryDirectory(prefix="aw-eval-start-") as tmp:
-        start = materialise_start(attempt.task, Path(tmp) / "start")
-        traj = run_agent(attempt.task.prompt, bundle, backend, protocol=config.protocol,  # type: ignore[arg-type]
-                         budget=config.budget, model_name=attempt.model, start_bundle=start,
-                         config=GenerationConfig(temperature=config.temperature, seed=seed), checker=checker,
-                         task_id=attempt.task.id, prompt_style=get_model(attempt.model).prompt)
+    harness = HarnessConfig(protocol=config.protocol, budget=config.budget,  # type: ignore[arg-type]
+                            temperature=config.temperature, seed=seed)
+    traj = attempts.run_task(attempt.task, backend, bundle, harness, model_name=attempt.model,
+                             prompt_style=get_model(attempt.model).prompt, checker=checker)
     return traj, bundle
 
 
@@ -146,7 +139,7 @@ def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) 
         while (item := inbox.get()) is not None:
             attempt, traj, bundle = item
             try:
-                grade = grader.grade(bundle, attempt.task, reply=traj.summary)
+                grade = attempts.grade(attempt.task, bundle, traj, grader)
                 results.put(Finished(attempt, traj, grade, bundle))
             except Exception as exc:  # noqa: BLE001
                 results.put(Failed(attempt, f"grader: {type(exc).__name__}: {exc}"))
@@ -189,11 +182,9 @@ def make_row(done: Finished, spec: ModelSpec, out: Path) -> AttemptRow:
     return AttemptRow(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), task_id=t.id, kind=t.kind,
         domain=t.domain, split=t.split, prompt=t.prompt, model=done.attempt.model, sample=done.attempt.sample,
-        trajectory_id=traj.id, stop_reason=traj.stop_reason, error=traj.error, reward=g.reward, good=g.good,
-        checks=[CheckRow(name=c.name, kind=c.kind, passed=c.passed, required=c.required, weight=c.weight,
-                         evidence=c.evidence) for c in g.checks],
+        trajectory_id=traj.id, stop_reason=traj.stop_reason, error=traj.error, grade=g,
         prompt_tokens=traj.prompt_tokens, completion_tokens=traj.completion_tokens, agent_s=traj.elapsed_s,
-        grade_s=g.seconds, cost_usd=round(spec.price.cost(traj.prompt_tokens, traj.completion_tokens), 9),
+        cost_usd=round(spec.price.cost(traj.prompt_tokens, traj.completion_tokens), 9),
         bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION)
 
 
@@ -256,7 +247,6 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
                     progress.console.print(f"[red]error[/] {escape(summary.errors[-1])}", highlight=False)
                     continue
                 row = make_row(item, specs[item.attempt.model], out)
-                item.trajectory.grade = {**item.grade.model_dump(mode="json"), "reward": row.reward, "good": row.good}
                 append_jsonl(traj_path, item.trajectory)
                 append_row(results_path, row)
                 summary.ran += 1

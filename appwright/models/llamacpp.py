@@ -207,16 +207,12 @@ class LlamaCppBackend:
         latency = time.perf_counter() - t0
 
         # 5. the record
-        gen_s = latency - (first_token_s or latency)
-        extra = {"load_s": round(self.load_s, 3),
-                 "prompt_tokens_per_s": round((len(prompt_ids) - cached) / first_token_s, 1) if first_token_s else None,
-                 "gen_tokens_per_s": round((len(ids) - 1) / gen_s, 1) if len(ids) > 1 and gen_s > 0 else None}
         return Completion(text=text, model=self.name, prompt_tokens=len(prompt_ids), completion_tokens=len(ids),
                           latency_s=latency, first_token_s=first_token_s,
                           cost_usd=self.spec.price.cost(len(prompt_ids), len(ids)), finish_reason=finish,
                           cached_prompt_tokens=max(cached, 0), prompt_token_ids=list(prompt_ids),
                           continued_prefix=bool(messages) and messages[-1].role == "assistant",
-                          completion_token_ids=ids, extra=extra)
+                          completion_token_ids=ids)
 
     def _generate(self, llm, prompt_ids, config, max_tokens, t0, on_token):
         """(text, token ids, time to first token, finish reason), streaming text through on_token."""

@@ -6,7 +6,7 @@ compatibility endpoint, llama.cpp `llama-server`, vLLM).
 One call: POST {base_url}/chat/completions with `stream: true` and
 `stream_options: {include_usage: true}`; text deltas go to `on_token` as they arrive;
 token counts come from the final usage chunk (a server that sends none gets counts of
-0 and `extra["usage_missing"] = True`, never a guess). 429 and 5xx answers and
+0 and `usage_missing=True`, never a guess). 429 and 5xx answers and
 connection errors are retried with exponential backoff (honouring Retry-After) before
 any token has streamed; after that an error is raised, not retried, so text is never
 sent twice.
@@ -141,7 +141,7 @@ class OpenAIBackend:
         return Completion(text="".join(parts), model=self.name, prompt_tokens=prompt, completion_tokens=completion,
                           latency_s=time.perf_counter() - t0, first_token_s=first_token_s,
                           cost_usd=self.spec.price.cost(prompt, completion), finish_reason=finish,
-                          cached_prompt_tokens=cached, extra={"usage_missing": usage is None})
+                          cached_prompt_tokens=cached, usage_missing=usage is None)
 
     def close(self) -> None:
         self._client.close()

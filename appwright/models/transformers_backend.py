@@ -85,7 +85,7 @@ class TransformersBackend:
         return Completion(text=text, model=self.name, prompt_tokens=len(prompt_ids), completion_tokens=len(ids),
                           latency_s=latency, first_token_s=None, cost_usd=self.spec.price.cost(len(prompt_ids), len(ids)),
                           finish_reason=finish, prompt_token_ids=list(prompt_ids), completion_token_ids=ids,
-                          continued_prefix=continued, extra={"load_s": round(self.load_s, 3)})
+                          continued_prefix=continued)
 
     def close(self) -> None:
         self.model = None

@@ -19,7 +19,8 @@ EXTERNAL_SCRIPT = re.compile(r"""<script[^>]+src\s*=\s*["']?(https?:)?//""", re.
 
 
 @dataclass
-class CheckReport:
+class BundleReport:
+    """What `check_bundle` found (the browser check's report is `agent.check_app.CheckReport`)."""
     manifest: Manifest | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -45,9 +46,9 @@ def hidden_data(manifest: Manifest, store: AppStore) -> list[str]:
     return notes
 
 
-def check_bundle(bundle: str | Path, data_dir: str | Path | None = None) -> CheckReport:
+def check_bundle(bundle: str | Path, data_dir: str | Path | None = None) -> BundleReport:
     bundle = Path(bundle)
-    report = CheckReport()
+    report = BundleReport()
     try:
         report.manifest = load_manifest(bundle)
     except ManifestError as exc:

@@ -18,28 +18,28 @@ process being killed; after a power cut the last few commits may roll back
 `StoreConfig`).
 
 Not done here: access rules (see `access.py`) and validation (`validate.py`);
-this layer trusts its callers.
+this layer trusts its callers. The tables are declared in `tables.py`; list
+statements and paging cursors are built in `listing.py`.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column, Index, MetaData, String, Table, Text, and_, bindparam, case, create_engine, delete, event, func,
-    insert, literal, literal_column, or_, select, update,
-)
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, literal_column, select, update
 from sqlalchemy.engine import Engine
+
+from appwright.runtime.listing import CursorError  # noqa: F401  (re-exported: callers import it from here)
+from appwright.runtime.listing import Filter, decode_cursor, encode_cursor, list_query
+from appwright.runtime.tables import invites, login_failures, metadata, records, sessions, users
 
 DB_FILENAME = "app.db"
 DATA_DIR = ".aw"  # default home of an app's data, inside its bundle; hidden files are never served
@@ -49,49 +49,6 @@ SESSION_DAYS = 30
 def db_path(bundle: str | Path, data_dir: str | Path | None = None) -> Path:
     """Where the app's database lives: `DATA_DIR/app.db`, or `BUNDLE/.aw/app.db` by default."""
     return Path(data_dir) / DB_FILENAME if data_dir else Path(bundle) / DATA_DIR / DB_FILENAME
-
-metadata = MetaData()
-users = Table(
-    "users", metadata,
-    Column("id", String, primary_key=True),
-    Column("email", String, nullable=False, unique=True),
-    Column("password_hash", String, nullable=False),
-    Column("role", String, nullable=True),
-    Column("created_at", String, nullable=False),
-)
-sessions = Table(
-    "sessions", metadata,
-    Column("token_hash", String, primary_key=True),
-    Column("user_id", String, nullable=False, index=True),
-    Column("expires_at", String, nullable=False),
-)
-invites = Table(
-    "invites", metadata,
-    Column("code_hash", String, primary_key=True),
-    Column("role", String, nullable=True),
-    Column("created_by", String, nullable=True),
-    Column("created_at", String, nullable=False),
-    Column("used_by", String, nullable=True),
-)
-login_failures = Table(
-    "login_failures", metadata,
-    Column("key", String, nullable=False, index=True),
-    Column("at", String, nullable=False, index=True),
-)
-records = Table(
-    "records", metadata,
-    Column("id", String, primary_key=True),
-    Column("entity", String, nullable=False),
-    Column("owner", String, nullable=True),
-    Column("created_at", String, nullable=False),
-    Column("updated_at", String, nullable=False),
-    Column("data", Text, nullable=False),
-    Index("records_by_time", "entity", "created_at", "id"),
-    Index("records_by_owner", "entity", "owner", "created_at", "id"),
-)
-
-SYSTEM_COLUMNS = {"id": records.c.id, "owner": records.c.owner,
-                  "created_at": records.c.created_at, "updated_at": records.c.updated_at}
 
 
 def now() -> str:
@@ -125,21 +82,9 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
-class Filter:
-    """One `where` condition: `field op value`, op one of eq ne gt gte lt lte contains."""
-    field: str
-    op: str
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
 class Page:
     items: list[Record]
     next: str | None
-
-
-class CursorError(ValueError):
-    pass
 
 
 # Statements on every request, built once: building a SQLAlchemy expression costs more
@@ -148,81 +93,6 @@ _SESSION_USER = select(users).join(sessions, sessions.c.user_id == users.c.id).w
     sessions.c.token_hash == bindparam("token_hash"), sessions.c.expires_at > bindparam("now"))
 _GET_RECORD = select(records).where(records.c.entity == bindparam("entity"), records.c.id == bindparam("id"))
 _INSERT_RECORD = insert(records)
-
-
-def _column(field: str, defaults: dict[str, Any] | None = None):
-    if field in SYSTEM_COLUMNS:
-        return SYSTEM_COLUMNS[field]
-    # Declared fields live in the JSON document; names are checked against the manifest
-    # (letters, digits, _) before they reach here, so the JSON path cannot be injected.
-    path = literal_column(f"'$.{field}'")
-    value = func.json_extract(records.c.data, path)
-    if defaults and defaults.get(field) is not None:
-        # A record written before the field was added has no key: it reads as the default,
-        # as the API shows it (an explicit null stays null).
-        default = int(defaults[field]) if isinstance(defaults[field], bool) else defaults[field]  # JSON true reads 1
-        return case((func.json_type(records.c.data, path).is_(None), literal(default)), else_=value)
-    return value
-
-
-def _condition(field: str, op: str, is_null: bool, param: str, defaults: dict[str, Any] | None):
-    """`field op :param`; a null value is compared with IS / IS NOT (only eq and ne allow it)."""
-    col, value = _column(field, defaults), bindparam(param)
-    if op == "eq":
-        return col.is_(None) if is_null else col == value
-    if op == "ne":
-        return col.is_not(None) if is_null else or_(col.is_(None), col != value)
-    if op == "contains":
-        # instr() is plain substring search: no LIKE wildcards to escape; lower() for case.
-        return func.instr(func.lower(col), value) > 0
-    ops = {"gt": col.__gt__, "gte": col.__ge__, "lt": col.__lt__, "lte": col.__le__}
-    return ops[op](value)
-
-
-@lru_cache(maxsize=1024)
-def _list_query(sort: str, filters: tuple[tuple[str, str, bool], ...], owner: str, cursor: str,
-                defaults: tuple[tuple[str, Any], ...]):
-    """The list statement for one shape of request; values are bound at execution
-    (:entity, :owner, :f0.., :cursor_value, :cursor_id, :limit). `owner`: any, null or one;
-    `cursor`: none, null or value."""
-    desc = sort.startswith("-")
-    defaults_map = dict(defaults)
-    col = _column(sort.lstrip("-"), defaults_map)
-    conds = [records.c.entity == bindparam("entity")]
-    conds += [_condition(field, op, is_null, f"f{i}", defaults_map) for i, (field, op, is_null) in enumerate(filters)]
-    if owner != "any":
-        conds.append(records.c.owner.is_(None) if owner == "null" else records.c.owner == bindparam("owner"))
-    if cursor != "none":
-        # Keyset paging on (sort value, id). SQLite puts NULLs first ascending, last descending.
-        value, rid = bindparam("cursor_value"), bindparam("cursor_id")
-        if desc:
-            conds.append(and_(col.is_(None), records.c.id < rid) if cursor == "null" else
-                         or_(col < value, col.is_(None), and_(col == value, records.c.id < rid)))
-        else:
-            conds.append(or_(and_(col.is_(None), records.c.id > rid), col.is_not(None)) if cursor == "null"
-                         else or_(col > value, and_(col == value, records.c.id > rid)))
-    order = [col.desc(), records.c.id.desc()] if desc else [col.asc(), records.c.id.asc()]
-    return select(records, col.label("sort_value")).where(*conds).order_by(*order).limit(bindparam("limit"))
-
-
-def encode_cursor(sort: str, value: Any, rid: str) -> str:
-    raw = json.dumps([sort, value, rid], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        got_sort, value, rid = json.loads(raw)
-        assert isinstance(rid, str)
-        json.dumps([value, rid], ensure_ascii=False).encode()  # lone surrogates cannot be bound
-        assert value is None or isinstance(value, str) or (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= 2**63 - 1)  # SQLite can bind it
-    except Exception:
-        raise CursorError("cursor: not a cursor this server gave out; pass `next` from the previous page") from None
-    if got_sort != sort:
-        raise CursorError("cursor: it belongs to a list with another sort; keep the same sort when paging")
-    return value, rid
 
 
 @dataclass(frozen=True)
@@ -429,7 +299,7 @@ class AppStore:
         if cursor:
             params["cursor_value"], params["cursor_id"] = decode_cursor(cursor, sort)
             cursor_kind = "null" if params["cursor_value"] is None else "value"
-        query = _list_query(sort, tuple((f.field, f.op, f.value is None) for f in filters),
+        query = list_query(sort, tuple((f.field, f.op, f.value is None) for f in filters),
                             "any" if owner is False else "null" if owner is None else "one", cursor_kind,
                             tuple(sorted((defaults or {}).items())))
         with self.engine.connect() as conn:
@@ -450,4 +320,3 @@ class AppStore:
     def entity_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return dict(conn.execute(select(records.c.entity, func.count()).group_by(records.c.entity)).all())
-

@@ -32,7 +32,8 @@ from starlette.concurrency import run_in_threadpool
 from appwright.runtime.manifest import ManifestError
 from appwright.studio.db import App, AppVersion, Flag, Person, Rating, TrajectoryRow
 from appwright.studio.pages import check_model, check_prompt, check_scope
-from appwright.studio.turns import Busy, StudioEvent, turn_json
+from appwright.studio.live import StudioEvent
+from appwright.studio.turns import Busy, turn_json
 from appwright.studio.web import (MAX_ID, AppId, Id, StudioError, Text, app_turn, app_version, config, database,
                                   grade_of, owned_app, person_required, preview_url, previews, runner, security,
                                   versions_of)
@@ -216,7 +217,7 @@ def version_grade(request: Request, app_id: AppId, version_id: Id, person: Perso
             return {"status": grade.status, "message": grade.message}
         r = grade.row
         return {"status": "done", "vid": r.vid, "passed": r.passed, "total": r.total, "ok": r.ok,
-                "seconds": r.seconds, "checks": grade.checks}
+                "seconds": r.seconds, "checks": [c.model_dump(mode="json") for c in grade.checks]}
 
 
 # -- flags -------------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ from appwright.studio.config import StudioConfig
 from appwright.studio.db import App, Database, Person
 from appwright.studio.preview import Previews
 from appwright.studio.security import SecurityWorker
-from appwright.studio.turns import ModelPool, TurnRunner, recover_turns
+from appwright.studio.pool import ModelPool
+from appwright.studio.turns import TurnRunner, recover_turns
 from appwright.studio.web import (SAFE_METHODS, TEMPLATES, NotSignedIn, StudioError, csrf_for, csrf_guard,
                                   current_person)
 

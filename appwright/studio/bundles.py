@@ -42,6 +42,14 @@ def adopt(bundle: Path, scratch: Path) -> None:
         atomic_write(bundle, bundle / rel, content)
 
 
+def same_files(bundle: Path, vid: str, folder: Path) -> bool:
+    """`folder`'s versioned files are exactly version `vid`'s."""
+    wanted, _ = scan(folder)
+    files = get(bundle, vid).files
+    return wanted.keys() == files.keys() and all(read_blob(bundle, files[rel]) == path.read_bytes()
+                                                 for rel, path in wanted.items())
+
+
 def snapshot(bundle: Path, message: str) -> Version:
     return save(bundle, message, with_data=True)
 

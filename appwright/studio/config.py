@@ -12,14 +12,16 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from appwright.agent.loop import Budget
+from appwright.agent.config import Budget, HarnessConfig
 from appwright.models.registry import DEFAULT_MODEL
+from appwright.models.settings import appwright_home
+
+_DEFAULTS = HarnessConfig()  # the harness's defaults: the studio's turns run as `appwright new` does
 
 
 # The loopback names are two sites: a page on one cannot set cookies for the other.
@@ -47,8 +49,7 @@ def same_site(a: str, b: str) -> bool:
 
 
 def default_data_dir() -> Path:
-    home = os.environ.get("APPWRIGHT_HOME")
-    return (Path(home).expanduser() if home else Path.home() / ".cache" / "appwright") / "studio"
+    return appwright_home() / "studio"
 
 
 class StudioConfig(BaseModel):
@@ -74,10 +75,11 @@ class StudioConfig(BaseModel):
 
     # The agent.
     default_model: str = Field(DEFAULT_MODEL, description="registry name preselected for a new app")
-    protocol: Literal["files", "tools"] = Field("files", description="the harness protocol of every turn")
-    max_steps: int = Field(4, ge=1, description="model calls per turn")
-    max_tokens: int = Field(60_000, ge=1, description="prompt + completion tokens per turn")
-    max_seconds: float = Field(900.0, gt=0, description="wall clock per turn, checked between model calls")
+    protocol: Literal["files", "tools"] = Field(_DEFAULTS.protocol, description="the harness protocol of every turn")
+    max_steps: int = Field(_DEFAULTS.budget.max_steps, ge=1, description="model calls per turn")
+    max_tokens: int = Field(_DEFAULTS.budget.max_tokens, ge=1, description="prompt + completion tokens per turn")
+    max_seconds: float = Field(_DEFAULTS.budget.max_seconds, gt=0,
+                               description="wall clock per turn, checked between model calls")
     check_in_browser: bool = Field(True, description="check_app loads each answer in Chromium "
                                                      "(off: manifest checks only, for tests)")
 

@@ -29,6 +29,8 @@ from typing import Any, Iterator
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from appwright.tasks.model import Grade
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -152,7 +154,8 @@ class Flag(Base):
 
 
 class GradeRow(Base):
-    """The security and isolation checks run on one version (tasks/ CheckResult dicts)."""
+    """The security and isolation checks run on one version: a `tasks.model.Grade`, its checks
+    kept as JSON (CheckResult dicts) with their counts beside them for queries."""
     __tablename__ = "grades"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
@@ -163,6 +166,19 @@ class GradeRow(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    PROBE = "probe"  # the task id of a version's grade: the probe derived from its own manifest
+
+    @classmethod
+    def of(cls, app_id: str, vid: str, grade: Grade) -> "GradeRow":
+        return cls(app_id=app_id, vid=vid, checks=[c.model_dump(mode="json") for c in grade.checks],
+                   passed=sum(c.passed for c in grade.checks), total=len(grade.checks), ok=grade.good,
+                   seconds=grade.seconds)
+
+    @property
+    def grade(self) -> Grade:
+        """The stored grade as the record (rows of every revision keep the same check dicts)."""
+        return Grade(task_id=self.PROBE, checks=self.checks, seconds=self.seconds or 0.0)
 
 
 def migrate(url: str, revision: str = "head") -> None:

@@ -1,4 +1,4 @@
-"""`appwright data export`: the studio's interaction log -> training data and tasks.
+"""The exports of `appwright data export`: the studio's interaction log -> training data and tasks.
 
     appwright data export --sft --pairs --tasks --out exports/      # the studio's default database
     appwright data export --tasks --out exports/ --db postgresql+psycopg://... --data-dir /srv/studio
@@ -35,35 +35,30 @@ task's start files are text; leaving an image out is said in the file's header).
 ui check is not graded against the flagged version here (that needs Chromium): it catches an
 error on load, not one that needs a click. `appwright train sft` takes these rows: its split
 check (train/sft.py `check_splits`) lets `studio:` rows through.
+
+Where the rest lives: reading the log and each turn's verdict, studio/log.py; the command and
+its summary table, studio/export_cli.py; the SFT rows, their dedupe key and the dataset writer,
+agent/sft.py (shared with `appwright data sft`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Optional
 
-import typer
 import yaml
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from appwright.agent.trajectory import Trajectory
+from appwright.agent.sft import SFTDataStats, message_key, sft_messages, sft_row, write_sft_dataset
 from appwright.runtime.manifest import ManifestError, parse_manifest
-from appwright.studio.config import StudioConfig
-from appwright.studio.db import App, AppVersion, Database, Flag, GradeRow, Rating, TrajectoryRow, Turn
+from appwright.studio.db import App, Database, Flag, GradeRow
+from appwright.studio.log import ExportError, TurnRecord, load_turns, open_log, verdict
 from appwright.studio.scrub import scrub, scrub_text
 from appwright.tasks.bank import TaskBank, TaskError, load_file
 from appwright.tasks.model import Check, StartBundle, Task, UiCheck
@@ -76,10 +71,6 @@ DRAFTED_UI = "ui-no-errors"
 HELD_OUT = "held out (a dev or test task's prompt)"
 
 
-class ExportError(Exception):
-    """The log cannot be exported (no database, nothing of the kind asked for); said as is."""
-
-
 @dataclass
 class ExportResult:
     kind: str  # "sft" | "pairs" | "tasks"
@@ -90,101 +81,7 @@ class ExportResult:
     scrubbed: Counter = field(default_factory=Counter)  # "email" | "phone" | "secret" -> replacements
 
 
-# 1. Reading the log -------------------------------------------------------------------------
-
-
-def open_log(url: str) -> Database:
-    """The studio's database, read as it is: never created or migrated here."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ExportError(f"--db {url!r} is not a database URL (e.g. sqlite:////path/studio.db)") from None
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not Path(parsed.database).is_file():
-            raise ExportError(f"no studio database at {parsed.database}: run `appwright studio` first, or give "
-                              "--db (or --data-dir) where the studio keeps its log")
-    db = Database(url)
-    try:
-        with db.session() as s:
-            s.execute(select(Turn.id).limit(1))
-    except SQLAlchemyError as exc:
-        db.close()
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        raise ExportError(f"cannot read the studio's log at {shown}: {first} (is it a studio database?)") from None
-    return db
-
-
-@dataclass(frozen=True)
-class TurnRecord:
-    """A turn with what happened to it afterwards, read once from the log."""
-    id: int
-    app_id: str
-    prompt: str
-    status: str
-    base: str | None
-    vid: str | None
-    ups: int
-    downs: int
-    flagged: bool
-    undone: bool
-    trajectory: Trajectory | None
-    preview_key: str
-
-
-def load_turns(db: Database) -> list[TurnRecord]:
-    """Every turn, by app and in order, with its ratings, flags, undo and trajectory."""
-    with db.session() as s:
-        apps = {a.id: a for a in s.scalars(select(App))}
-        turns = list(s.scalars(select(Turn).order_by(Turn.app_id, Turn.created_at, Turn.id)))
-        votes: dict[int, Counter] = defaultdict(Counter)
-        for turn_id, value in s.execute(select(Rating.turn_id, Rating.value)):
-            votes[turn_id]["up" if value > 0 else "down" if value < 0 else "none"] += 1
-        flagged_turns, flagged_versions = set(), set()
-        for turn_id, app_id, vid in s.execute(select(Flag.turn_id, Flag.app_id, Flag.vid)):
-            flagged_turns.add(turn_id)
-            flagged_versions.add((app_id, vid))
-        restores: dict[str, list[datetime]] = defaultdict(list)
-        restored_at = select(AppVersion.app_id, AppVersion.created_at).where(AppVersion.source == "restore")
-        for app_id, at in s.execute(restored_at):
-            restores[app_id].append(at)
-        trajectories = {r.turn_id: r.data for r in s.scalars(select(TrajectoryRow))}
-
-    out = []
-    for i, t in enumerate(turns):
-        nxt = turns[i + 1] if i + 1 < len(turns) and turns[i + 1].app_id == t.app_id else None
-        # Undone: a restore between this turn and the next left the app on another version
-        # (the head the next turn started from, or the app's head now).
-        head_after = nxt.base if nxt else apps[t.app_id].head
-        restored = any(at > t.created_at and (nxt is None or at < nxt.created_at) for at in restores[t.app_id])
-        undone = bool(t.vid) and restored and head_after != t.vid
-        try:
-            traj = Trajectory.model_validate(trajectories[t.id]) if t.id in trajectories else None
-        except ValueError:
-            traj = None  # a record of another format: treated as missing
-        out.append(TurnRecord(
-            id=t.id, app_id=t.app_id, prompt=t.prompt, status=t.status, base=t.base, vid=t.vid,
-            ups=votes[t.id]["up"], downs=votes[t.id]["down"],
-            flagged=t.id in flagged_turns or (t.vid is not None and (t.app_id, t.vid) in flagged_versions),
-            undone=undone, trajectory=traj, preview_key=apps[t.app_id].preview_key))
-    return out
-
-
-def verdict(t: TurnRecord) -> str:
-    """The turn's verdict for SFT: "accepted", or why not (the reason the summary counts)."""
-    if t.trajectory is None:
-        return "no trajectory"
-    if t.status != "done":
-        return f"run {t.status}"
-    if t.downs:
-        return "rated down"
-    if t.flagged:
-        return "flagged"
-    if t.undone:
-        return "undone by a restore"
-    if not (t.ups or t.vid):
-        return "not rated up, made no version"
-    return "accepted"
+# 1. What the exports share -----------------------------------------------------------------
 
 
 @cache
@@ -196,17 +93,8 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _key(messages: list[dict]) -> str:
-    h = hashlib.sha256()
-    for m in messages:
-        h.update(json.dumps([m["role"], m["content"]]).encode())
-    return h.hexdigest()
-
-
 def _messages(t: TurnRecord, counts: Counter) -> list[dict]:
-    """The turn's training messages (train/data.py's choice), scrubbed."""
-    from appwright.train.data import sft_messages  # train/ is heavy-ish and optional for the studio
-
+    """The turn's training messages (the same choice as `appwright data sft`'s), scrubbed."""
     return [{"role": m.role, "content": scrub_text(m.content, counts, (t.preview_key,))}
             for m in sft_messages(t.trajectory)]
 
@@ -215,9 +103,7 @@ def _messages(t: TurnRecord, counts: Counter) -> list[dict]:
 
 
 def export_sft(db: Database, out: Path, source: str = "") -> ExportResult:
-    from datasets import Dataset, disable_progress_bars
-
-    from appwright.train.data import STATS, SFTDataStats
+    from datasets import disable_progress_bars
 
     disable_progress_bars()  # the summary table says what was written
 
@@ -237,17 +123,15 @@ def export_sft(db: Database, out: Path, source: str = "") -> ExportResult:
             result.left_out[why] += 1
             continue
         stats.repaired_trimmed += len(messages) < len(t.trajectory.messages)
-        key = _key(messages)
-        if key in seen:
+        if (key := message_key(messages)) in seen:
             result.left_out["duplicate"] += 1
             continue
         seen.add(key)
         apps.add(t.app_id)
-        rows.append({"messages": messages, "task_id": f"studio:turn-{t.id}",
-                     "trajectory_id": scrub_text(t.trajectory.id), "model": scrub_text(t.trajectory.model),
-                     "reward": 1.0})
+        rows.append(sft_row(messages, f"studio:turn-{t.id}", scrub_text(t.trajectory.id),
+                            scrub_text(t.trajectory.model), 1.0))
     if not rows:
-        raise ExportError(f"no accepted turn to export as SFT data ({_reasons(result.left_out) or 'no turns'})")
+        raise ExportError(f"no accepted turn to export as SFT data ({reasons(result.left_out) or 'no turns'})")
     # The stats file `appwright train sft` reads: the log's reasons folded into its counters.
     stats.rows, stats.tasks = len(rows), len(apps)  # "tasks": the apps the rows come from
     stats.dropped_split = result.left_out[HELD_OUT]
@@ -255,10 +139,7 @@ def export_sft(db: Database, out: Path, source: str = "") -> ExportResult:
     stats.dropped_ungraded = result.left_out["no trajectory"]
     stats.dropped_not_good = sum(result.left_out.values()) - stats.dropped_split - stats.dropped_duplicate \
         - stats.dropped_ungraded
-    if out.exists():
-        shutil.rmtree(out)
-    Dataset.from_list(rows).save_to_disk(str(out))
-    (out / STATS).write_text(json.dumps(stats.__dict__, indent=2) + "\n", encoding="utf-8")
+    write_sft_dataset(rows, stats, out)
     result.written = len(rows)
     return result
 
@@ -298,7 +179,7 @@ def export_pairs(db: Database, out: Path) -> ExportResult:
         downs = [(t, split(t)) for t in g["down"]]
         for good, (prompt, chosen) in ((t, m) for t, m in ups if m):
             for bad, (bad_prompt, rejected) in ((t, m) for t, m in downs if m):
-                key = (_key(prompt + chosen), _key(rejected))
+                key = (message_key(prompt + chosen), message_key(rejected))
                 if key in seen or chosen == rejected:
                     result.left_out["duplicate"] += 1
                     continue
@@ -307,7 +188,7 @@ def export_pairs(db: Database, out: Path) -> ExportResult:
                               "same_prompt": bad_prompt == prompt, "chosen_turn": good.id, "rejected_turn": bad.id})
     if not lines:
         raise ExportError("no rated pair to export: it takes two turns of one app from the same version, one rated "
-                          f"up and one rated down ({_reasons(result.left_out) or 'no rated turns'})")
+                          f"up and one rated down ({reasons(result.left_out) or 'no rated turns'})")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     result.written = len(lines)
@@ -416,7 +297,7 @@ def export_tasks(db: Database, apps_dir: Path, out: Path) -> ExportResult:
             continue
         tasks.append((task, [scrub_text(h, result.scrubbed, (key,)) for h in header]))
     if not tasks:
-        raise ExportError(f"no flag could be exported as a fix task ({_reasons(result.left_out)}):\n  "
+        raise ExportError(f"no flag could be exported as a fix task ({reasons(result.left_out)}):\n  "
                           + "\n  ".join(result.notes))
     if out.exists():
         shutil.rmtree(out)
@@ -446,81 +327,10 @@ def _wrap(text: str, width: int = 96) -> list[str]:
     return lines + ([line] if line else [])
 
 
-def _reasons(counts: Counter) -> str:
+def reasons(counts: Counter) -> str:
+    """The reasons things were left out, most common first: "3 flagged, 1 duplicate"."""
     return ", ".join(f"{n} {why}" for why, n in counts.most_common())
 
 
-# 5. The command ------------------------------------------------------------------------------
-
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def export_command(
-    sft: bool = typer.Option(False, "--sft", help="Accepted turns as an SFT chat dataset (OUT/sft)."),
-    pairs: bool = typer.Option(False, "--pairs", help="Rated pairs as DPO preference data (OUT/pairs.jsonl)."),
-    tasks: bool = typer.Option(False, "--tasks", help="Flagged bugs as fix tasks (OUT/tasks/*.yaml)."),
-    out_dir: Path = typer.Option(..., "--out", help="Folder to write into; each kind replaces its own part."),
-    db_url: Optional[str] = typer.Option(None, "--db", help="The studio's database URL (default "
-                                                            "sqlite:///DATA_DIR/studio.db)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="The studio's data folder, which holds "
-                                            "the apps' bundles (default $APPWRIGHT_HOME/studio)."),
-) -> None:
-    """Export the studio's log: accepted turns (SFT), rated pairs (DPO), flagged bugs (fix tasks), scrubbed."""
-    if not (sft or pairs or tasks):
-        _fail("say what to export: --sft, --pairs and/or --tasks", 2)
-    config = StudioConfig(db_url=db_url, **({"data_dir": data_dir} if data_dir else {}))
-    try:
-        db = open_log(config.db_url)
-    except ExportError as exc:
-        _fail(str(exc), 2)
-    results, problems = [], []
-    try:
-        with db.session() as s:
-            empty = s.execute(select(Turn.id).limit(1)).first() is None and \
-                s.execute(select(Flag.id).limit(1)).first() is None
-        if empty:
-            _fail(f"the studio's log at {make_url(config.db_url).render_as_string(hide_password=True)} holds no turns "
-                  "or flags yet: nothing to export", 1)
-        source = make_url(config.db_url).render_as_string(hide_password=True)
-        for wanted, run in ((sft, lambda: export_sft(db, out_dir / "sft", source)),
-                            (pairs, lambda: export_pairs(db, out_dir / "pairs.jsonl")),
-                            (tasks, lambda: export_tasks(db, config.apps_dir, out_dir / "tasks"))):
-            if not wanted:
-                continue
-            try:
-                results.append(run())
-            except ExportError as exc:
-                problems.append(str(exc))
-    finally:
-        db.close()
-    if results:
-        _summary(results)
-    for p in problems:
-        err.print(f"[bold red]error:[/] {escape(p)}", highlight=False, soft_wrap=True)
-    if problems:
-        raise typer.Exit(1)
-
-
-def _summary(results: list[ExportResult]) -> None:
-    out = Console()
-    what = {"sft": "accepted turns", "pairs": "preference pairs", "tasks": "fix tasks"}
-    table = Table("export", "written", "to", "left out")
-    scrubbed: Counter = Counter()
-    for r in results:
-        table.add_row(r.kind, f"{r.written} {what[r.kind]}", escape(str(r.path)), escape(_reasons(r.left_out)) or "-")
-        scrubbed.update(r.scrubbed)
-    out.print(table)
-    for r in results:
-        for note in r.notes:
-            out.print(f"  left out: {escape(note)}", highlight=False, soft_wrap=True)
-    out.print("scrubbed: " + (", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(scrubbed.items()))
-                              or "nothing found"), highlight=False)
-
-
-__all__ = ["ExportError", "ExportResult", "export_command", "export_pairs", "export_sft", "export_tasks",
-           "load_turns", "open_log", "verdict"]
+__all__ = ["ExportError", "ExportResult", "export_pairs", "export_sft", "export_tasks", "load_turns", "open_log",
+           "reasons", "verdict"]

@@ -87,12 +87,9 @@ class SecurityWorker:
             folder = Path(tmp) / "app"
             bundles.write_version(self.config.apps_dir / app_id, vid, folder)
             task = probe_task(folder)
-            if task is None:
+            if task is None:  # ok=True: nothing stored, nothing to hold
                 return GradeRow(app_id=app_id, vid=vid, checks=[], passed=0, total=0, ok=True, seconds=0.0)
-            grade = grader.grade(folder, task, browser=self.config.grade_in_browser)
-        checks = [c.model_dump(mode="json") for c in grade.checks]
-        return GradeRow(app_id=app_id, vid=vid, checks=checks, passed=sum(c.passed for c in grade.checks),
-                        total=len(grade.checks), ok=grade.good, seconds=grade.seconds)
+            return GradeRow.of(app_id, vid, grader.grade(folder, task, browser=self.config.grade_in_browser))
 
     def _store(self, job: tuple[str, str], row: GradeRow) -> None:
         with self.db.session() as s:

@@ -8,10 +8,11 @@
 A turn, top to bottom (`TurnRunner._run`):
 1. Wait for the model (one loaded model, used by one turn at a time: `ModelPool`); a stop
    while waiting ends the turn before it starts.
-2. `run_agent` in a scratch copy of the app's current files (`config.runs_dir/<turn id>`),
-   with the stop event; every harness event becomes a `StudioEvent` for the SSE stream.
-3. A valid bundle from a run that was not stopped becomes the app's files (`bundles.adopt`),
-   is saved with its data as a workspace version, and gets an `AppVersion` row (source
+2. The agent (`attempt.run`, saving no version) in a scratch copy of the app's current files
+   (`config.runs_dir/<turn id>`), with the stop event; every harness event becomes a
+   `StudioEvent` for the SSE stream (studio/live.py).
+3. A servable bundle from a run that was not stopped becomes the app's files (`bundles.adopt`),
+   is saved once, with its data, as a workspace version, and gets an `AppVersion` row (source
    "agent"); `App.head` moves to it and the security probe is queued for it.
 4. The Turn row gets the outcome, the TrajectoryRow the harness's record; a last `done` event
    closes the stream.
@@ -27,153 +28,34 @@ dropped even when they were valid.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 
 from appwright.agent.check_app import check_app
-from appwright.agent.loop import Event, run_agent
+from appwright.agent.config import HarnessConfig
 from appwright.agent.trajectory import Trajectory
+from appwright.attempt import run
 from appwright.models import get_model
-from appwright.models.base import Backend, ModelError
+from appwright.models.base import ModelError
 from appwright.studio import bundles
 from appwright.studio.config import StudioConfig
 from appwright.studio.db import App, AppVersion, Database, Person, TrajectoryRow, Turn, now
+from appwright.studio.live import LiveTurn, StudioEvent, forward
+from appwright.studio.pool import ModelPool
 from appwright.studio.preview import Previews
-from appwright.workspace import get
 from appwright.studio.security import SecurityWorker
 
 log = logging.getLogger("appwright.studio")
-HEARTBEAT_S = 15.0
 
 
 class Busy(Exception):
     """The app is in the middle of a turn or a restore; the message says what to do."""
-
-
-class StudioEvent(BaseModel):
-    """One item of a turn's SSE stream."""
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["status", "step", "token", "file", "tool", "check", "done"]
-    text: str = ""
-    step: int = 0
-    ok: bool | None = None
-    tool: str | None = None
-    done: dict[str, Any] | None = None  # done: the turn as `turn_json` gives it
-
-    @classmethod
-    def from_loop(cls, e: Event) -> "StudioEvent | None":
-        if e.kind == "step_started":
-            return cls(kind="step", step=e.step, text=f"step {e.step}")
-        if e.kind == "token":
-            return cls(kind="token", step=e.step, text=e.text)
-        if e.kind == "tool_result":
-            return cls(kind="file" if e.tool == "write_file" else "tool", step=e.step, text=e.text, ok=e.ok,
-                       tool=e.tool)
-        if e.kind == "check":
-            return cls(kind="check", step=e.step, text=e.text, ok=e.ok)
-        return None  # "finished": the studio sends its own `done` once the version is recorded
-
-    def sse(self, index: int) -> str:
-        return f"id: {index}\nevent: {self.kind}\ndata: {self.model_dump_json(exclude_defaults=True)}\n\n"
-
-
-class LiveTurn:
-    """The events of a running (or just finished) turn, for any number of SSE readers."""
-
-    def __init__(self, turn_id: int, app_id: str):
-        self.turn_id, self.app_id = turn_id, app_id
-        self.stop = threading.Event()
-        self.events: list[StudioEvent] = []
-        self.finished = False
-        self._lock = threading.Lock()
-        self._readers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-
-    def publish(self, event: StudioEvent, last: bool = False) -> None:
-        with self._lock:
-            self.events.append(event)
-            self.finished = self.finished or last
-            readers = list(self._readers)
-        for loop, wake in readers:
-            with suppress(RuntimeError):  # that reader's event loop has closed
-                loop.call_soon_threadsafe(wake.set)
-
-    async def stream(self, start: int = 0) -> AsyncIterator[tuple[int, StudioEvent] | None]:
-        """(index, event) from `start` on, as they come; None every HEARTBEAT_S of silence;
-        ends after the last event."""
-        wake = asyncio.Event()
-        reader = (asyncio.get_running_loop(), wake)
-        with self._lock:
-            self._readers.add(reader)
-        try:
-            i = max(0, start)
-            while True:
-                wake.clear()  # before reading, so a publish in between is never missed
-                with self._lock:
-                    new, finished = self.events[i:], self.finished
-                for event in new:
-                    yield i, event
-                    i += 1
-                if finished and not new:
-                    return
-                if not new:
-                    try:
-                        await asyncio.wait_for(wake.wait(), HEARTBEAT_S)
-                    except TimeoutError:
-                        yield None
-        finally:
-            with self._lock:
-                self._readers.discard(reader)
-
-
-class ModelPool:
-    """One loaded model at a time, used by one turn at a time: llama.cpp models are large and
-    not thread-safe, and two generations on a small CPU would each run at half speed."""
-
-    def __init__(self, factory: Callable[[str], Backend]):
-        self.factory = factory
-        self._lock = threading.Lock()
-        self._name: str | None = None
-        self._backend: Backend | None = None
-
-    def busy(self) -> bool:
-        return self._lock.locked()
-
-    def loaded(self, name: str) -> bool:
-        return self._name == name
-
-    @contextmanager
-    def use(self, name: str, stop: threading.Event) -> Iterator[Backend | None]:
-        """The backend for `name`, held for the block; None if `stop` was set while waiting."""
-        while not self._lock.acquire(timeout=0.1):
-            if stop.is_set():
-                yield None
-                return
-        try:
-            if self._name != name:
-                self._drop()
-                self._backend = self.factory(name)  # ModelError: the turn fails with its message
-                self._name = name
-            yield self._backend
-        finally:
-            self._lock.release()
-
-    def _drop(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-        self._backend, self._name = None, None
-
-    def close(self) -> None:
-        with self._lock:
-            self._drop()
 
 
 def turn_json(turn: Turn, version_id: int | None = None, rating: int | None = None) -> dict[str, Any]:
@@ -271,11 +153,10 @@ class TurnRunner:
                     # 2. The agent, in a scratch copy of the app.
                     live.publish(StudioEvent(kind="status", text=f"the agent is working ({turn.model})"))
                     checker = None if self.config.check_in_browser else _manifest_check
-                    traj = run_agent(turn.prompt, scratch, backend, protocol=self.config.protocol,
-                                     budget=self.config.budget, model_name=turn.model,
-                                     on_event=lambda e: _forward(live, e), checker=checker, stop=live.stop,
-                                     start_bundle=bundle if turn.base else None,
-                                     prompt_style=get_model(turn.model).prompt)
+                    harness = HarnessConfig(protocol=self.config.protocol, budget=self.config.budget)
+                    traj = run(turn.prompt, scratch, backend, harness, start=bundle if turn.base else None,
+                               model_name=turn.model, prompt_style=get_model(turn.model).prompt, checker=checker,
+                               on_event=lambda e: forward(live, e), stop=live.stop, save_version=False)
         except ModelError as exc:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - a turn records its failure; the studio keeps serving
@@ -306,16 +187,18 @@ class TurnRunner:
         version: AppVersion | None = None
         new_vid: str | None = None
         changed = False
-        if traj is not None and traj.version_id is not None and traj.stop_reason not in ("stopped", "model_error"):
+        servable = traj is not None and traj.check is not None and bool(traj.check.servable)
+        if servable and traj.stop_reason not in ("stopped", "model_error"):
             with self.db.session() as s:
                 app = s.get(App, turn.app_id)
                 key, head = app.preview_key, app.head
-            changed = head is None or get(scratch, traj.version_id).files != get(bundle, head).files
+            changed = head is None or not bundles.same_files(bundle, head, scratch)
             if changed:
                 bundle.mkdir(parents=True, exist_ok=True)
                 bundles.adopt(bundle, scratch)
                 self.previews.show(key, bundle)  # opens the app's database, so the first snapshot has one
                 new_vid = bundles.snapshot(bundle, f"studio turn {turn.id}: {turn.prompt[:60]}").id
+            traj.version_id = new_vid or head  # the version the turn left the app on
         with self.db.session() as s:
             row = s.get(Turn, turn.id)
             app = s.get(App, turn.app_id)
@@ -348,12 +231,6 @@ class TurnRunner:
         if version is not None:
             self.security.enqueue(turn.app_id, new_vid)
         return done
-
-
-def _forward(live: LiveTurn, e: Event) -> None:
-    event = StudioEvent.from_loop(e)
-    if event is not None:
-        live.publish(event)
 
 
 def _manifest_check(root: Path):

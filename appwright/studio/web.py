@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path as FastPath
 from fastapi import Request
@@ -25,6 +25,7 @@ from appwright.agent.trajectory import Trajectory
 from appwright.runtime.cookies import only_cookie
 from appwright.studio import auth
 from appwright.studio.config import StudioConfig
+from appwright.tasks.model import CheckResult
 from appwright.studio.db import App, AppVersion, Database, Flag, GradeRow, Person, Rating, TrajectoryRow, Turn
 from appwright.studio.preview import Previews
 from appwright.studio.security import SecurityWorker
@@ -217,9 +218,9 @@ class GradeView:
     row: GradeRow | None = None
 
     @property
-    def checks(self) -> list[dict[str, Any]]:
+    def checks(self) -> list[CheckResult]:
         """Failing checks first, then by name."""
-        return sorted(self.row.checks if self.row else [], key=lambda c: (c["passed"], c["name"]))
+        return sorted(self.row.grade.checks if self.row else [], key=lambda c: (c.passed, c.name))
 
 
 def versions_of(s: Session, app: App) -> list[VersionView]:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from appwright.tasks.domains import domain
 from appwright.tasks.generate import generate
-from appwright.tasks.model import StartBundle, Task
+from appwright.tasks.model import Task
 from appwright.tasks.reference import render
 
 
@@ -74,7 +74,7 @@ def materialise_start(task: Task, dest: str | Path) -> Path | None:
     if task.start is None:
         return None
     dest = Path(dest)
-    files = _start_files(task.start)
+    files = start_files(task)
     for rel, text in files.items():
         target = (dest / rel).resolve()
         if dest.resolve() not in target.parents:
@@ -84,7 +84,11 @@ def materialise_start(task: Task, dest: str | Path) -> Path | None:
     return dest
 
 
-def _start_files(start: StartBundle) -> dict[str, str]:
+def start_files(task: Task) -> dict[str, str]:
+    """The task's start bundle as path -> text (empty when it has none)."""
+    start = task.start
+    if start is None:
+        return {}
     if start.files is not None:
         return start.files
     root = Path(start.path)

@@ -7,7 +7,8 @@
     appwright grade out/app --task build-notes-owner [--reply-file reply.txt] [--no-browser] [--json]
 
 `grade` prints a table of checks with their evidence and exits 0 only when the grade is
-good (every required check passed), 1 when it is not, 2 on bad input. It runs no model.
+good (every required check passed), 1 when it is not, 2 on bad input (appwright/exits.py).
+It runs no model. Every other error here is bad input: exit 2.
 """
 
 from __future__ import annotations
@@ -22,16 +23,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from appwright.exits import FAILED, USAGE, fail
 from appwright.tasks.bank import TaskBank, TaskError, export, load_file, materialise_start
 
 app = typer.Typer(help="The task bank: list, show, export tasks.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _bank(files: list[Path] | None = None) -> TaskBank:
@@ -40,14 +37,14 @@ def _bank(files: list[Path] | None = None) -> TaskBank:
             return TaskBank([t for f in files for t in load_file(f)])
         return TaskBank.default()
     except TaskError as exc:
-        _fail(str(exc))
+        fail(str(exc), USAGE)
 
 
 def _get(task_id: str, files: list[Path] | None = None):
     try:
         return _bank(files).get(task_id)
     except TaskError as exc:
-        _fail(str(exc))
+        fail(str(exc), USAGE)
 
 
 _SPLIT = typer.Option(None, help="train, dev or test.")
@@ -58,9 +55,9 @@ _FILES = typer.Option(None, "--file", help="Read tasks from this YAML file inste
 
 def _check_filters(split, kind) -> None:
     if split not in (None, "train", "dev", "test"):
-        _fail(f"--split: expected train, dev or test; got {split!r}")
+        fail(f"--split: expected train, dev or test; got {split!r}", USAGE)
     if kind not in (None, "build", "edit", "fix", "taste"):
-        _fail(f"--kind: expected build, edit, fix or taste; got {kind!r}")
+        fail(f"--kind: expected build, edit, fix or taste; got {kind!r}", USAGE)
 
 
 @app.command("list")
@@ -71,7 +68,7 @@ def list_tasks(split: Optional[str] = _SPLIT, kind: Optional[str] = _KIND, domai
     _check_filters(split, kind)
     tasks = _bank(files).select(split, kind, domain)
     if domain and not tasks:
-        _fail(f"no tasks for domain {domain!r}")
+        fail(f"no tasks for domain {domain!r}", USAGE)
     table = Table("id", "kind", "split", "domain", "checks", "prompt")
     for t in tasks[:limit or None]:
         table.add_row(t.id, t.kind, t.split, t.domain or "", str(len(t.checks)), escape(t.prompt[:70]))
@@ -119,13 +116,13 @@ def start(task_id: str = typer.Argument(..., help="A task id."),
     """Write a task's start bundle (edit, fix and some taste tasks) into a folder."""
     t = _get(task_id, files)
     if t.start is None:
-        _fail(f"{t.id} is a {t.kind} task with no start bundle: the agent starts from an empty folder")
+        fail(f"{t.id} is a {t.kind} task with no start bundle: the agent starts from an empty folder", USAGE)
     if out_dir.exists() and any(out_dir.iterdir()):
-        _fail(f"{out_dir} is not empty")
+        fail(f"{out_dir} is not empty", USAGE)
     try:
         materialise_start(t, out_dir)
     except TaskError as exc:
-        _fail(str(exc))
+        fail(str(exc), USAGE)
     out.print(f"wrote the start bundle of {t.id} to {out_dir}", highlight=False)
 
 
@@ -143,12 +140,12 @@ def grade_command(
 
     t = _get(task_id, files)
     if not bundle.is_dir():
-        _fail(f"{bundle} is not a folder")
+        fail(f"{bundle} is not a folder", USAGE)
     if reply_file is not None:
         try:
             reply = reply_file.read_text(encoding="utf-8")
         except OSError as exc:
-            _fail(f"--reply-file: {exc}")
+            fail(f"--reply-file: {exc}", USAGE)
     with out.status(f"grading {bundle} against {t.id}...", spinner="dots"):
         g = grade_bundle(bundle, t, reply=reply, browser=browser)
     if as_json:
@@ -163,4 +160,4 @@ def grade_command(
         verdict = "[bold green]good[/]" if g.good else "[bold red]not good[/]"
         out.print(f"{verdict} · reward {g.reward:.3f} · {sum(c.passed for c in g.checks)}/{len(g.checks)} checks "
                   f"passed · {g.seconds:.1f} s" + ("" if browser else " · browser checks left out"), highlight=False)
-    raise typer.Exit(0 if g.good else 1)
+    raise typer.Exit(0 if g.good else FAILED)

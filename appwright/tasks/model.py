@@ -30,9 +30,9 @@ Check kinds and what they prove:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 FORMAT = 1
 Kind = Literal["build", "edit", "fix", "taste"]
@@ -44,13 +44,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Group = Literal["functional", "security"]
+
+
 class _Check(_Strict):
+    """A check kind is declared once, here: its record (the fields below), its `group` (functional
+    checks decide `AttemptRow.functional`, security ones the security rates) and whether it needs
+    Chromium (`needs_browser`). Its grade function is registered beside the others in
+    graders/__init__.py (`GRADERS`, keyed by the same `kind`)."""
+    group: ClassVar[Group | None] = None
+    browser: ClassVar[bool] = False  # the check renders pages in Chromium
+
     name: str = Field(min_length=1, description="short, unique within the task; shown in grade tables")
     weight: float = Field(1.0, gt=0)
     required: bool = True
 
+    def needs_browser(self) -> bool:
+        return self.browser
+
 
 class SchemaCheck(_Check):
+    group = "functional"
     kind: Literal["schema"] = "schema"
     entity: str = Field(description="the entity the prompt names (matched without regard to case)")
     fields: dict[str, FieldFamily] = Field(default_factory=dict, description="field -> type; string/text and "
@@ -60,6 +74,7 @@ class SchemaCheck(_Check):
 
 
 class ApiCheck(_Check):
+    group = "functional"
     kind: Literal["api"] = "api"
     entity: str = Field(description="the entity the flow uses")
     flow: Literal["crud", "public_read", "shared_read", "rejects"] = Field(
@@ -77,6 +92,7 @@ class ApiCheck(_Check):
 
 
 class IsolationCheck(_Check):
+    group = "security"
     kind: Literal["isolation"] = "isolation"
     entity: str = Field(description="the entity whose records must stay the owner's")
     record: dict[str, Any] = Field(description="a valid record, created by the owner")
@@ -124,6 +140,7 @@ class UiStep(_Strict):
 
 
 class UiCheck(_Check):
+    group, browser = "functional", True
     kind: Literal["ui"] = "ui"
     entity: str | None = Field(None, description="entity that `seed`, expect_saved and expect_gone use")
     user: Literal["owner", "other", "anonymous"] = Field(
@@ -140,6 +157,7 @@ class UiCheck(_Check):
 
 
 class SecurityCheck(_Check):
+    group = "security"
     kind: Literal["security"] = "security"
     test: Literal["xss", "secrets", "signup"] = Field(description="what is probed (graders/security.py)")
     signup: Literal["open", "invite", "closed"] | None = Field(None, description="signup: the rule that must hold")
@@ -153,6 +171,9 @@ class SecurityCheck(_Check):
         if self.test == "xss" and not (self.entity and self.record):
             raise ValueError("a security check with test 'xss' needs `entity` and `record`")
         return self
+
+    def needs_browser(self) -> bool:
+        return self.test == "xss"  # the payloads must not run in a rendered page
 
 
 class TasteCheck(_Check):
@@ -182,6 +203,7 @@ LOOK_TESTS = ("no_hscroll", "labels", "contrast", "heading", "empty_state")
 class LookCheck(_Check):
     """How the app looks and reads, in Chromium (graders/look.py). Never required: a look check
     moves the reward a little and never decides whether an app is good or functional."""
+    browser = True
     kind: Literal["look"] = "look"
     required: bool = False
     test: Literal[LOOK_TESTS] = Field(  # type: ignore[valid-type]
@@ -200,14 +222,14 @@ class LookCheck(_Check):
         return self
 
 
-Check = Annotated[Union[SchemaCheck, ApiCheck, IsolationCheck, UiCheck, SecurityCheck, TasteCheck, LookCheck],
-                  Field(discriminator="kind")]
-CHECK_KINDS = ("schema", "api", "isolation", "ui", "security", "taste", "look")
-BROWSER_KINDS = {"ui", "look"}  # and security/xss, which also renders pages
+CHECK_MODELS = (SchemaCheck, ApiCheck, IsolationCheck, UiCheck, SecurityCheck, TasteCheck, LookCheck)
+Check = Annotated[Union[CHECK_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]
+KINDS: dict[str, type[_Check]] = {m.model_fields["kind"].default: m for m in CHECK_MODELS}
 
 
-def needs_browser(check: Check) -> bool:
-    return check.kind in BROWSER_KINDS or (check.kind == "security" and check.test == "xss")
+def kinds_in(group: Group) -> tuple[str, ...]:
+    """The check kinds of a group, in declaration order."""
+    return tuple(k for k, m in KINDS.items() if m.group == group)
 
 
 class StartBundle(_Strict):
@@ -276,17 +298,29 @@ class CheckResult(_Strict):
 
 
 class Grade(_Strict):
+    """The one grade record: what the graders return, what trajectories, eval rows and the studio
+    keep. `reward` and `good` are computed from the checks and written with them; reading a
+    record back recomputes them (the stored values are ignored)."""
     format: Literal[1] = FORMAT
     task_id: str
     checks: list[CheckResult]
     seconds: float
 
+    @model_validator(mode="before")
+    @classmethod
+    def _computed_not_read(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("reward" in data or "good" in data):
+            data = {k: v for k, v in data.items() if k not in ("reward", "good")}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def reward(self) -> float:
         """Weighted share of checks passed, in [0, 1]."""
         total = sum(c.weight for c in self.checks)
         return round(sum(c.weight for c in self.checks if c.passed) / total, 6) if total else 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def good(self) -> bool:
         """Every required check passed."""

@@ -10,7 +10,8 @@ over train/. Mounted by the top-level CLI (the models package never imports this
     appwright train card qwen0.5b-rl1 --eval runs/eval-after     # add eval scores later
 
 Bad input (a config that does not validate, a held-out split, an unknown model) prints one
-line and exits 2; a failure while running exits 1. torch, transformers and TRL are imported
+line and exits 2; a failure while running (a model that fails to load, a pull that fails,
+no trajectory kept) exits 1 (appwright/exits.py). torch, transformers and TRL are imported
 only inside the commands, so `appwright --help` stays fast.
 """
 
@@ -23,17 +24,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from appwright.exits import FAILED, USAGE, fail
+
 train_app = typer.Typer(help="Train the own model: SFT on good trajectories, GRPO in the harness.",
                         no_args_is_help=True)
 data_app = typer.Typer(help="Training data: rejection sampling on train tasks, trajectories -> SFT dataset.",
                        no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @train_app.command("sft")
@@ -45,8 +43,8 @@ def sft_command(config: Path = typer.Argument(..., help="An SFT config YAML (see
 
     try:
         record = run_sft(load_config(SFTRunConfig, config), err)
-    except (ConfigError, TrainError) as exc:
-        _fail(str(exc), 2)
+    except (ConfigError, TrainError) as exc:  # a config or dataset that does not fit
+        fail(str(exc), USAGE)
     out.print(f"[green]done[/] {record.steps} steps; adapter: {escape(record.adapter)}", highlight=False)
 
 
@@ -58,8 +56,8 @@ def rl_command(config: Path = typer.Argument(..., help="An RL config YAML (see e
 
     try:
         record = run_rl(load_config(RLConfig, config), err)
-    except (ConfigError, TrainError) as exc:
-        _fail(str(exc), 2)
+    except (ConfigError, TrainError) as exc:  # a config or task selection that does not fit
+        fail(str(exc), USAGE)
     out.print(f"[green]done[/] {record.steps} steps; adapter: {escape(record.adapter)}", highlight=False)
 
 
@@ -74,8 +72,8 @@ def card_command(
 
     try:
         card = add_eval(card_path(Path(get_model(name).location)), eval_dir)
-    except (ModelError, ExportError, FileNotFoundError) as exc:
-        _fail(str(exc), 2)
+    except (ModelError, ExportError, FileNotFoundError) as exc:  # unknown model, no card, no metrics.json
+        fail(str(exc), USAGE)
     out.print(f"{name}: eval scores from {', '.join(card.eval)}", highlight=False)
 
 
@@ -93,32 +91,36 @@ def sample_command(
     browser: bool = typer.Option(True, "--browser/--no-browser", help="Grade with the browser checks too."),
 ) -> None:
     """Rejection sampling: run the agent on train tasks, grade each attempt, keep the good ones."""
-    from appwright.agent.loop import Budget
-    from appwright.models import GenerationConfig, ModelError, load_backend
+    from appwright.agent.config import Budget, HarnessConfig
+    from appwright.models import ModelError, get_model, load_backend
     from appwright.tasks.bank import TaskBank
     from appwright.train.data import DataError, sample
 
     if split != "train":
-        _fail(f"--split {split}: only train tasks are sampled for training (dev and test are held out)", 2)
+        fail(f"--split {split}: only train tasks are sampled for training (dev and test are held out)", USAGE)
     if keep not in ("good", "all") or samples < 1:
-        _fail("--keep is good or all, and --samples at least 1", 2)
+        fail("--keep is good or all, and --samples at least 1", USAGE)
     wanted = {k.strip() for k in kinds.split(",") if k.strip()}
     tasks = sorted((t for t in TaskBank.default().select(split="train") if t.kind in wanted), key=lambda t: t.id)
     tasks = tasks[:limit] if limit else tasks
     try:
+        get_model(model)
+    except ModelError as exc:  # an unknown model
+        fail(str(exc), USAGE)
+    try:
         backend = load_backend(model, console=err)
-    except ModelError as exc:
-        _fail(str(exc), 2)
+    except ModelError as exc:  # the model failed to pull or load
+        fail(str(exc), FAILED)
     try:
         stats = sample(tasks, backend, out_file, samples, keep,  # type: ignore[arg-type]
-                       budget=Budget(max_steps=max_steps), config=GenerationConfig(temperature=temperature),
+                       config=HarnessConfig(budget=Budget(max_steps=max_steps), temperature=temperature),
                        browser=browser,
                        on_attempt=lambda t, traj: err.print(f"  {escape(t.id)}: reward "
-                                                            f"{traj.grade['reward']:.2f}"
-                                                            f"{' good' if traj.grade['good'] else ''}",
+                                                            f"{traj.grade.reward:.2f}"
+                                                            f"{' good' if traj.grade.good else ''}",
                                                             highlight=False))
-    except DataError as exc:
-        _fail(str(exc), 2)
+    except DataError as exc:  # a held-out task among them
+        fail(str(exc), USAGE)
     finally:
         backend.close()
     out.print(f"{stats.attempts} attempts, {stats.good} good, {stats.kept} kept in {escape(str(out_file))} "
@@ -135,11 +137,13 @@ def data_sft_command(
     from appwright.train.data import DataError, build_sft_dataset
 
     if keep not in ("good", "all"):
-        _fail("--keep is good or all", 2)
+        fail("--keep is good or all", USAGE)
     try:
         stats = build_sft_dataset(trajectories, out_dir, keep)  # type: ignore[arg-type]
-    except (DataError, FileNotFoundError, ValueError) as exc:
-        _fail(str(exc), 2)
+    except DataError as exc:  # no trajectory was kept: nothing to write
+        fail(str(exc), FAILED)
+    except (FileNotFoundError, ValueError) as exc:  # a trajectory file that is missing or not one
+        fail(str(exc), USAGE)
     out.print(f"{stats.rows} rows of {stats.tasks} train tasks from {stats.read} trajectories -> "
               f"{escape(str(out_dir))} (dropped: {stats.dropped_split} not train, {stats.dropped_not_good} not good, "
               f"{stats.dropped_ungraded} ungraded, {stats.dropped_duplicate} duplicates)", highlight=False)
@@ -156,11 +160,18 @@ def export_hf_command(
 
     try:
         spec = get_model(name)
-        if spec.backend not in ("llamacpp", "transformers") or not spec.cache_path().suffix == ".gguf":
-            _fail(f"{name} is not a local GGUF model (backend {spec.backend})", 2)
-        source = export_hf(ensure_model(spec, err), out_dir, base=name)
-    except (ModelError, HFExportError) as exc:
-        _fail(str(exc), 2)
+    except ModelError as exc:  # an unknown model
+        fail(str(exc), USAGE)
+    if spec.backend not in ("llamacpp", "transformers") or not spec.cache_path().suffix == ".gguf":
+        fail(f"{name} is not a local GGUF model (backend {spec.backend})", USAGE)
+    try:
+        gguf = ensure_model(spec, err)
+    except ModelError as exc:  # the pull failed
+        fail(str(exc), FAILED)
+    try:
+        source = export_hf(gguf, out_dir, base=name)
+    except HFExportError as exc:  # no chat template, a --out that holds files
+        fail(str(exc), USAGE)
     out.print(f"{escape(str(out_dir))}: {source.parameters:,} parameters in {source.seconds:.0f} s", highlight=False)
 
 
@@ -179,7 +190,7 @@ def export_command(
 
     try:
         card = export_model(name, checkpoint, out_dir or models_settings().cache_dir / "trained", quant, evals)
-    except (ExportError, ModelError) as exc:
-        _fail(str(exc), 2)
+    except (ExportError, ModelError) as exc:  # no adapter, a name taken, a bad --quant or --eval
+        fail(str(exc), USAGE)
     out.print(f"[green]{escape(name)}[/]: {escape(card.gguf)} ({card.size_bytes / 2**20:.0f} MiB); "
               f"{escape(card.summary())}", highlight=False)

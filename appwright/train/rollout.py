@@ -10,7 +10,8 @@ The path, top to bottom (the `files` protocol of agent/loop.py, first step):
    (`start_message`: with the start bundle's files for edit and fix tasks), rendered with the
    model's own chat template, then `FILES_PREFIX`: the harness starts every `files` answer
    with `<file path="app.json">` and the model continues it, exactly as in `run_agent`.
-2. The reply is `FILES_PREFIX + completion`; `parse_reply` reads its `<file>` blocks and
+2. The reply is `FILES_PREFIX + completion` (appwright/attempt.py `grade_answer`);
+   `parse_reply` reads its `<file>` blocks and
    each is written with the workspace's `write_file` tool, so confinement (no `..`, no
    absolute or hidden paths, no symlinks out), the 256 KiB / 64-file limits and UTF-8 apply.
    The workspace is a fresh folder holding the task's start bundle, nothing else.
@@ -32,12 +33,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appwright.agent.loop import FILES_PREFIX, start_message, write_file_blocks
-from appwright.agent.parse import ParsedReply, parse_reply
+from appwright.agent.guided import FILES_PREFIX
+from appwright.agent.loop import start_message
 from appwright.agent.prompt import system_prompt
-from appwright.agent.tools import TOOL_SPECS, ToolResult, Workspace
+from appwright.agent.tools import TOOL_SPECS
+from appwright.attempt import grade_answer
 from appwright.models.base import Message
-from appwright.tasks.bank import materialise_start
+from appwright.tasks.bank import start_files
 from appwright.tasks.graders import Grader
 from appwright.tasks.model import Task
 
@@ -60,28 +62,19 @@ class Rollout:
     grade_seconds: float = 0.0
 
 
-def harness_messages(task: Task, workspace: Workspace) -> list[Message]:
+def harness_messages(task: Task) -> list[Message]:
     """The first two messages `run_agent` sends for this task with the `files` protocol."""
     return [Message("system", system_prompt("files", TOOL_SPECS)),
-            Message("user", start_message(task.prompt, workspace, "files"))]
+            Message("user", start_message(task.prompt, start_files(task), "files"))]
 
 
 def render_prompt(tokenizer, task: Task) -> str:
     """The text the model continues: chat template (with the generation prompt) + FILES_PREFIX.
 
     The same text LlamaCppBackend.render makes for `run_agent`'s first `files` step."""
-    with tempfile.TemporaryDirectory(prefix="aw-prompt-") as tmp:
-        materialise_start(task, tmp)
-        messages = harness_messages(task, Workspace(tmp))
-    text = tokenizer.apply_chat_template([m.to_dict() for m in messages], tokenize=False,
+    text = tokenizer.apply_chat_template([m.to_dict() for m in harness_messages(task)], tokenize=False,
                                          add_generation_prompt=True)
     return text + FILES_PREFIX
-
-
-def write_reply(reply: str, workspace: Workspace) -> tuple[ParsedReply, list[ToolResult]]:
-    """Step 4f of run_agent: every `<file>` block written through the `write_file` tool."""
-    parsed = parse_reply(reply)
-    return parsed, write_file_blocks(workspace, parsed)
 
 
 class HarnessScorer:
@@ -97,19 +90,13 @@ class HarnessScorer:
         self.work_root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{task.id[:40]}-", dir=self.work_root))
         try:
-            # 1. A fresh workspace with the task's start bundle.
-            materialise_start(task, folder)
-            workspace = Workspace(folder)
-            # 2. The answer, written through the tools.
-            parsed, results = write_reply(FILES_PREFIX + completion, workspace)
-            # 3. The grade, outside the workspace.
             t0 = time.monotonic()
-            grade = self.grader.grade(folder, task, reply=parsed.text, browser=self.browser)
-            return Rollout(format=FORMAT, step=step, task_id=task.id, reward=grade.reward, good=grade.good,
+            done = grade_answer(task, completion, folder, self.grader, browser=self.browser)
+            return Rollout(format=FORMAT, step=step, task_id=task.id, reward=done.grade.reward, good=done.grade.good,
                            completion_chars=len(completion),
-                           files=[f.path for f, r in zip(parsed.files, results) if r.ok],
-                           refused=[r.output for r in results if not r.ok], problems=parsed.problems,
-                           failed_checks=[c.name for c in grade.checks if not c.passed],
+                           files=[f.path for f, r in zip(done.parsed.files, done.written) if r.ok],
+                           refused=[r.output for r in done.written if not r.ok], problems=done.parsed.problems,
+                           failed_checks=[c.name for c in done.grade.checks if not c.passed],
                            grade_seconds=round(time.monotonic() - t0, 3))
         finally:
             if not self.keep_bundles:

@@ -6,7 +6,8 @@
     appwright versions restore BUNDLE ID [--no-data]
 
 Ids may be any unique prefix of 4+ characters, or HEAD. Errors print
-`error: <message>` to stderr and exit with status 1. Mounted by appwright/cli.py
+`error: <message>` to stderr and exit 2 when the input is bad (not a bundle, an unknown or
+ambiguous id) or 1 when a save or restore that started failed (appwright/exits.py). Mounted by appwright/cli.py
 with `app.add_typer(versions_app, name="versions")`.
 """
 
@@ -19,9 +20,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from appwright.exits import FAILED, USAGE, fail
 from appwright.workspace.diff import diff as diff_versions
 from appwright.workspace.restore import restore as restore_version
-from appwright.workspace.store import WorkspaceError, list_versions, read_head, save as save_version
+from appwright.workspace.store import WorkspaceError, bundle_folder, get, list_versions, read_head
+from appwright.workspace.store import save as save_version
 
 app = typer.Typer(
     name="versions",
@@ -32,11 +35,6 @@ app = typer.Typer(
 Bundle = Annotated[Path, typer.Argument(help="App bundle folder (holds app.json).")]
 
 
-def _fail(error: WorkspaceError) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(1)
-
-
 @app.command()
 def save(
     bundle: Bundle,
@@ -45,10 +43,13 @@ def save(
 ) -> None:
     """Save the working files (and optionally the data) as a version."""
     try:
-        known = {v.id for v in list_versions(bundle)}
+        known = {v.id for v in list_versions(bundle_folder(bundle, need_manifest=True))}
+    except WorkspaceError as e:  # not a bundle, or a corrupt version record
+        fail(str(e), USAGE)
+    try:
         version = save_version(bundle, message, with_data=data)
-    except WorkspaceError as e:
-        raise _fail(e) from None
+    except WorkspaceError as e:  # the save started and failed (e.g. the data snapshot)
+        fail(str(e), FAILED)
     for path in version.skipped:
         typer.echo(f"skipped (not a regular file): {path}")
     if version.id in known:
@@ -67,7 +68,7 @@ def list_(bundle: Bundle) -> None:
         versions = list_versions(bundle)
         head = read_head(bundle)
     except WorkspaceError as e:
-        raise _fail(e) from None
+        fail(str(e), USAGE)
     if not versions:
         typer.echo(f"no versions yet; run: appwright versions save {bundle}")
         return
@@ -93,8 +94,8 @@ def diff(
     """Show a unified diff between two versions, or a version and the working files."""
     try:
         text = diff_versions(bundle, a, b)
-    except WorkspaceError as e:
-        raise _fail(e) from None
+    except WorkspaceError as e:  # not a bundle, an unknown id, a corrupt store: diff only reads
+        fail(str(e), USAGE)
     typer.echo(text.rstrip("\n") if text else "no differences")
 
 
@@ -106,9 +107,13 @@ def restore(
 ) -> None:
     """Make the working files (and data) those of a version; unsaved work is autosaved first."""
     try:
+        get(bundle, version_id)
+    except WorkspaceError as e:  # not a bundle, an unknown or ambiguous id
+        fail(str(e), USAGE)
+    try:
         result = restore_version(bundle, version_id, data=not no_data)
-    except WorkspaceError as e:
-        raise _fail(e) from None
+    except WorkspaceError as e:  # the restore started and failed (a folder in the way, a busy database)
+        fail(str(e), FAILED)
     if result.autosaved is not None:
         typer.echo(f"autosaved unsaved work as {result.autosaved.short_id}")
     v = result.version

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from appwright.workspace.store import SHORT_ID, Version, check_bundle, get, read_blob, read_working
+from appwright.workspace.store import SHORT_ID, Version, bundle_folder, get, read_blob, read_working
 
 
 def _text(content: bytes) -> str | None:
@@ -52,7 +52,7 @@ def _snapshot(version: Version) -> str:
 
 def diff(bundle: Path, a: str, b: str | None = None) -> str:
     """Unified diff from version `a` to version `b`, or to the working files when b is None."""
-    bundle = check_bundle(bundle)
+    bundle = bundle_folder(bundle)
     old_version = get(bundle, a)
     old = {p: read_blob(bundle, sha) for p, sha in old_version.files.items()}
     new_version: Version | None = get(bundle, b) if b is not None else None

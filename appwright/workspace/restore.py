@@ -35,7 +35,7 @@ from appwright.workspace.store import (
     atomic_write,
     record_version,
     tmp_dir,
-    check_bundle,
+    bundle_folder,
     db_path,
     get,
     is_versioned_path,
@@ -65,7 +65,7 @@ class RestoreResult(BaseModel):
 
 
 def restore(bundle: Path, id_or_prefix: str, data: bool = True) -> RestoreResult:
-    bundle = check_bundle(bundle)
+    bundle = bundle_folder(bundle)
     target = get(bundle, id_or_prefix)
 
     # 1. Read and check the target's blobs and paths before changing anything.

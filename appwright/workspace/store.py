@@ -112,7 +112,7 @@ def atomic_write(bundle: Path, target: Path, content: bytes) -> None:
         raise
 
 
-def check_bundle(bundle: Path, *, need_manifest: bool = False) -> Path:
+def bundle_folder(bundle: Path, *, need_manifest: bool = False) -> Path:
     bundle = Path(bundle)
     has_manifest = (bundle / MANIFEST).is_file()
     # A bundle whose app.json was deleted can still be listed and restored.
@@ -234,7 +234,7 @@ def _load(path: Path) -> Version:
 
 def list_versions(bundle: Path) -> list[Version]:
     """All versions, newest first."""
-    bundle = check_bundle(bundle)
+    bundle = bundle_folder(bundle)
     folder = aw_dir(bundle) / "versions"
     versions = [_load(p) for p in folder.glob("*.json")] if folder.is_dir() else []
     return sorted(versions, key=lambda v: (v.created_at, v.id), reverse=True)
@@ -242,7 +242,7 @@ def list_versions(bundle: Path) -> list[Version]:
 
 def get(bundle: Path, id_or_prefix: str) -> Version:
     """The version whose id starts with `id_or_prefix` (4+ hex chars), or HEAD's."""
-    bundle = check_bundle(bundle)
+    bundle = bundle_folder(bundle)
     wanted = id_or_prefix.strip().lower()
     if wanted == "head":
         head = read_head(bundle)
@@ -265,7 +265,7 @@ def save(bundle: Path, message: str = "", with_data: bool = False) -> Version:
     Identical content returns the existing version (its message and date unchanged).
     Either way HEAD names the returned version afterwards.
     """
-    bundle = check_bundle(bundle, need_manifest=True)
+    bundle = bundle_folder(bundle, need_manifest=True)
     contents, skipped = read_working(bundle)
     files = {rel: put_blob(bundle, content) for rel, content in contents.items()}
     data = snapshot_data(bundle) if with_data else None

@@ -33,14 +33,16 @@ from appwright.tasks.graders.look import grade_look
 from appwright.tasks.graders.security import grade_security
 from appwright.tasks.graders.taste import grade_taste
 from appwright.tasks.graders.ui import grade_ui
-from appwright.tasks.model import CheckResult, Grade, Task, needs_browser
+from appwright.tasks.model import KINDS, CheckResult, Grade, Task
 
 # Bump when a grader changes what it accepts, so eval rows graded before and after can be told
 # apart (AttemptRow.grader_version): "1" graded the baselines of 2026-12-01 and the harness-v2
 # rows of 2026-12-02; "2" adds the `look` checks (graders/look.py, at most 10% of a reward).
 GRADER_VERSION = "2"
+# Each check kind's grade function (the kind itself is declared in tasks/model.py).
 GRADERS = {"schema": grade_schema, "api": grade_api, "isolation": grade_isolation, "ui": grade_ui,
            "security": grade_security, "taste": grade_taste, "look": grade_look}
+assert GRADERS.keys() == KINDS.keys(), "every check kind in tasks/model.py needs its grade function here"
 
 
 class Grader:
@@ -50,7 +52,7 @@ class Grader:
 
     def grade(self, bundle: str | Path, task: Task, reply: str | None = None, browser: bool = True) -> Grade:
         started = time.monotonic()
-        checks = [c for c in task.checks if browser or not needs_browser(c)]
+        checks = [c for c in task.checks if browser or not c.needs_browser()]
 
         def result(c, passed: bool, evidence: str, t0: float) -> CheckResult:
             return CheckResult(name=c.name, kind=c.kind, passed=passed, weight=c.weight, required=c.required,
@@ -72,7 +74,7 @@ class Grader:
                     continue
                 try:
                     env.reset()
-                    if needs_browser(c):
+                    if c.needs_browser():
                         if ctx.hung:
                             raise Fail(f"not run: {ctx.hung}")
                         ctx.browser = self._chromium.get()

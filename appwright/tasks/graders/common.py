@@ -16,8 +16,6 @@ import httpx
 
 from appwright.tasks.graders.env import AppEnv
 
-EVIDENCE_LIMIT = 400
-
 
 class Fail(Exception):
     """A check failed; the message is its evidence."""

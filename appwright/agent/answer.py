@@ -1,0 +1,52 @@
+"""Edits of a `files` answer's text before it is written: the app.json block repaired
+(agent/fixups.py), the page's missing inputs added (agent/pagefix.py), blocks dropped.
+Each returns the edited reply and keeps the parsed blocks in step with it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from appwright.agent.fixups import fix_manifest
+from appwright.agent.pagefix import add_missing_inputs
+from appwright.agent.parse import ParsedReply
+from appwright.runtime.manifest import ManifestError, parse_manifest
+
+
+def fix_app_json(reply: str, parsed: ParsedReply) -> tuple[str, list[str]]:
+    """Apply agent/fixups.py to the answer's app.json block: (the reply with the fixed block, fixes)."""
+    for block in parsed.files:
+        if block.path == "app.json":
+            fixed, fixes = fix_manifest(block.content)
+            if fixes:
+                reply = reply.replace(block.content, fixed.rstrip("\n"), 1)
+                block.content = fixed
+            return reply, fixes
+    return reply, []
+
+
+def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str]) -> tuple[str, list[str]]:
+    """Apply agent/pagefix.py to the answer's index.html block, with the answer's manifest (else the
+    app's) and the scripts of both: (the reply with the fixed block, fixes)."""
+    answer = {f.path: f.content for f in parsed.files}
+    if "index.html" not in answer:
+        return reply, []
+    try:
+        manifest = parse_manifest(json.loads(answer.get("app.json") or on_disk.get("app.json") or ""))
+    except (ValueError, ManifestError):
+        return reply, []
+    files, fixes = add_missing_inputs({**on_disk, **answer}, manifest)
+    if fixes:
+        block = next(f for f in parsed.files if f.path == "index.html")
+        reply = reply.replace(block.content.rstrip("\n"), files["index.html"].rstrip("\n"), 1)
+        block.content = files["index.html"]
+    return reply, fixes
+
+
+def drop_blocks(reply: str, paths: list[str]) -> str:
+    """The reply without the `<file>` blocks of `paths` (the first block of each)."""
+    for path in paths:
+        block = re.compile(r"""<file\s+(?:path|name)\s*=\s*["']?""" + re.escape(path) + r"""["']?\s*>.*?(?:</file\s*>\s*|\Z)""",
+                           re.S | re.I)
+        reply = block.sub("", reply, count=1)
+    return reply
