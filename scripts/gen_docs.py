@@ -33,7 +33,11 @@ def _commands(cmd, path: list[str]):
 def cli_reference() -> str:
     root = typer.main.get_command(app)
     lines = ["# `appwright` command reference", "",
-             "Generated from the CLI by `scripts/gen_docs.py`; do not edit by hand.", ""]
+             "Generated from the CLI by `scripts/gen_docs.py`; do not edit by hand.", "",
+             "Exit codes, the same for every command (`appwright/exits.py`): 0 success; 2 bad usage or input (a "
+             "wrong option value, a missing or invalid file, an unknown task or model, an empty or out-of-scope "
+             "request); 1 a run that was attempted and failed (a grade that is not good, no valid app, nothing to "
+             "export, a model or pull that failed); 130 interrupted (Ctrl-C).", ""]
     for path, cmd in _commands(root, ["appwright"]):
         args = " ".join(p.name.upper() + ("..." if p.nargs == -1 else "")
                         for p in cmd.params if p.param_type_name == "argument")

@@ -140,3 +140,11 @@ def test_exits_imports_nothing_from_appwright():
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [n for n in names if n.split(".")[0] == "appwright"], names
+
+
+def test_the_rule_is_written_in_the_cli_reference():
+    from appwright.exits import FAILED, USAGE
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    rule = next(line for line in docs.splitlines() if line.startswith("Exit codes"))
+    assert f"{USAGE} bad usage or input" in rule and f"{FAILED} a run that was attempted and failed" in rule

@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appwright.agent.config import Budget, HarnessConfig
+from appwright.agent.config import PROTOCOLS, Budget, HarnessConfig
 from appwright.models import ModelSpec, get_model
 
 KINDS = ("build", "edit", "fix", "taste")
 SPLITS = ("train", "dev", "test")
-PROTOCOLS = ("files", "tools")
 # Backends that may serve several agent threads at once. llama.cpp and transformers hold one
 # model instance per process (a lock serialises callers); scripted replays replies in order,
 # so threads would shuffle which task gets which reply.

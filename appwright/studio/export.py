@@ -245,7 +245,7 @@ def _regressions(files: dict[str, str], grade: GradeRow | None) -> tuple[list[Ch
         task = probe_manifest(parse_manifest(json.loads(files.get("app.json", ""))))
     except (ManifestError, ValueError):
         return [], "Regressions: none. The version's app.json is not a valid manifest."
-    passed = {c.get("name") for c in grade.checks if isinstance(c, dict) and c.get("passed")}
+    passed = {c.name for c in grade.grade.checks if c.passed}
     kept = [c for c in (task.task.checks if task.task else []) if c.name in passed]
     return kept, (f"Regressions: {len(kept)} probe checks that passed in this version's grade of "
                   f"{grade.created_at:%Y-%m-%d %H:%M} ({grade.passed}/{grade.total} passed then).")

@@ -149,7 +149,7 @@ def grade_command(
     with out.status(f"grading {bundle} against {t.id}...", spinner="dots"):
         g = grade_bundle(bundle, t, reply=reply, browser=browser)
     if as_json:
-        print(json.dumps({**g.model_dump(mode="json"), "reward": g.reward, "good": g.good}, indent=2))
+        print(g.model_dump_json(indent=2))  # reward and good are computed fields of the record
     else:
         table = Table("check", "kind", "result", "weight", "evidence", show_lines=False)
         for c in g.checks:
