@@ -1,7 +1,7 @@
 """Every knob of the studio in one validated record; the only place the studio reads the environment.
 
     config = StudioConfig(port=8800)                 # data in $APPWRIGHT_HOME/studio
-    config.db_url, config.preview_origin, config.budget
+    config.db_url, config.preview_origin, config.harness
 
 `appwright studio --port --host --db --data-dir --model` fills the same fields.
 
@@ -146,5 +146,7 @@ class StudioConfig(BaseModel):
         return self.data_dir / "runs"
 
     @property
-    def budget(self) -> Budget:
-        return Budget(max_steps=self.max_steps, max_tokens=self.max_tokens, max_seconds=self.max_seconds)
+    def harness(self) -> HarnessConfig:
+        """How every turn runs the agent: these settings over the harness's defaults."""
+        budget = Budget(max_steps=self.max_steps, max_tokens=self.max_tokens, max_seconds=self.max_seconds)
+        return HarnessConfig(protocol=self.protocol, budget=budget)

@@ -38,7 +38,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from appwright.agent.check_app import check_app
-from appwright.agent.config import HarnessConfig
 from appwright.agent.trajectory import Trajectory
 from appwright.attempt import run
 from appwright.models import get_model
@@ -153,8 +152,7 @@ class TurnRunner:
                     # 2. The agent, in a scratch copy of the app.
                     live.publish(StudioEvent(kind="status", text=f"the agent is working ({turn.model})"))
                     checker = None if self.config.check_in_browser else _manifest_check
-                    harness = HarnessConfig(protocol=self.config.protocol, budget=self.config.budget)
-                    traj = run(turn.prompt, scratch, backend, harness, start=bundle if turn.base else None,
+                    traj = run(turn.prompt, scratch, backend, self.config.harness, start=bundle if turn.base else None,
                                model_name=turn.model, prompt_style=get_model(turn.model).prompt, checker=checker,
                                on_event=lambda e: forward(live, e), stop=live.stop, save_version=False)
         except ModelError as exc:
