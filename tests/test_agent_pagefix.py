@@ -1,8 +1,12 @@
-"""agent/pagefix.py: inputs a form lacks that its script reads are added by the harness."""
+"""agent/pagefix.py: what the harness puts right in a page (inputs a form lacks, the sign-in box) and the
+menus it reads from one for agent/fixups.py."""
 
 from __future__ import annotations
 
-from appwright.agent.pagefix import add_missing_inputs
+import json
+
+from appwright.agent.fixups import fix_manifest
+from appwright.agent.pagefix import add_missing_auth_box, add_missing_inputs, menus
 from appwright.runtime.manifest import parse_manifest
 
 MANIFEST = parse_manifest({"name": "Bookings", "entities": {"Booking": {"fields": {
@@ -52,3 +56,29 @@ def test_a_script_file_is_read_too_and_a_complete_form_is_left_alone():
     assert add_missing_inputs({"app.js": script}, MANIFEST) == ({"app.js": script}, [])  # no page in the answer
     no_form = {"index.html": "<p>hi</p><script>x.purpose.value</script>"}
     assert add_missing_inputs(no_form, MANIFEST) == (no_form, [])
+
+
+def test_the_element_a_script_hands_to_auth_form_is_added_when_the_page_lacks_it():
+    page = '<html><body class="x">\n<h1>Costs</h1>\n<script>aw.ui.authForm("#auth");</script></body></html>'
+    files, fixes = add_missing_auth_box({"index.html": page, "app.js": 'aw.ui.authForm(document.getElementById("who"))'})
+    assert files["index.html"].startswith('<html><body class="x">\n  <div id="auth"></div>\n  <div id="who"></div>')
+    assert [f.split(" for ")[0] for f in fixes] == ['index.html: added <div id="auth">', 'index.html: added <div id="who">']
+    present = '<body><div id="auth"></div><script>aw.ui.authForm("#auth")</script></body>'
+    assert add_missing_auth_box({"index.html": present}) == ({"index.html": present}, [])
+
+
+def test_a_string_field_the_page_offers_as_a_menu_becomes_an_enum_of_its_values():
+    page = """<form><select name="location"><option value="">Where?</option><option value="shelf">Shelf</option>
+      <option value='cellar'>Cellar</option><option>van</option></select>
+      <select name="note"><option>only one</option></select></form>"""
+    assert menus([page]) == {"location": ["shelf", "cellar", "van"], "note": ["only one"]}
+    manifest = {"name": "Stock", "entities": {"Item": {"fields": {
+        "location": {"type": "string", "default": "shelf", "max_length": 20}, "note": {"type": "string"},
+        "name": {"type": "string"}}}}}
+    text, fixes = fix_manifest(json.dumps(manifest), menus([page]))
+    fields = json.loads(text)["entities"]["Item"]["fields"]
+    assert fields["location"] == {"type": "enum", "default": "shelf", "values": ["shelf", "cellar", "van"]}
+    assert fields["note"] == {"type": "string"} and fields["name"] == {"type": "string"}  # one option; no menu
+    assert fixes == ["entities.Item.fields.location: a string the page offers as a menu of shelf, cellar, van; "
+                     "made it an enum of those"]
+    parse_manifest(json.loads(text))  # valid

@@ -468,6 +468,26 @@ def test_body_just_under_the_limit_is_read(srv):
     error(c.post(f"{E}/Item", content=body), 400, "pad")  # read and validated, not refused for size
 
 
+def test_the_sdks_writes_take_form_values_in_the_fields_types(srv):
+    """Every form value is a string: with the SDK's `X-AW-Values: form`, "12" in a number field is
+    12, and "" in a field that is not text is no value; without it the REST API stays strict."""
+    c = fresh(srv)
+    form = {"X-AW-Values": "form"}
+    r = c.post(f"{E}/Item", json={"title": "t", "count": " 12 ", "price": "3.5", "day": "", "kind": "", "body": ""},
+               headers=form)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert (rec["count"], rec["price"], rec["day"], rec["kind"], rec["body"]) == (12, 3.5, None, None, "")
+    assert isinstance(rec["count"], int)
+    r = c.patch(f"{E}/Item/{rec['id']}", json={"count": "7", "price": "-0.25"}, headers=form)
+    assert (r.json()["count"], r.json()["price"]) == (7, -0.25)
+    error(c.post(f"{E}/Item", json={"title": "t", "count": "1.5"}, headers=form), 400, "count", "whole number")
+    error(c.post(f"{E}/Item", json={"title": "t", "count": "12 apples"}, headers=form), 400, "count", "whole number")
+    error(c.post(f"{E}/Item", json={"title": "t", "done": "on"}, headers=form), 400, "done", "true or false")
+    assert c.post(f"{E}/Item", json={"title": "12"}, headers=form).json()["title"] == "12"  # text stays text
+    error(c.post(f"{E}/Item", json={"title": "t", "count": "12"}), 400, "count", "whole number")  # no header
+
+
 def test_integer_accepts_whole_floats_and_stores_an_integer(srv):
     c = fresh(srv)
     rec = create(c, title="t", count=3.0, price=2)

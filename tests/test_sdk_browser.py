@@ -478,3 +478,30 @@ def test_docs_example_page_works(make_bundle, live, page):
         page.reload()
         expect(page.locator("#notes li")).to_have_text(["second Delete"])
         assert page.errors == []
+
+
+FORM_MANIFEST = {"name": "Stock", "auth": {"signup": "open"}, "entities": {"Item": {"fields": {
+    "name": {"type": "string", "required": True}, "quantity": {"type": "integer", "required": True},
+    "price": {"type": "number"}, "bought": {"type": "date"}}, "access": "owner"}}}
+FORM_PAGE = blank_page("""<form id="f"><input name="name"><input name="quantity" type="number">
+<input name="price"><input name="bought" type="date"><button>Add</button></form><p id="out"></p>""") + """<script>
+const form = document.getElementById("f");
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const item = await aw.entities.Item.create({name: form.name.value, quantity: form.quantity.value,
+                                              price: form.price.value, bought: form.bought.value});
+  document.getElementById("out").textContent = JSON.stringify([item.quantity, item.price, item.bought]);
+});
+</script>"""
+
+
+def test_a_form_s_string_values_are_stored_in_the_fields_types(make_bundle, live, page):
+    """The SDK's writes take form values as a person typed them: "12" in a whole-number field is 12."""
+    with live(make_bundle(FORM_MANIFEST, {"index.html": FORM_PAGE})) as srv:
+        open_sdk_page(page, srv.url)
+        page.evaluate(f"() => aw.auth.signup('ada@example.com', {PASSWORD!r})")
+        page.fill("input[name=name]", "Spare tyres")
+        page.fill("input[name=quantity]", "12")
+        page.fill("input[name=price]", "49.5")
+        page.click("button")
+        expect(page.locator("#out")).to_have_text("[12,49.5,null]")

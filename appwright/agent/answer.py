@@ -8,16 +8,19 @@ import json
 import re
 
 from appwright.agent.fixups import fix_manifest
-from appwright.agent.pagefix import add_missing_inputs
+from appwright.agent.pagefix import add_missing_auth_box, add_missing_inputs, menus
 from appwright.agent.parse import ParsedReply
 from appwright.runtime.manifest import ManifestError, parse_manifest
 
 
-def fix_app_json(reply: str, parsed: ParsedReply) -> tuple[str, list[str]]:
-    """Apply agent/fixups.py to the answer's app.json block: (the reply with the fixed block, fixes)."""
+def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """Apply agent/fixups.py to the answer's app.json block, with the menus of the pages (the
+    answer's, else the app's): (the reply with the fixed block, fixes)."""
+    pages = {p: t for p, t in (on_disk or {}).items() if p.endswith(".html")}
+    pages.update({f.path: f.content for f in parsed.files if f.path.endswith(".html")})
     for block in parsed.files:
         if block.path == "app.json":
-            fixed, fixes = fix_manifest(block.content)
+            fixed, fixes = fix_manifest(block.content, menus(list(pages.values())))
             if fixes:
                 reply = reply.replace(block.content, fixed.rstrip("\n"), 1)
                 block.content = fixed
@@ -36,6 +39,8 @@ def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str]) -> tuple[
     except (ValueError, ManifestError):
         return reply, []
     files, fixes = add_missing_inputs({**on_disk, **answer}, manifest)
+    files, more = add_missing_auth_box(files)
+    fixes += more
     if fixes:
         block = next(f for f in parsed.files if f.path == "index.html")
         reply = reply.replace(block.content.rstrip("\n"), files["index.html"].rstrip("\n"), 1)

@@ -14,6 +14,10 @@ mistakes are cross-field, and a few have one obvious repair:
   on a field called `location`): made a string field, which keeps what the person types (5 of
   200 samples, benchmarks/manifests.py);
 - a string or text field with `values`: made an `enum`;
+- a string field the app's page offers as a menu (`<select name="FIELD">` with two or more
+  options; `menus` of agent/pagefix.py): made an `enum` of the menu's values, so the runtime
+  holds the choice the page gives (seen on the train split: 2 of 10 builds of the 0.5B
+  declared the "one of ..." field a string and wrote its menu in the page);
 - a built-in principal (`admin`, `owner`, ...) listed in `auth.roles`: dropped, it is built in;
 - a role used in an access map but missing from `auth.roles`: declared there;
 - a `default` the field cannot hold (not one of an enum's `values`, over `max_length`, out of
@@ -34,19 +38,20 @@ from appwright.runtime.manifest import PRINCIPALS, ROLE_RE, SYSTEM_FIELDS, Field
 from appwright.runtime.values import check_value
 
 
-def fix_manifest(text: str) -> tuple[str, list[str]]:
-    """(the manifest text, fixed and re-indented when anything changed; what was fixed)."""
+def fix_manifest(text: str, menus: dict[str, list[str]] | None = None) -> tuple[str, list[str]]:
+    """(the manifest text, fixed and re-indented when anything changed; what was fixed). `menus`:
+    the page's `<select>` names and their values."""
     try:
         data = json.loads(text)
     except ValueError:
         return text, []
     if not isinstance(data, dict):
         return text, []
-    fixes = _fix(data)
+    fixes = _fix(data, menus or {})
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes
 
 
-def _fix(m: dict[str, Any]) -> list[str]:
+def _fix(m: dict[str, Any], menus: dict[str, list[str]]) -> list[str]:
     fixes: list[str] = []
     auth = m.get("auth") if isinstance(m.get("auth"), dict) else None
     roles = auth.get("roles") if auth and isinstance(auth.get("roles"), list) else None
@@ -69,7 +74,7 @@ def _fix(m: dict[str, Any]) -> list[str]:
                          "runtime keeps who made each record in `owner`")
         for fname, field in fields.items():
             if isinstance(field, dict):
-                fixes += _fix_field(f"entities.{ename}.fields.{fname}", field, entities)
+                fixes += _fix_field(f"entities.{ename}.fields.{fname}", field, entities, menus.get(fname))
         fixes += _declare_roles(f"entities.{ename}.access", entity.get("access"), m)
     return fixes
 
@@ -83,15 +88,20 @@ def _points_at_users(spec: Any, entities: dict[str, Any]) -> bool:
             and spec["entity"] not in entities and spec["entity"].lower() in USER_WORDS)
 
 
-def _fix_field(path: str, f: dict[str, Any], entities: dict[str, Any]) -> list[str]:
+def _fix_field(path: str, f: dict[str, Any], entities: dict[str, Any], menu: list[str] | None) -> list[str]:
     fixes = []
+    if f.get("type") == "string" and not f.get("values") and menu and len(menu) >= 2:
+        f["values"] = menu
+        fixes.append(f"{path}: a string the page offers as a menu of {', '.join(menu)[:80]}; made it an enum "
+                     "of those")
     if f.get("type") == "ref" and isinstance(f.get("entity"), str) and f["entity"] not in entities:
         fixes.append(f"{path}: made it a string; it pointed at {json.dumps(f.pop('entity'))[:40]}, which is no "
                      f"entity of this app ({', '.join(entities) or 'none'})")
         f["type"] = "string"
     values = f.get("values")
     if f.get("type") in ("string", "text") and isinstance(values, list) and values:
-        fixes.append(f"{path}: a {f['type']} field with values is an enum; made it one")
+        if not menu or values is not menu:
+            fixes.append(f"{path}: a {f['type']} field with values is an enum; made it one")
         f["type"] = "enum"
         f.pop("max_length", None)
     if f.get("default") is not None:

@@ -224,7 +224,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             record.grammar = "manifest" if constrained else "manifest_schema" if structured else None
             record.resampled = resampled
             if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
-                reply, record.fixes = fix_app_json(reply, parsed)
+                reply, record.fixes = fix_app_json(reply, parsed, _on_disk(ws))
                 reply, page_fixes = fix_page(reply, parsed, _on_disk(ws))
                 record.fixes += page_fixes
                 # what the app has and what a repair asked for is never dropped (agent/junk.py)

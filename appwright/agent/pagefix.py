@@ -1,5 +1,7 @@
-"""What the harness puts right in a page without a model call: inputs its script reads that the
-form does not have.
+"""What the harness puts right in a page without a model call, and what it reads from one:
+inputs its script reads that the form does not have (`add_missing_inputs`), the element its
+script hands to `aw.ui.authForm` (`add_missing_auth_box`), the menus it offers (`menus`, for
+agent/fixups.py).
 
     files, fixes = add_missing_inputs(files, manifest)   # files: path -> text of the answer
 
@@ -31,6 +33,28 @@ _FORM_END = re.compile(r"</form\s*>", re.I)
 _SUBMIT = re.compile(r"<button\b(?![^>]*type\s*=\s*[\"']?(?:button|reset))[^>]*>|<input\b[^>]*type\s*=\s*[\"']?submit",
                      re.I)
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+
+
+_MENU = re.compile(r"""<select\b[^>]*?\b(?:name|id)\s*=\s*["']?(\w+)["']?[^>]*>(.*?)</select\s*>""", re.I | re.S)
+_OPTION = re.compile(r"<option\b([^>]*)>(.*?)(?=</option|<option|$)", re.I | re.S)
+_VALUE = re.compile(r"""\bvalue\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+def menus(pages: list[str]) -> dict[str, list[str]]:
+    """The fixed choices the pages offer: a `<select>`'s name (or id) -> its options' values (an
+    option's `value`, else its text), empty values (a "choose one" placeholder) left out."""
+    found: dict[str, list[str]] = {}
+    for page in pages:
+        for name, body in _MENU.findall(page):
+            values = []
+            for attrs, text in _OPTION.findall(body):
+                v = _VALUE.search(attrs)
+                value = html.unescape(next(g for g in v.groups() if g is not None) if v else
+                                      re.sub(r"<[^>]+>", "", text)).strip()
+                if value and value not in values:
+                    values.append(value)
+            found.setdefault(name, values)
+    return found
 
 
 def _label(name: str) -> str:
@@ -79,3 +103,28 @@ def add_missing_inputs(files: dict[str, str], manifest: Manifest) -> tuple[dict[
     fixes = [f"index.html: added an input for {n} to the form (the script reads it; the form had none)"
              for n in missing]
     return {**files, "index.html": page[:at] + added + page[at:]}, fixes
+
+
+_AUTH_TARGET = re.compile(r"""aw\.ui\.authForm\(\s*(?:["']#([\w-]+)["']|document\.(?:getElementById\(\s*["']([\w-]+)["']"""
+                          r"""|querySelector\(\s*["']#([\w-]+)["'])\s*\))""")
+_BODY = re.compile(r"<body\b[^>]*>", re.I)
+
+
+def add_missing_auth_box(files: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(the files with index.html given the element its script's `aw.ui.authForm("#ID")` asks for,
+    when no element has that id, at the top of the body; the fixes in words). Seen on the train
+    split (build-expenses-owner-totals): a page without it throws before anything else runs."""
+    page = files.get("index.html")
+    if page is None:
+        return files, []
+    scripts = _SCRIPT.findall(page) + [text for path, text in files.items() if path.endswith((".js", ".mjs"))]
+    wanted = dict.fromkeys(n for s in scripts for m in _AUTH_TARGET.finditer(s) for n in m.groups() if n)
+    present = set(re.findall(r"""\bid\s*=\s*["']?([\w-]+)""", page))
+    missing = [n for n in wanted if n not in present]
+    body = _BODY.search(page)
+    if not missing or not body:
+        return files, []
+    added = "".join(f'\n  <div id="{n}"></div>' for n in missing)
+    fixes = [f'index.html: added <div id="{n}"> for the sign-in form (the script calls aw.ui.authForm on it; the '
+             "page had no such element)" for n in missing]
+    return {**files, "index.html": page[:body.end()] + added + page[body.end():]}, fixes

@@ -21,7 +21,7 @@ from appwright.runtime.cookies import only_cookie
 from appwright.runtime.errors import ApiError, bad_request, not_found
 from appwright.runtime.manifest import SYSTEM_FIELDS, EntitySpec
 from appwright.runtime.storage import CursorError, Filter, Record, User
-from appwright.runtime.validate import WriteError, check_write
+from appwright.runtime.validate import FORM_HEADER, WriteError, check_write
 from appwright.runtime.values import check_value, normalise
 
 if TYPE_CHECKING:
@@ -262,9 +262,11 @@ def check_refs(request: Request, spec: EntitySpec, values: dict[str, Any], user:
             raise bad_request(f"{key}: no {field.entity} record with id {value!r}")
 
 
-def write_values(name: str, spec: EntitySpec, body: Any, *, partial: bool, system=None) -> dict[str, Any]:
+def write_values(request: Request, name: str, spec: EntitySpec, body: Any, *, partial: bool,
+                 system=None) -> dict[str, Any]:
+    form = request.headers.get(FORM_HEADER) == "form"
     try:
-        return check_write(name, spec, body, partial=partial, system=system)
+        return check_write(name, spec, body, partial=partial, system=system, form=form)
     except WriteError as exc:
         raise ApiError(400, "invalid", f"invalid {name}: {exc}", exc.problems) from None
 
@@ -350,7 +352,7 @@ async def create_record(request: Request) -> Response:
     user = current_user(request)
     if not may_create(spec.rules()["create"], user):
         raise denied(user, f"create {name} records")
-    values = write_values(name, spec, await read_json(request), partial=False)
+    values = write_values(request, name, spec, await read_json(request), partial=False)
     check_refs(request, spec, values, user)
     rec = served(request).store.insert_record(name, user.id if user else None, values)
     return JSONResponse(to_json(rec, spec), status_code=201)
@@ -368,7 +370,7 @@ async def update_record(request: Request) -> Response:
     if not may_touch(spec.rules()["update"], user, rec):
         raise denied(user, f"change this {name} record")
     system = {"id": rec.id, "owner": rec.owner, "created_at": rec.created_at, "updated_at": rec.updated_at}
-    values = write_values(name, spec, await read_json(request), partial=True, system=system)
+    values = write_values(request, name, spec, await read_json(request), partial=True, system=system)
     check_refs(request, spec, values, user)
     return JSONResponse(to_json(served(request).store.update_record(rec, values), spec))
 

@@ -8,9 +8,10 @@
   // /_aw/sdk.js from the host's root, which works the app out from the page's own path.
   var BASE = __AW_BASE__;
   var API = BASE + "/_aw/api";
+  var FORM = { "X-AW-Values": "form" };  // writes take form values (strings) in the fields' types
 
-  async function request(method, path, body) {
-    var opts = { method: method, credentials: "same-origin", headers: { "X-AW": "1" } };
+  async function request(method, path, body, headers) {
+    var opts = { method: method, credentials: "same-origin", headers: Object.assign({ "X-AW": "1" }, headers) };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -70,8 +71,9 @@
       },
       page: function (opts) { return request("GET", path + query(opts)); },
       get: function (id) { return request("GET", path + "/" + checkId(id)); },
-      create: function (values) { return request("POST", path, values || {}); },
-      update: function (id, values) { return request("PATCH", path + "/" + checkId(id), values || {}); },
+      // Values may come straight from a form: "12" for a number field is stored as 12, "" as no value.
+      create: function (values) { return request("POST", path, values || {}, FORM); },
+      update: function (id, values) { return request("PATCH", path + "/" + checkId(id), values || {}, FORM); },
       remove: function (id) { return request("DELETE", path + "/" + checkId(id)); },
     };
   }
