@@ -29,7 +29,7 @@ class Filter:
 
 
 class CursorError(ValueError):
-    pass
+    """A paging cursor that is not one this server wrote (answered 400 with the message)."""
 
 
 def _column(field: str, defaults: dict[str, Any] | None = None):
