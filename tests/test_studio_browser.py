@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -146,13 +145,11 @@ def test_studio_in_chromium_from_prompt_to_fix_task(tmp_path, browser):
                 .get_by_role("button", name="Restore").click()
             expect(frame.locator("h1")).to_have_text("Private notes")
             expect(page.locator("#tab-preview")).to_be_visible()
-            try:
-                expect(frame.locator(".aw-auth input[name=email]")).to_be_visible()  # signed out: v1 had no users
-            except AssertionError:  # seen twice in full runs only: keep what the page looked like
-                page.screenshot(path="/tmp/aw-restore-v1.png")
-                Path("/tmp/aw-restore-v1.html").write_text(page.content() + "\n<!-- frame -->\n"
-                                                           + page.frame_locator("#preview").locator("html").inner_html())
-                raise
+            # Signed out (v1 had no users): the SDK shows its sign-in form and hides the app. Asserted on the
+            # page's state, not on paint: under load Chromium has left the cross-site frame unpainted for
+            # a minute after a restore (twice in full runs, once in CI) while its DOM was already right.
+            expect(frame.locator(".aw-auth .aw-submit")).to_have_text("Sign in")
+            expect(frame.locator("#app")).to_have_attribute("hidden", "")
             expect(frame.locator("#notes li")).to_have_count(0)
             restored = page.locator("#preview-version").inner_text()
             page.get_by_role("tab", name="History").click()

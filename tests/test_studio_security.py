@@ -234,7 +234,11 @@ def test_2_a_generated_page_cannot_swap_the_visitors_studio_session_in_chromium(
             def visit_preview(page):
                 page.goto(preview)
                 expect(page.locator("body[data-tossed=yes]")).to_have_count(1)  # the page did its work
-                assert any(c["name"] == "aw_studio" for c in page.context.cookies(preview))
+                # document.cookie writes reach the browser's cookie store asynchronously: wait for them
+                deadline = time.monotonic() + 15
+                while not any(c["name"] == "aw_studio" for c in page.context.cookies(preview)):
+                    assert time.monotonic() < deadline, "the page's aw_studio cookie never reached the jar"
+                    time.sleep(0.1)
 
             # a signed-out visitor stays signed out
             context = browser.new_context()
