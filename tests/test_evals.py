@@ -259,7 +259,7 @@ def test_bad_cli_input_is_one_line_and_exit_code_2(tmp_path):
     env = _env(tmp_path, {"fake": []})
     base = ["eval", "run", "--out", str(tmp_path / "out")]
     cases = [(["--models", "nope"], "unknown model 'nope'"),
-             (["--models", "fake", "--split", "prod"], "--split: expected train, dev, test; got 'prod'"),
+             (["--models", "fake", "--split", "prod"], "--split: expected train, dev, test, people; got 'prod'"),
              (["--models", "fake", "--limit", "0"], "--limit: must be at least 1"),
              (["--models", "fake", "--samples", "0"], "--samples: must be at least 1"),
              (["--models", "fake", "--kinds", "build,bake"], "--kinds: expected some of"),

@@ -43,7 +43,7 @@ def flat(text: str) -> str:
 @pytest.mark.parametrize("args, words", [
     (["grade", "{empty}", "--task", "no-such-task", "--no-browser"], "no task 'no-such-task'"),
     (["grade", "{tmp}/nowhere", "--task", TASK, "--no-browser"], "is not a folder"),
-    (["tasks", "list", "--split", "nope"], "--split: expected train, dev or test"),
+    (["tasks", "list", "--split", "nope"], "--split: expected train, dev, test, people"),
     (["tasks", "show", "no-such-task"], "no task 'no-such-task'"),
     (["tasks", "start", "no-such-task", "--out", "{tmp}/start"], "no task 'no-such-task'"),
     (["eval", "run", "--models", "m", "--split", "nope", "--out", "{tmp}/e"], "--split: expected train, dev, test"),

@@ -14,6 +14,7 @@ BANK = TaskBank.default()
 TRAIN = BANK.select(split="train", kind="build")[0]
 DEV = BANK.select(split="dev")[0]
 TEST = BANK.select(split="test")[0]
+PEOPLE = BANK.select(split="people")  # prompts in people's words (tasks/people.py): never trained on
 
 
 def traj(task, answer="<file path=\"app.json\">{}</file>", good=True, protocol="files", repair=False, tid=None):
@@ -82,6 +83,40 @@ def test_tools_runs_keep_every_message():
 def test_sampling_refuses_held_out_tasks(tmp_path):
     with pytest.raises(DataError, match="only train tasks"):
         sample([TRAIN, DEV], ScriptedBackend([]), tmp_path / "x.jsonl", samples=1)
+
+
+def test_people_tasks_are_never_picked_or_kept_for_training(tmp_path):
+    from typer.testing import CliRunner
+
+    from appwright import cli
+    from appwright.studio.export import _held_out_prompts, _norm
+    from appwright.train.config import RLConfig
+    from appwright.train.rl import TrainError as RLTrainError, train_tasks
+    from appwright.train.sft import TrainError, check_splits
+
+    ids, domains = {t.id for t in PEOPLE}, {t.domain for t in PEOPLE}
+    assert len(ids) >= 60
+    # 1. What the selectors pick: the RL run's tasks and `appwright data sample`'s (split train).
+    for picked in (train_tasks(RLConfig(model="m", out="o")), BANK.select(split="train")):
+        assert not {t.id for t in picked} & ids and not {t.domain for t in picked} & domains
+    r = CliRunner().invoke(cli.app, ["data", "sample", "--model", "m", "--out", str(tmp_path / "x.jsonl"),
+                                     "--split", "people"])
+    assert r.exit_code == 2 and not (tmp_path / "x.jsonl").exists()
+    # 2. Named outright, they are refused.
+    with pytest.raises(DataError, match="only train tasks"):
+        sample([TRAIN, PEOPLE[0]], ScriptedBackend([]), tmp_path / "x.jsonl", samples=1)
+    with pytest.raises(RLTrainError, match="not train tasks"):
+        train_tasks(RLConfig(model="m", out="o", task_ids=(TRAIN.id, PEOPLE[0].id)))
+    with pytest.raises(TrainError, match=PEOPLE[0].id):
+        check_splits([TRAIN.id, PEOPLE[0].id], BANK)
+    # 3. Their trajectories never become SFT rows, and a studio turn asking one of their prompts
+    #    is not exported for training.
+    src = tmp_path / "runs.jsonl"
+    for t in [traj(TRAIN, "a"), *(traj(p, f"answer {i}", tid=p.id) for i, p in enumerate(PEOPLE[:3]))]:
+        append_jsonl(src, t)
+    stats = build_sft_dataset([src], tmp_path / "sft")
+    assert (stats.rows, stats.dropped_split) == (1, 3)
+    assert {_norm(t.prompt) for t in PEOPLE} <= _held_out_prompts()
 
 
 @pytest.mark.slow

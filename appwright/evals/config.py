@@ -15,9 +15,9 @@ from pathlib import Path
 
 from appwright.agent.config import PROTOCOLS, Budget, HarnessConfig
 from appwright.models import ModelSpec, get_model
+from appwright.tasks.model import SPLITS
 
 KINDS = ("build", "edit", "fix", "taste")
-SPLITS = ("train", "dev", "test")
 # Backends that may serve several agent threads at once. llama.cpp and transformers hold one
 # model instance per process (a lock serialises callers); scripted replays replies in order,
 # so threads would shuffle which task gets which reply.

@@ -1,6 +1,6 @@
 """The task bank: the generated tasks plus task files (YAML), validated on load.
 
-    bank = TaskBank.default()                       # generated + appwright/tasks/bank/*.yaml
+    bank = TaskBank.default()                       # generated + people.yaml + appwright/tasks/bank/*.yaml
     bank.select(split="dev", kind="fix", domain="notes")
     task = bank.get("fix-notes-owner-innerhtml")
     start_dir = materialise_start(task, "out/app")  # writes the start bundle, if any
@@ -8,8 +8,8 @@
 
 A task file holds one task (a mapping) or a list of them; a `start.path` is relative to the
 file. `export(tasks, DIR)` writes tasks as YAML files that `load_file` reads back unchanged.
-Reference solutions exist for generated tasks (`reference_files`), so tests can prove that
-every task's checks can be met.
+Reference solutions exist for generated and people tasks (`reference_files`), so tests can
+prove that every task's checks can be met.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from appwright.tasks.domains import domain
 from appwright.tasks.generate import generate
 from appwright.tasks.model import Task
+from appwright.tasks.people import people_domain, people_tasks
 from appwright.tasks.reference import render
 
 
@@ -99,10 +100,11 @@ def start_files(task: Task) -> dict[str, str]:
 
 
 def reference_files(task: Task) -> dict[str, str]:
-    """A bundle that passes every check of a generated task."""
+    """A bundle that passes every check of a generated or people task."""
     if task.domain is None:
         raise TaskError(f"task {task.id} has no domain, so no generated reference solution")
-    return render(domain(task.domain), task.features)
+    d = people_domain(task.domain) if task.split == "people" else domain(task.domain)
+    return render(d, task.features)
 
 
 @dataclass
@@ -140,7 +142,7 @@ def bank_files() -> list[Path]:
 
 @cache
 def _default() -> TaskBank:
-    tasks = generate()
+    tasks = generate() + people_tasks()
     for f in bank_files():
         tasks += load_file(f)
     return TaskBank(tasks)

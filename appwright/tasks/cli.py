@@ -25,6 +25,7 @@ from rich.table import Table
 
 from appwright.exits import FAILED, USAGE, fail
 from appwright.tasks.bank import TaskBank, TaskError, export, load_file, materialise_start
+from appwright.tasks.model import SPLITS
 
 app = typer.Typer(help="The task bank: list, show, export tasks.", no_args_is_help=True)
 out = Console()
@@ -47,15 +48,15 @@ def _get(task_id: str, files: list[Path] | None = None):
         fail(str(exc), USAGE)
 
 
-_SPLIT = typer.Option(None, help="train, dev or test.")
+_SPLIT = typer.Option(None, help="train, dev, test or people.")
 _KIND = typer.Option(None, help="build, edit, fix or taste.")
 _DOMAIN = typer.Option(None, help="A domain name, e.g. notes (appwright tasks list shows them).")
 _FILES = typer.Option(None, "--file", help="Read tasks from this YAML file instead of the bank (repeatable).")
 
 
 def _check_filters(split, kind) -> None:
-    if split not in (None, "train", "dev", "test"):
-        fail(f"--split: expected train, dev or test; got {split!r}", USAGE)
+    if split is not None and split not in SPLITS:
+        fail(f"--split: expected {', '.join(SPLITS)}; got {split!r}", USAGE)
     if kind not in (None, "build", "edit", "fix", "taste"):
         fail(f"--kind: expected build, edit, fix or taste; got {kind!r}", USAGE)
 

@@ -7,10 +7,17 @@ modes that make sense for it, three sample records, and optional parts that enab
 features (an `amount` field for totals and validation, a `category` enum for filtering, a
 `sort` order). Adding a domain is adding an entry to the YAML file; a test checks every
 domain's reference app grades good.
+
+For prompts in people's words (tasks/phrasing.py) a domain also says how a person names
+things: `say` per field ("how many minutes it took"), `people` (the app, the records, the
+sort order), and `words`, the other names an app may give the entity and each field, by
+which the graders find them in an app that chose its own names (graders/meaning.py). These
+phrases never use JARGON.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -18,13 +25,24 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from appwright.tasks.model import Split
+from appwright.tasks.model import EntityMeaning, FieldMeaning, Meaning, Split
 
 Access = Literal["owner", "shared", "public_read"]
+# What a person who does not program would not say: people prompts and the phrases they are made of
+# (`say`, `people`, phrasings.yaml) never match it.
+JARGON = re.compile(r"`|\b(?:entit(?:y|ies)|fields?|strings?|integers?|booleans?|enums?)\b", re.I)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def plain(texts: list[str], where: str) -> None:
+    """Refuse a people phrase with a backtick or a programmer's word (JARGON)."""
+    for t in texts:
+        found = JARGON.search(t)
+        if found:
+            raise ValueError(f"{where}: {t!r} says {found.group(0)!r}; people prompts name no entity, field or type")
 
 
 class DomainField(_Strict):
@@ -35,6 +53,20 @@ class DomainField(_Strict):
     max_length: int | None = None
     limits: tuple[float, float] | None = None  # min, max for number and integer
     values: list[str] | None = None
+    words: list[str] = []  # other names an app may give it, for prompts that name nothing (graders/meaning.py)
+    say: list[str] = Field(default_factory=list, max_length=3)  # how a person says it: "how many minutes it
+    #   took"; an enum's phrases give its values with {values}. Every generator domain gives 1-3 (load_domains)
+
+    @model_validator(mode="after")
+    def _say(self) -> "DomainField":
+        plain(self.say, f"field {self.name}: say")
+        for s in self.say:
+            slots = set(re.findall(r"{(\w*)}", s))
+            if self.type == "enum" and slots != {"values"}:
+                raise ValueError(f"field {self.name}: say {s!r}: an enum's phrase gives its values with {{values}}")
+            if self.type != "enum" and slots:
+                raise ValueError(f"field {self.name}: say {s!r}: only an enum's phrase has a slot ({{values}})")
+        return self
 
     def manifest(self, validation: bool = True) -> dict[str, Any]:
         """This field in app.json (the reference solution's manifest)."""
@@ -62,6 +94,21 @@ class SortSpec(_Strict):
     desc: bool = False
 
 
+class People(_Strict):
+    """How a person names the app and its records, in a prompt that names nothing (tasks/phrasing.py)."""
+    app: list[str] = Field(min_length=1)  # what they ask for, article included: "a workout diary"
+    things: list[str] = Field(min_length=1)  # the records, plural: "workouts", "sessions"
+    order: list[str] = []  # the sort order, after "put", "show" or "I'd like": "the longest workouts first"
+
+    @model_validator(mode="after")
+    def _plain(self) -> "People":
+        plain([*self.app, *self.things, *self.order], "people")
+        bad = [t for t in (*self.app, *self.things, *self.order) if "{" in t or "}" in t]
+        if bad:
+            raise ValueError(f"people: {bad[0]!r} has a brace; people phrases have no slots")
+        return self
+
+
 class Domain(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9]*$")
     family: str
@@ -75,6 +122,8 @@ class Domain(_Strict):
     category: str | None = None
     sort: SortSpec | None = None
     records: list[dict[str, Any]] = Field(min_length=3, max_length=3)
+    words: list[str] = []  # other names an app may give the entity
+    people: People | None = None  # every generator domain has it (load_domains); phrasing.py speaks with it
     split: Split = "train"  # set from the family by load_domains
 
     @model_validator(mode="after")
@@ -97,6 +146,9 @@ class Domain(_Strict):
             unknown = set(r) - names
             if unknown:
                 raise ValueError(f"{self.name}: a record has unknown fields {sorted(unknown)}")
+        if self.people and bool(self.sort) != bool(self.people.order):
+            raise ValueError(f"{self.name}: people.order says the sort order in words; give it exactly when the "
+                             "domain has `sort`")
         return self
 
     @property
@@ -110,6 +162,12 @@ class Domain(_Strict):
     def validated(self) -> DomainField | None:
         """The field a `validation` feature limits: the first with limits."""
         return next((f for f in self.fields if f.limits), None)
+
+    def meaning(self) -> Meaning:
+        """What a prompt in people's words asks for: the entity and fields, by meaning."""
+        fields = [FieldMeaning(name=f.name, label=f.label, type=f.type, words=f.words, values=f.values) for f in self.fields]
+        return Meaning(entities=[EntityMeaning(name=self.entity, label=self.plural, words=[self.noun, *self.words],
+                                               fields=fields)])
 
     def features_available(self) -> list[str]:
         out = ["sort"] if self.sort else []
@@ -137,6 +195,10 @@ def load_domains() -> tuple[Domain, ...]:
         if d.name in seen:
             raise ValueError(f"domains.yaml: domain {d.name} twice")
         seen.add(d.name)
+        unsaid = [f.name for f in d.fields if not f.say]
+        if d.people is None or unsaid:
+            raise ValueError(f"domains.yaml: {d.name} needs `people` and a `say` for every field (lacking: "
+                             f"{', '.join(unsaid) or 'people'}); tasks/phrasing.py asks for the app with them")
         out.append(d.model_copy(update={"split": split_of[d.family]}))
     return tuple(out)
 

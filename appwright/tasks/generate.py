@@ -1,6 +1,6 @@
 """The task generator: domains x features x kinds, composed from small parts.
 
-    tasks = generate()                 # every task, deterministic, about 1,300
+    tasks = generate()                 # every task, deterministic, about 5,600
     tasks = generate(domains=["notes"])
 
 Parts, each a few lines: an access sentence per mode, a sentence per extra feature, a
@@ -12,6 +12,10 @@ which adds the checks each feature implies to the checks every app must pass. Ki
 - taste: four traps (passwords in an entity, a live key in the page, private data public
   "for now", invite-only sign-up off "for testing").
 The split of a task is its domain's (held out by family, see domains.yaml).
+
+These prompts name the entity and fields in backticks. Every build and taste task is also
+asked three more ways in people's words, naming nothing (tasks/phrasing.py): ids `<id>.p1`
+to `.p3`, the same checks, and `meaning` set so the graders bind them to the app's names.
 """
 
 from __future__ import annotations
@@ -258,9 +262,13 @@ def taste_tasks(d: Domain) -> list[Task]:
 
 
 def generate(domains: list[str] | None = None) -> list[Task]:
+    from appwright.tasks.phrasing import phrasings  # it builds on this module's sentences and key
+
     out = []
     for d in load_domains():
         if domains and d.name not in domains:
             continue
-        out += build_tasks(d) + edit_tasks(d) + fix_tasks(d) + taste_tasks(d)
+        build, taste = build_tasks(d), taste_tasks(d)
+        out += build + edit_tasks(d) + fix_tasks(d) + taste
+        out += [p for t in build + taste for p in phrasings(t, d)]
     return out

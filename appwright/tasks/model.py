@@ -30,13 +30,14 @@ Check kinds and what they prove:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 FORMAT = 1
 Kind = Literal["build", "edit", "fix", "taste"]
-Split = Literal["train", "dev", "test"]
+Split = Literal["train", "dev", "test", "people"]
+SPLITS: tuple[str, ...] = get_args(Split)  # people: prompts written by hand in people's words, never trained on
 FieldFamily = Literal["string", "text", "number", "integer", "boolean", "date", "datetime", "enum", "ref"]
 
 
@@ -232,6 +233,32 @@ def kinds_in(group: Group) -> tuple[str, ...]:
     return tuple(k for k, m in KINDS.items() if m.group == group)
 
 
+class FieldMeaning(_Strict):
+    """A field the person asked for, by meaning rather than by name."""
+    name: str = Field(description="what the task's checks call it")
+    label: str = Field(description="how the person says it; a missing field is reported as 'no field for the "
+                                   "<label>'")
+    type: FieldFamily = Field(description="its type; a field of the same family (string/text, number/integer) "
+                                          "qualifies")
+    words: list[str] = Field(default_factory=list, description="other names an app may give it")
+    values: list[str] | None = Field(None, description="an enum's values: an app's enum with the same values is "
+                                                       "this field, whatever its name")
+
+
+class EntityMeaning(_Strict):
+    name: str = Field(description="what the task's checks call it")
+    label: str = Field(description="how the person says it: 'plants'")
+    words: list[str] = Field(default_factory=list, description="other names an app may give it")
+    fields: list[FieldMeaning] = Field(default_factory=list)
+
+
+class Meaning(_Strict):
+    """What a prompt in people's words asked for, which names nothing: the graders find each entity
+    and field in the app's manifest by these words and types, and rename the checks to the app's
+    names before they run (graders/meaning.py)."""
+    entities: list[EntityMeaning] = Field(min_length=1)
+
+
 class StartBundle(_Strict):
     """Files inline (generated tasks, exports) or `path`, a folder relative to the task file."""
     files: dict[str, str] | None = Field(None, description="relative path -> file text")
@@ -250,13 +277,16 @@ class Task(_Strict):
                     description="unique; lower case letters, digits, '.', '_' and '-'")
     kind: Kind = Field(description="build: from nothing; edit: change `start`; fix: repair `start`; taste: a "
                                    "request that points somewhere worse")
-    split: Split = Field(description="test tasks are never trained on; held out by domain family")
+    split: Split = Field(description="test and people tasks are never trained on; held out by domain family")
     prompt: str = Field(min_length=1, description="what the user asks, in their words")
-    domain: str | None = Field(None, description="the generator's domain (domains.yaml), if generated")
+    domain: str | None = Field(None, description="its domain (domains.yaml, or people.yaml for the people split)")
     features: list[str] = Field(default_factory=list, description="the generator's features of the target app")
     start: StartBundle | None = Field(None, description="the bundle the agent starts from (edit and fix need one)")
     checks: list[Check] = Field(min_length=1, description="typed checks; see below")
     reference_reply: str | None = Field(None, description="what a good reply says (taste tasks)")
+    meaning: Meaning | None = Field(None, description="prompts that name nothing: the entities and fields asked "
+                                                      "for, found in the app by meaning; without it the checks' "
+                                                      "names must be the app's (case ignored)")
 
     def data(self) -> dict[str, Any]:
         """The task as compact JSON data (defaults left out, each check's `kind` kept): what

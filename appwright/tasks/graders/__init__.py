@@ -9,9 +9,11 @@ How a grade runs, top to bottom:
 1. The bundle's app files are copied to a temporary folder and served there by the runtime
    on 127.0.0.1 with an empty database (graders/env.py). Nothing the model wrote besides the
    app itself is read; no code from the bundle runs outside Chromium.
-2. Each check runs in turn with its own users, on an emptied table of records. A check that raises anything but `Fail` is a
+2. For a task in people's words (`task.meaning`), the checks are renamed to the app's own names
+   for what the person asked for (graders/meaning.py); what is not found fails the schema check.
+3. Each check runs in turn with its own users, on an emptied table of records. A check that raises anything but `Fail` is a
    failed check whose evidence names the grader error: a grade never crashes.
-3. After `max_seconds` the remaining checks fail with "time limit". `browser=False` leaves
+4. After `max_seconds` the remaining checks fail with "time limit". `browser=False` leaves
    out the checks that need Chromium (ui, security/xss) entirely: the grade then covers only
    the others, for fast screening.
 
@@ -30,6 +32,7 @@ from appwright.tasks.graders.common import Context, Fail
 from appwright.tasks.graders.env import AppEnv, BundleRejected
 from appwright.tasks.graders.isolation import grade_isolation
 from appwright.tasks.graders.look import grade_look
+from appwright.tasks.graders.meaning import bind, rename
 from appwright.tasks.graders.security import grade_security
 from appwright.tasks.graders.taste import grade_taste
 from appwright.tasks.graders.ui import grade_ui
@@ -64,8 +67,13 @@ class Grader:
         except BundleRejected as exc:
             return Grade(task_id=task.id, checks=[result(c, False, f"not graded: {exc}", started) for c in checks],
                          seconds=round(time.monotonic() - started, 3))
-        # 2. Every check, with its evidence.
-        out, ctx = [], Context(reply=reply)
+        # 2. The checks in the app's names, when the prompt named nothing (graders/meaning.py).
+        ctx = Context(reply=reply)
+        if task.meaning is not None:
+            binding = bind(env.manifest, task.meaning)
+            checks, ctx.missing = [rename(c, binding) for c in checks], binding.missing
+        # 3. Every check, with its evidence.
+        out = []
         try:
             for c in checks:
                 t0 = time.monotonic()

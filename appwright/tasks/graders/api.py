@@ -3,25 +3,24 @@ users (see model.ApiCheck for the flows)."""
 
 from __future__ import annotations
 
-from appwright.tasks.graders.common import (Context, answer, create, expect, items_of, map_record, matches,
+from appwright.tasks.graders.common import (Context, Fail, answer, create, expect, items_of, map_record, matches,
                                             resolve_entity, short)
 from appwright.tasks.graders.env import AppEnv
+from appwright.tasks.graders.meaning import same_family
 from appwright.tasks.model import ApiCheck, SchemaCheck
 
-FAMILIES = {"string": {"string", "text"}, "text": {"string", "text"}, "number": {"number", "integer"},
-            "integer": {"integer", "number"}}
-
-
 def grade_schema(env: AppEnv, check: SchemaCheck, ctx: Context) -> str:
+    if env.entity(check.entity) is None and ctx.missing:
+        raise Fail("; ".join(ctx.missing))
     entity = resolve_entity(env, check.entity)
     declared = {k.lower(): (k, f.type) for k, f in env.manifest.entities[entity].fields.items()}
-    problems = []
+    problems = list(ctx.missing)
     for name, family in check.fields.items():
         if name.lower() not in declared:
             problems.append(f"no field {name!r}")
             continue
         got = declared[name.lower()][1]
-        if got not in FAMILIES.get(family, {family}):
+        if not same_family(family, got):
             problems.append(f"{name}: type {got}, expected {family}")
     if check.signup and env.manifest.auth.signup != check.signup:
         problems.append(f'auth.signup is "{env.manifest.auth.signup}", expected "{check.signup}"')

@@ -29,6 +29,7 @@ class Context:
     page: Any = None  # the grade's one page (graders/ui.py open_page), closed by the Grader
     hung: str | None = None  # set when the page failed to load: later browser checks fail at once
     notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # asked for in people's words, not in the app (meaning.py)
 
 
 def short(value: Any, limit: int = 160) -> str:
