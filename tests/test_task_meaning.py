@@ -55,7 +55,7 @@ def test_what_is_missing_is_said_in_the_persons_words():
     del app["entities"]["Session"]["fields"]["duration_mins"]
     app["entities"]["Session"]["fields"]["duration"] = {"type": "string"}  # the wrong type does not count
     b = bind(parse_manifest(app), WORKOUT)
-    assert b.missing == ["no field for the minutes in Session"]
+    assert b.missing == ["no field for the minutes in Session (its `duration` is text; asked: a whole number)"]
     b = bind(parse_manifest({"name": "x", "entities": {}}), WORKOUT)
     assert b.missing == ["no entity for the workouts (app.json declares: none)"]
 
@@ -126,3 +126,14 @@ def test_a_menu_of_the_asked_values_binds_whatever_its_name_and_camel_case_is_th
     assert b.fields["Expense"]["category"] == "howIFelt" and b.fields["Expense"]["spent_on"] == "spentOn"
     app["entities"]["Spend"]["fields"]["howIFelt"]["values"] = ["food", "travel"]  # not what was asked
     assert "category" not in bind(parse_manifest(app), d.meaning()).fields["Expense"]
+
+
+def test_a_field_of_that_name_but_another_type_is_named_in_the_message():
+    app = json.loads(json.dumps(RENAMED))
+    app["entities"]["Session"]["fields"]["effort"] = {"type": "string"}
+    [missing] = bind(parse_manifest(app), WORKOUT).missing
+    assert missing == "no field for the intensity in Session (its `effort` is text; asked: one of a list)"
+    intensity = WORKOUT.entities[0].fields[2].model_copy(update={"values": ["easy", "hard"]})
+    [missing] = bind(parse_manifest(app), Meaning(entities=[WORKOUT.entities[0].model_copy(
+        update={"fields": [intensity]})])).missing
+    assert missing == "no field for the intensity in Session (its `effort` is text; asked: one of easy, hard)"

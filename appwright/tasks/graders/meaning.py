@@ -134,11 +134,29 @@ def bind(manifest: Manifest, meaning: Meaning) -> Binding:
             continue
         _, _, app_entity, found = candidates[0]
         b.entities[e.name], b.fields[e.name] = app_entity, found
-        b.missing += [f"no field for the {f.label} in {app_entity}" for f in e.fields if f.name not in found]
+        b.missing += [_missing(f, app_entity, declared[app_entity].fields, found) for f in e.fields
+                      if f.name not in found]
         asked = set(found.values())
         b.extra[app_entity] = {k: _plain_value(s) for k, s in declared[app_entity].fields.items()
                                if s.required and k not in asked and s.type != "ref" and s.default is None}
     return b
+
+
+_SAID = {"string": "text", "text": "text", "number": "a number", "integer": "a whole number", "boolean": "yes or no",
+         "date": "a date", "datetime": "a date and time", "enum": "one of a list", "ref": "a link to another record"}
+
+
+def _missing(f: FieldMeaning, entity: str, fields: dict[str, FieldSpec], found: dict[str, str]) -> str:
+    """'no field for the tank in Note', or, when a field goes by that name with another type, what
+    the person asked for: 'no field for the tank in Note (its `tank` is text; asked: one of reef, pond)'."""
+    used = set(found.values())
+    named = [k for k in fields if k not in used and _score(k, f.name, [f.label, *f.words]) >= 3]
+    if not named:
+        return f"no field for the {f.label} in {entity}"
+    asked = f"one of {', '.join(f.values)}" if f.values else _SAID.get(f.type, f.type)
+    spec = fields[named[0]]
+    got = f"one of {', '.join(spec.values)}" if spec.values else _SAID.get(spec.type, spec.type)
+    return f"no field for the {f.label} in {entity} (its `{named[0]}` is {got}; asked: {asked})"
 
 
 _CREATED = ("record", "seed")  # records a check creates: they get the unasked required fields too
