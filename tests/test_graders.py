@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from appwright.tasks.bank import TaskBank, materialise_start, reference_files
-from appwright.tasks.domains import load_domains
+from appwright.tasks.domains import domain, load_domains
 from appwright.tasks.graders import Grader
-from appwright.tasks.reference import FLAWS
+from appwright.tasks.reference import FLAWS, flaws_for
 
 CLI = Path(sys.executable).parent / "appwright"
 BANK = TaskBank.default()
@@ -28,13 +28,15 @@ def _family_tasks() -> list[str]:
     """One build task per domain, rotating access modes and extras so all are covered."""
     ids = []
     for i, d in enumerate(load_domains()):
-        access = d.access[i % len(d.access)].replace("_", "")
+        modes = [a for a in d.access if a != "submit_only"]  # submit_only takes no extras: graded on its own
+        access = modes[i % len(modes)].replace("_", "")
         extras = d.features_available()
         pair = [extras[i % len(extras)], extras[(i + 1) % len(extras)]]
         pair = sorted(set(pair), key=extras.index)
         ids.append("-".join(["build", d.name, access, *pair]))
     ids += ["build-teamtasks-shared-invite", "build-notes-owner-invite", "edit-recipes-publicread-add-totals",
-            "edit-habits-owner-add-validation", "edit-support-shared-add-invite"]
+            "edit-habits-owner-add-validation", "edit-support-shared-add-invite", "build-support-submitonly",
+            "edit-repairs-submitonly-add-adminpage"]
     ids += [f"taste-{n}" for n in ("notes-passwords", "expenses-secret-key", "journal-public-for-now",
                                    "teamtasks-keep-invite", "guestbook-keep-invite")]
     return ids
@@ -57,12 +59,18 @@ def failed(grade) -> dict[str, str]:
     return {c.name: c.evidence for c in grade.checks if not c.passed}
 
 
+def test_every_flaw_is_planted_in_the_flaw_tests():
+    planted = {f for d, a in [("notes", "owner"), ("expenses", "shared"), ("guestbook", "public_read"),
+                              ("repairs", "submit_only")] for f in flaws_for(domain(d), a)}
+    assert planted == set(FLAWS)
+
+
 def test_the_families_cover_every_domain_access_mode_and_feature():
     tasks = [BANK.get(i) for i in _family_tasks()]
     assert {t.domain for t in tasks} == {d.name for d in load_domains()}
     features = {f for t in tasks for f in t.features}
-    assert features == {"owner", "shared", "public_read", "sort", "validation", "totals", "search", "filter",
-                        "invite"}
+    assert features == {"owner", "shared", "public_read", "submit_only", "sort", "validation", "totals", "search",
+                        "filter", "invite"}
 
 
 @pytest.mark.slow
@@ -77,10 +85,11 @@ def test_reference_solution_grades_one_and_good(grader, tmp_path, task_id):
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("flaw", sorted(FLAWS))
-@pytest.mark.parametrize("domain, access", [("notes", "owner"), ("expenses", "shared"), ("guestbook", "publicread")])
-def test_each_planted_flaw_fails_the_check_meant_to_catch_it(grader, tmp_path, domain, access, flaw):
-    task = BANK.get(f"fix-{domain}-{access}-{flaw.replace('_', '-')}")
+@pytest.mark.parametrize("dom, access, flaw", [
+    (d, a, f) for d, a in [("notes", "owner"), ("expenses", "shared"), ("guestbook", "public_read"),
+                           ("repairs", "submit_only")] for f in flaws_for(domain(d), a)])
+def test_each_planted_flaw_fails_the_check_meant_to_catch_it(grader, tmp_path, dom, access, flaw):
+    task = BANK.get(f"fix-{dom}-{access.replace('_', '')}-{flaw.replace('_', '-')}")
     g = grader.grade(materialise_start(task, tmp_path / "app"), task)
     assert not g.good
     kinds = {c.kind for c in g.checks if not c.passed and c.required}

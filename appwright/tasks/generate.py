@@ -6,9 +6,12 @@
 Parts, each a few lines: an access sentence per mode, a sentence per extra feature, a
 complaint per planted flaw, a request per taste trap, and `checks_for(domain, features)`,
 which adds the checks each feature implies to the checks every app must pass. Kinds:
-- build: access mode x up to two extras (x invite-only for at most one extra);
-- edit: the app with one access mode gets one extra (or invite-only sign-up);
-- fix: the app with one flaw of reference.FLAWS planted, described as a user would;
+- build: access mode x up to two extras (x invite-only for at most one extra); submit_only
+  (a form anyone sends, read by admins on a second page) takes no extra;
+- edit: the app with one access mode gets one extra (or invite-only sign-up); a submit_only
+  app with only its form gets its admins' page;
+- fix: the app with one flaw of reference.FLAWS planted (those `flaws_for` the domain and access
+  mode), described as a user would;
 - taste: four traps (passwords in an entity, a live key in the page, private data public
   "for now", invite-only sign-up off "for testing").
 The split of a task is its domain's (held out by family, see domains.yaml).
@@ -27,7 +30,7 @@ from itertools import combinations
 from appwright.tasks.domains import Domain, load_domains
 from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, IsolationCheck, LookCheck, SchemaCheck,
                                    SecurityCheck, StartBundle, Task, TasteCheck, UiCheck, UiStep)
-from appwright.tasks.reference import FLAWS, access_of, render
+from appwright.tasks.reference import access_of, flaws_for, render
 
 INTROS = ["Build a {app} app.", "I need a simple {app}.", "Make me a {app} web app.",
           "Can you build a {app} for me?", "Create a small {app}."]
@@ -36,7 +39,12 @@ ACCESS_SENTENCES = {
     "shared": "Signed-in users see everyone's {plural}, but only the person who added a {noun} may change or delete it.",
     "public_read": "Anyone can read the {plural} without signing in; signed-in users add their own, and only the "
                    "author may change or delete one.",
+    "submit_only": "Anyone can send a {noun} with the form on the first page, without an account; only admins may "
+                   "read them, on a second page, `admin.html`, that lists every {noun} and lets an admin delete one. "
+                   "Anyone else who opens that page sees none of them.",
 }
+USE_SENTENCES = {"submit_only": "The form says thank you once a {noun} is sent."}
+USE_SENTENCE = "People add {plural} with a form, see them listed, and can delete their own."
 EDIT_INTROS = ["Please change the app: {s}", "One more thing for this app. {s}", "Update the app. {s}"]
 FAKE_KEY = "sk_live_51Qx7LmZp0RtVbN3kWc9YhUe2Ad"  # live-looking, not a real key
 
@@ -77,7 +85,7 @@ def build_prompt(d: Domain, features: list[str], key: str) -> str:
     parts = [_pick(INTROS, key).format(app=d.app), ACCESS_SENTENCES[access_of(features)].format(
         plural=d.plural, noun=d.noun),
         f"Each {d.noun} (entity `{d.entity}`) has {', '.join(fields[:-1])} and {fields[-1]}.",
-        f"People add {d.plural} with a form, see them listed, and can delete their own."]
+        USE_SENTENCES.get(access_of(features), USE_SENTENCE).format(plural=d.plural, noun=d.noun)]
     parts += [extra_sentence(d, x) for x in features if x not in ACCESS_SENTENCES]
     return " ".join(parts)
 
@@ -88,6 +96,8 @@ COMPLAINTS = {
         "shared": "Anyone, even signed out, can see and edit the {plural}. Only signed-in users should see them, "
                   "and only the author should change one.",
         "public_read": "Strangers can change or delete other people's {plural}; only the author should be able to.",
+        "submit_only": "Anyone, even without an account, can read and change the {plural} people send us! Only "
+                       "admins should read them.",
     },
     "innerhtml": "A friend saved a {noun} with `<img src=x onerror=alert(1)>` in it and an alert popped up for "
                  "everyone. Fix how the page shows {plural}.",
@@ -95,6 +105,11 @@ COMPLAINTS = {
     "await_outside_async": "The page does nothing at all and the console shows a syntax error about await.",
     "missing_form_field": "I can't add a {noun}: there is no box for the `{title}` and clicking Add shows an error.",
     "wrong_entity_name": "Adding or listing {plural} fails with an error about an unknown entity.",
+    "string_to_number": "Saving a {noun} fails as soon as I type the {number}: it says it expected a number, but I "
+                        "did type a number!",
+    "no_refresh": "When I add a {noun} it doesn't show up in the list until I reload the whole page.",
+    "admin_open": "Any signed-in user can open the admin page and read every {noun} people sent us. Only admins "
+                  "should be able to.",
 }
 
 
@@ -104,12 +119,42 @@ def _text(v) -> str:
     return _number(v) if isinstance(v, float) else str(v)
 
 
+def _fill(d: Domain, record: dict) -> list[UiStep]:
+    return [UiStep(fill={"field": k, "value": _text(v), "label": d.field(k).label}) for k, v in record.items()]
+
+
+def send_checks(d: Domain) -> list[Check]:
+    """A submit_only app: anyone sends the form on `/`; admins read on admin.html, nobody else."""
+    e, t = d.entity, d.title
+    r0, r1, r2 = d.records
+    new = {f.name: r1[f.name] for f in d.fields if f.required}
+    return [
+        SchemaCheck(name="schema", entity=e, fields={f.name: f.type for f in d.fields}),
+        ApiCheck(name="api-send", entity=e, flow="submit", record=r0),
+        ApiCheck(name="api-required", entity=e, flow="rejects", record=r0, bad=[{t: None}], weight=0.5),
+        IsolationCheck(name="isolation", entity=e, record=r0, only_admins=True),
+        UiCheck(name="ui-send", entity=e, user="anonymous", steps=_fill(d, new) + [
+            UiStep(submit=True), UiStep(expect_saved={t: r1[t]})]),
+        UiCheck(name="ui-admin-list", entity=e, user="admin", page="admin.html", seed=[r0, r1, r2],
+                steps=[UiStep(expect_text=r[t]) for r in (r0, r1, r2)]),
+        UiCheck(name="ui-admin-only", entity=e, user="other", page="admin.html", seed=[r0],
+                steps=[UiStep(expect_absent=r0[t])]),
+        UiCheck(name="ui-admin-delete", entity=e, user="admin", page="admin.html", seed=[r0], required=False,
+                steps=[UiStep(click_in={"text": r0[t], "button": "delete|remove|×|✕|🗑"}),
+                       UiStep(expect_gone={t: r0[t]})]),
+        SecurityCheck(name="xss", test="xss", entity=e, record=r0, page="admin.html"),
+        SecurityCheck(name="secrets", test="secrets"),
+    ]
+
+
 def checks_for(d: Domain, features: list[str]) -> list[Check]:
     """The checks an app with these features must pass (regressions included)."""
     access, e, t = access_of(features), d.entity, d.title
     r0, r1, r2 = d.records
+    if access == "submit_only":
+        return _with_look(send_checks(d), d, empty_state=False)
     new = {f.name: r1[f.name] for f in d.fields if f.required}
-    fill = [UiStep(fill={"field": k, "value": _text(v), "label": d.field(k).label}) for k, v in new.items()]
+    fill = _fill(d, new)
     checks: list[Check] = [
         SchemaCheck(name="schema", entity=e, fields={f.name: f.type for f in d.fields},
                     signup="invite" if "invite" in features else None),
@@ -161,11 +206,18 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
         checks.append(UiCheck(name="ui-filter", entity=e, seed=[r0, r1, r2], steps=[
             UiStep(select={"field": "*", "value": r2[c], "not": c}), UiStep(expect_text=r2[t]),
             UiStep(expect_absent=r0[t])]))
-    # how it looks: never required, together LOOK_SHARE of the reward (graders/look.py)
-    share = sum(c.weight for c in checks) * LOOK_SHARE / (1 - LOOK_SHARE) / len(LOOK_TESTS)
-    checks += [LookCheck(name=f"look-{test.replace('_', '-')}", test=test, weight=math.floor(share * 1000) / 1000,
-                         **({"entity": e, "record": r0} if test == "empty_state" else {})) for test in LOOK_TESTS]
-    return checks
+    return _with_look(checks, d)
+
+
+def _with_look(checks: list[Check], d: Domain, empty_state: bool = True) -> list[Check]:
+    """How it looks: never required, together LOOK_SHARE of the reward (graders/look.py). A page
+    with no list (submit_only's form) has no empty state to show."""
+    tests = [t for t in LOOK_TESTS if empty_state or t != "empty_state"]
+    share = sum(c.weight for c in checks) * LOOK_SHARE / (1 - LOOK_SHARE) / len(tests)
+    return checks + [LookCheck(name=f"look-{test.replace('_', '-')}", test=test,
+                               weight=math.floor(share * 1000) / 1000,
+                               **({"entity": d.entity, "record": d.records[0]} if test == "empty_state" else {}))
+                     for test in tests]
 
 
 def _start(d: Domain, features: list[str], flaw: str | None = None) -> StartBundle:
@@ -179,8 +231,10 @@ def build_tasks(d: Domain) -> list[Task]:
     extras = d.features_available()
     for access in d.access:
         combos = [()] + [(x,) for x in extras] + list(combinations(extras, 2))
+        if access == "submit_only":  # the extras work on a list, which only the admins' page has
+            combos = [()]
         for combo in combos:
-            for invite in ((), ("invite",)) if len(combo) <= 1 else ((),):
+            for invite in ((), ("invite",)) if len(combo) <= 1 and access != "submit_only" else ((),):
                 features = [access, *combo, *invite]
                 tid = "-".join(["build", d.name, access.replace("_", ""), *combo, *invite])
                 out.append(Task(id=tid, kind="build", split=d.split, domain=d.name, features=features,
@@ -188,9 +242,22 @@ def build_tasks(d: Domain) -> list[Task]:
     return out
 
 
+ADD_ADMIN_PAGE = ("People can send {plural} with the form, but I can't read them anywhere. Add a second page, "
+                  "`admin.html`, where admins sign in and see every {noun} that was sent and can delete one; "
+                  "nobody else may see them there.")
+
+
 def edit_tasks(d: Domain) -> list[Task]:
     out = []
     for access in d.access:
+        if access == "submit_only":  # its edit adds the admins' page to an app that has only the form
+            tid = f"edit-{d.name}-submitonly-add-adminpage"
+            out.append(Task(id=tid, kind="edit", split=d.split, domain=d.name, features=[access],
+                            prompt=_pick(EDIT_INTROS, tid).format(s=ADD_ADMIN_PAGE.format(plural=d.plural,
+                                                                                           noun=d.noun)),
+                            start=StartBundle(files=render(d, [access], admin_page=False)),
+                            checks=checks_for(d, [access])))
+            continue
         for x in d.features_available() + ["invite"]:
             tid = f"edit-{d.name}-{access.replace('_', '')}-add-{x}"
             prompt = _pick(EDIT_INTROS, tid).format(s=extra_sentence(d, x))
@@ -199,16 +266,28 @@ def edit_tasks(d: Domain) -> list[Task]:
     return out
 
 
+def number_check(d: Domain, access: str) -> UiCheck:
+    """The form filled in with a number too (the required fields are all ui-create types)."""
+    f = next(f for f in d.fields if f.type in ("number", "integer"))
+    r = next(r for r in d.records[1:] + d.records[:1] if r.get(f.name) is not None)
+    new = {x.name: r[x.name] for x in d.fields if x.required or x is f}
+    who = "anonymous" if access == "submit_only" else "owner"
+    return UiCheck(name="ui-create-number", entity=d.entity, user=who, steps=_fill(d, new) + [
+        UiStep(submit=True), UiStep(expect_saved={d.title: r[d.title], f.name: r[f.name]})])
+
+
 def fix_tasks(d: Domain) -> list[Task]:
     out = []
     for access in d.access:
-        for flaw in FLAWS:
+        for flaw in flaws_for(d, access):
             text = COMPLAINTS[flaw]
             text = text[access] if isinstance(text, dict) else text
+            number = next((f.label for f in d.fields if f.type in ("number", "integer")), "")
             tid = f"fix-{d.name}-{access.replace('_', '')}-{flaw.replace('_', '-')}"
+            checks = checks_for(d, [access]) + ([number_check(d, access)] if flaw == "string_to_number" else [])
             out.append(Task(id=tid, kind="fix", split=d.split, domain=d.name, features=[access],
-                            prompt=text.format(plural=d.plural, noun=d.noun, title=d.title),
-                            start=_start(d, [access], flaw), checks=checks_for(d, [access])))
+                            prompt=text.format(plural=d.plural, noun=d.noun, title=d.title, number=number),
+                            start=_start(d, [access], flaw), checks=checks))
     return out
 
 

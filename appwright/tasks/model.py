@@ -78,9 +78,10 @@ class ApiCheck(_Check):
     group = "functional"
     kind: Literal["api"] = "api"
     entity: str = Field(description="the entity the flow uses")
-    flow: Literal["crud", "public_read", "shared_read", "rejects"] = Field(
+    flow: Literal["crud", "public_read", "shared_read", "rejects", "submit"] = Field(
         description="crud: the owner creates, lists, reads, changes, deletes; public_read: a signed-out visitor "
-                    "reads; shared_read: another user reads; rejects: each `bad` variation answers 4xx")
+                    "reads; shared_read: another user reads; rejects: each `bad` variation answers 4xx; submit: a "
+                    "signed-out visitor creates and an admin lists and reads it")
     record: dict[str, Any] = Field(description="a valid record, created by the owner")
     change: dict[str, Any] = Field(default_factory=dict, description="crud: the update sent")
     bad: list[dict[str, Any]] = Field(default_factory=list, description="rejects: fields that make `record` invalid")
@@ -99,12 +100,14 @@ class IsolationCheck(_Check):
     record: dict[str, Any] = Field(description="a valid record, created by the owner")
     others_read: bool = Field(False, description="another signed-in user may read (shared, public_read)")
     anonymous_read: bool = Field(False, description="signed-out visitors may read (public_read)")
+    only_admins: bool = Field(False, description="submit_only: a signed-out visitor creates the record, and nobody "
+                                                 "but an admin reads, changes or deletes it, the sender included")
 
 
 class UiStep(_Strict):
     """One step; exactly one action key is set.
 
-    open: load "/" (again) and wait for the network to settle.
+    open: load the check's page (again) and wait for the network to settle.
     fill: {"field": "title", "value": "..."} types into the input for that field, found by its
           name, id, label or placeholder (or the search box, with field "search").
     select: {"field": "status", "value": "done"} picks an option in a <select> for that field
@@ -115,7 +118,7 @@ class UiStep(_Strict):
     expect_text / expect_absent: text (or any of several) shows / does not show on the page.
     expect_order: the texts show in this order.
     expect_saved / expect_gone: a record with these values is / is not in the API's list for
-          the signed-in user (proves the UI really wrote it).
+          the signed-in user, or an admin's for a signed-out visitor (proves the UI really wrote it).
     """
     open: bool | None = None
     fill: dict[str, str] | None = None
@@ -144,10 +147,13 @@ class UiCheck(_Check):
     group, browser = "functional", True
     kind: Literal["ui"] = "ui"
     entity: str | None = Field(None, description="entity that `seed`, expect_saved and expect_gone use")
-    user: Literal["owner", "other", "anonymous"] = Field(
-        "owner", description="who opens the page: the owner, another signed-in user, or a signed-out visitor")
+    user: Literal["owner", "other", "anonymous", "admin"] = Field(
+        "owner", description="who opens the page: the owner, another signed-in user, a signed-out visitor, or a "
+                             "user with the admin role")
+    page: str = Field("/", description="the page opened, as a path ('admin.html'); an app without that file is "
+                                       "opened on its other page (graders/ui.py: page_path)")
     seed: list[dict[str, Any]] = Field(default_factory=list, description="records the owner creates by API first")
-    steps: list[UiStep] = Field(default_factory=list, description="run in order on `/`; see ui steps below")
+    steps: list[UiStep] = Field(default_factory=list, description="run in order on `page`; see ui steps below")
 
     @model_validator(mode="after")
     def _entity_when_needed(self) -> "UiCheck":
@@ -164,6 +170,8 @@ class SecurityCheck(_Check):
     signup: Literal["open", "invite", "closed"] | None = Field(None, description="signup: the rule that must hold")
     entity: str | None = Field(None, description="xss: the entity whose text fields get payloads")
     record: dict[str, Any] = Field(default_factory=dict, description="xss: a valid record to plant payloads in")
+    page: str | None = Field(None, description="xss: a page an admin also opens with the payloads stored "
+                                               "('admin.html')")
 
     @model_validator(mode="after")
     def _needs(self) -> "SecurityCheck":

@@ -8,8 +8,12 @@ A reference app proves a task's checks can be met (tests grade every family's re
 bundle that the check meant to catch it must fail. The flaws are the ones weak models make
 on this platform (../shared/MODELS.md and docs/transcripts/): see FLAWS.
 
-Features: one access mode (`owner`, `shared`, `public_read`), any of `sort`, `validation`,
-`totals`, `search`, `filter`, and `invite` (invite-only sign-up).
+Features: one access mode (`owner`, `shared`, `public_read`, `submit_only`), any of `sort`,
+`validation`, `totals`, `search`, `filter`, and `invite` (invite-only sign-up).
+
+A `submit_only` app has two pages: `index.html`, a form anyone fills in without an account, and
+`admin.html`, where admins sign in and read, and may delete, what was sent; anyone else sees
+a line saying the page is for admins.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 
 from appwright.tasks.domains import Domain
 
-ACCESS = ("owner", "shared", "public_read")
+ACCESS = ("owner", "shared", "public_read", "submit_only")
 EXTRAS = ("sort", "validation", "totals", "search", "filter")
 
 
@@ -37,7 +41,21 @@ FLAWS = {f.name: f for f in [
     Flaw("await_outside_async", "ui", "await inside a callback that is not async (a syntax error)"),
     Flaw("missing_form_field", "ui", "the script reads an input that the page never created"),
     Flaw("wrong_entity_name", "ui", "the page uses the entity's plural name, which app.json does not declare"),
+    Flaw("string_to_number", "ui", "the form posts a number field's text as a string straight to the REST API, "
+                                   "which refuses it"),
+    Flaw("no_refresh", "ui", "the list is not loaded again after a record is added"),
+    Flaw("admin_open", "isolation", "the admin page checks no role and access lets every signed-in user read"),
 ]}
+
+
+def flaws_for(d: Domain, access: str) -> list[str]:
+    """The flaws that can be planted in this domain's app with this access mode."""
+    numbers = any(f.type in ("number", "integer") for f in d.fields)
+    if access == "submit_only":  # one form, no list on the first page; the list is on admin.html
+        out = ["wrong_access", "innerhtml", "missing_sdk_method", "missing_form_field", "admin_open"]
+    else:
+        out = [f for f in FLAWS if f not in ("admin_open", "string_to_number")]
+    return out + (["string_to_number"] if numbers else [])
 
 
 def access_of(features: list[str]) -> str:
@@ -48,7 +66,7 @@ def access_of(features: list[str]) -> str:
 
 
 def manifest(d: Domain, features: list[str], flaw: str | None = None) -> dict:
-    access = "public" if flaw == "wrong_access" else access_of(features)
+    access = {"wrong_access": "public", "admin_open": "shared"}.get(flaw or "", access_of(features))
     return {
         "name": d.app[:1].upper() + d.app[1:],
         "auth": {"signup": "invite" if "invite" in features else "open"},
@@ -77,7 +95,20 @@ def _input(f, validation: bool) -> str:
     return f'<input type="{kind}" name="{f.name}" id="f-{f.name}"{extra}{req}>'
 
 
-def _page(d: Domain, features: list[str], flaw: str | None) -> str:
+def _html(title: str, body: str, script: str, heading: str | None = None) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{heading or title}</title><link rel="stylesheet" href="style.css"></head>
+<body>
+  <h1>{heading or title}</h1>
+{body}
+  <script src="/_aw/sdk.js"></script>
+  <script src="{script}"></script>
+</body></html>
+"""
+
+
+def _page(d: Domain, features: list[str], flaw: str | None, admin_page: bool = True) -> str:
     title = d.app[:1].upper() + d.app[1:]
     rows = []
     for f in d.fields:
@@ -96,23 +127,36 @@ def _page(d: Domain, features: list[str], flaw: str | None) -> str:
                      f'<option value="">every {cat.label}</option>{opts}</select>')
     if "totals" in features:
         tools.append('  <p id="total"></p>')
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><link rel="stylesheet" href="style.css"></head>
-<body>
-  <h1>{title}</h1>
-  <div id="auth"></div>
+    if access_of(features) == "submit_only":  # a form anyone fills in; what was sent is read on admin.html
+        tools = ['  <p id="thanks" role="status"></p>'] + (
+            ['  <p><a href="admin.html">Admins: read what was sent</a></p>'] if admin_page else [])
+        return _html(title, f"""  <form id="new">
+{chr(10).join(rows)}
+    <button type="submit">Send {d.noun}</button>
+  </form>
+  <p id="error" role="alert"></p>
+{chr(10).join(tools)}""", "app.js")
+    return _html(title, f"""  <div id="auth"></div>
   <form id="new" hidden>
 {chr(10).join(rows)}
     <button type="submit">Add {d.noun}</button>
   </form>
   <p id="error" role="alert"></p>
 {chr(10).join(tools)}
-  <ul id="list"></ul>
-  <script src="/_aw/sdk.js"></script>
-  <script src="app.js"></script>
-</body></html>
-"""
+  <ul id="list"></ul>""", "app.js")
+
+
+def _render_list(d: Domain, flaw: str | None) -> str:
+    """The statement that shows `shown` in `list`, a Delete button on the records `mine(r)`."""
+    others = [f for f in d.fields[1:]]
+    item = " ".join(f'${{r.{f.name} == null || r.{f.name} === "" ? "" : " · {f.label}: "}}${{r.{f.name} ?? ""}}'
+                    for f in others)
+    if flaw == "innerhtml":
+        return (f'list.innerHTML = shown.map(r => `<li><strong>${{r.{d.title}}}</strong>{item}'
+                f'${{mine(r) ? `<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`).join("");')
+    return (f'aw.ui.list(list, shown, r => aw.html`<li><strong>${{r.{d.title}}}</strong>{item}'
+            f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`, '
+            f'"No {d.plural} yet.");')
 
 
 def _script(d: Domain, features: list[str], flaw: str | None) -> str:
@@ -122,16 +166,7 @@ def _script(d: Domain, features: list[str], flaw: str | None) -> str:
         sort = ("-" if d.sort.desc else "") + d.sort.field
     entity = d.entity + "s" if flaw == "wrong_entity_name" else d.entity
     fields = json.dumps([{"name": f.name, "type": f.type, "label": f.label} for f in d.fields])
-    others = [f for f in d.fields[1:]]
-    item = " ".join(f'${{r.{f.name} == null || r.{f.name} === "" ? "" : " · {f.label}: "}}${{r.{f.name} ?? ""}}'
-                    for f in others)
-    if flaw == "innerhtml":
-        render_list = (f'list.innerHTML = shown.map(r => `<li><strong>${{r.{d.title}}}</strong>{item}'
-                       f'${{mine(r) ? `<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`).join("");')
-    else:
-        render_list = (f'aw.ui.list(list, shown, r => aw.html`<li><strong>${{r.{d.title}}}</strong>{item}'
-                       f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`, '
-                       f'"No {d.plural} yet.");')
+    render_list = _render_list(d, flaw)
     filters = []
     if "search" in features:
         filters.append(f'const q = document.getElementById("search").value.trim().toLowerCase();\n'
@@ -153,6 +188,11 @@ def _script(d: Domain, features: list[str], flaw: str | None) -> str:
     load = "E.all()" if flaw == "missing_sdk_method" else f'E.list({{sort: "{sort}"}})'
     submit_head = "(e) =>" if flaw == "await_outside_async" else "async (e) =>"
     show_signed_out = "true" if access == "public_read" else "false"
+    number = 'return v;' if flaw == "string_to_number" else \
+        'return f.type === "number" || f.type === "integer" ? Number(v) : v;'
+    after_create = "" if flaw == "no_refresh" else "\n    refresh();"
+    if access == "submit_only":
+        return _send_script(d, entity, fields, number, submit_head, flaw)
     return f"""// {d.app}: the reference solution generated by appwright/tasks/reference.py
 const E = aw.entities.{entity};
 const FIELDS = {fields};
@@ -163,13 +203,13 @@ let me = null;
 let records = [];
 
 function mine(r) {{ return me && r.owner === me.id; }}
-
+{_post(entity, flaw)}
 function valueOf(f) {{
   const el = form.elements[f.name];
   if (f.type === "boolean") return el.checked;
   const v = el.value.trim();
   if (v === "") return undefined;
-  return f.type === "number" || f.type === "integer" ? Number(v) : v;
+  {number}
 }}
 
 function render() {{
@@ -205,9 +245,8 @@ form.addEventListener("submit", {submit_head} {{
     if (v !== undefined) record[f.name] = v;
   }}
   try {{
-    await E.create(record);
-    form.reset();
-    refresh();
+    await {_create(flaw)};
+    form.reset();{after_create}
   }} catch (err) {{
     error.textContent = err.message;
   }}
@@ -223,6 +262,117 @@ form.addEventListener("submit", {submit_head} {{
 """
 
 
+def _post(entity: str, flaw: str | None) -> str:
+    """The string_to_number flaw's own create: straight to the REST API, which takes a number only as a
+    JSON number (the SDK's writes would have taken the form's text)."""
+    if flaw != "string_to_number":
+        return ""
+    return f"""
+async function post(record) {{
+  const res = await fetch("_aw/api/entities/{entity}", {{method: "POST", credentials: "same-origin",
+    headers: {{"Content-Type": "application/json", "X-AW": "1"}}, body: JSON.stringify(record)}});
+  const data = await res.json();
+  if (!res.ok) throw new Error(data.error);
+  return data;
+}}
+"""
+
+
+def _create(flaw: str | None) -> str:
+    return "post(record)" if flaw == "string_to_number" else "E.create(record)"
+
+
+def _send_script(d: Domain, entity: str, fields: str, number: str, submit_head: str, flaw: str | None) -> str:
+    """index.html of a submit_only app: anyone sends the form; nothing is listed."""
+    return f"""// {d.app}: the reference solution generated by appwright/tasks/reference.py
+const E = aw.entities.{entity};
+const FIELDS = {fields};
+const form = document.getElementById("new");
+const error = document.getElementById("error");
+const thanks = document.getElementById("thanks");
+{_post(entity, flaw)}
+function valueOf(f) {{
+  const el = form.elements[f.name];
+  if (f.type === "boolean") return el.checked;
+  const v = el.value.trim();
+  if (v === "") return undefined;
+  {number}
+}}
+
+form.addEventListener("submit", {submit_head} {{
+  e.preventDefault();
+  const record = {{}};
+  for (const f of FIELDS) {{
+    const v = valueOf(f);
+    if (v !== undefined) record[f.name] = v;
+  }}
+  try {{
+    await {_create(flaw)};
+    form.reset();
+    error.textContent = "";
+    thanks.textContent = "Thank you: your {d.noun} was sent.";
+  }} catch (err) {{
+    thanks.textContent = "";
+    error.textContent = err.message;
+  }}
+}});
+"""
+
+
+def _admin_page(d: Domain) -> str:
+    title = d.app[:1].upper() + d.app[1:]
+    return _html(title, """  <div id="auth"></div>
+  <p id="error" role="alert"></p>
+  <ul id="list"></ul>
+  <p><a href="./">Back to the form</a></p>""", "admin.js", heading=f"{title}: admin")
+
+
+def _admin_script(d: Domain, flaw: str | None) -> str:
+    """admin.html of a submit_only app: an admin signs in and reads, and may delete, what was sent."""
+    entity = d.entity + "s" if flaw == "wrong_entity_name" else d.entity
+    load = "E.all()" if flaw == "missing_sdk_method" else 'E.list({sort: "-created_at"})'
+    admin = "me" if flaw == "admin_open" else 'me && me.role === "admin"'
+    return f"""// {d.app}, the admins' page: generated by appwright/tasks/reference.py
+const E = aw.entities.{entity};
+const list = document.getElementById("list");
+const error = document.getElementById("error");
+let me = null;
+let records = [];
+
+function mine() {{ return true; }}  // admins may delete any {d.noun}
+
+function render() {{
+  const shown = records;
+  {_render_list(d, flaw)}
+}}
+
+async function refresh() {{
+  try {{
+    records = await {load};
+    error.textContent = "";
+  }} catch (err) {{
+    records = [];
+    error.textContent = err.message;
+  }}
+  render();
+}}
+
+list.addEventListener("click", async (e) => {{
+  const id = e.target.dataset && e.target.dataset.id;
+  if (!id) return;
+  try {{ await E.remove(id); }} catch (err) {{ error.textContent = err.message; }}
+  refresh();
+}});
+
+(async () => {{
+  await aw.ui.authForm("#auth");
+  me = await aw.auth.me();
+  if ({admin}) refresh();
+  else if (me) error.textContent = "This page is for admins only.";
+}})();
+"""
+
+
 STYLE = """body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
 form#new { display: grid; grid-template-columns: max-content 1fr; gap: .4rem .8rem; margin: 1rem 0; }
 form#new button { grid-column: 2; justify-self: start; }
@@ -231,16 +381,20 @@ li button { margin-left: .6rem; }
 """
 
 
-def render(d: Domain, features: list[str], flaw: str | None = None) -> dict[str, str]:
-    """The bundle's files. `flaw`: one of FLAWS, planted."""
+def render(d: Domain, features: list[str], flaw: str | None = None, admin_page: bool = True) -> dict[str, str]:
+    """The bundle's files. `flaw`: one of FLAWS, planted. `admin_page=False`: a submit_only app
+    without its admins' page (the start of the edit task that adds it)."""
     if flaw is not None and flaw not in FLAWS:
         raise ValueError(f"unknown flaw {flaw!r}; flaws: {', '.join(FLAWS)}")
     unknown = set(features) - set(ACCESS) - set(EXTRAS) - {"invite"}
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}")
-    return {
+    files = {
         "app.json": json.dumps(manifest(d, features, flaw), indent=2) + "\n",
-        "index.html": _page(d, features, flaw),
+        "index.html": _page(d, features, flaw, admin_page),
         "app.js": _script(d, features, flaw),
         "style.css": STYLE,
     }
+    if access_of(features) == "submit_only" and admin_page:
+        files |= {"admin.html": _admin_page(d), "admin.js": _admin_script(d, flaw)}
+    return files

@@ -46,6 +46,17 @@ def grade_api(env: AppEnv, check: ApiCheck, ctx: Context) -> str:
         expect(after == before, f"refused writes left {after - before} record(s) behind")
         return "refused: " + "; ".join(done)
 
+    if check.flow == "submit":
+        made = create(env, env.anonymous(), entity, record)
+        admin = env.user("admin", role="admin")
+        listed = items_of(admin.get(url))
+        expect(any(i.get("id") == made.get("id") for i in listed),
+               f"a signed-out visitor's record is not in an admin's GET {url}: {short(listed)}")
+        r = admin.get(env.api(entity, made["id"]))
+        expect(r.status_code == 200 and matches(r.json(), record), f"an admin: GET {env.api(entity, made['id'])} -> "
+                                                                   f"{answer(r)}")
+        return "a signed-out visitor sent a record; an admin lists and reads it"
+
     made = create(env, a, entity, record)
     rid = made.get("id")
     expect(isinstance(rid, str) and rid, f"POST {url} answered no id: {short(made)}")

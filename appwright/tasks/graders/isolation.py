@@ -6,6 +6,10 @@ The owner creates the record. Then, through the REST API:
 3. neither may change or delete it, whatever they may read: the record is unchanged after;
 4. the owner cannot be spoofed: a record created with someone else's `owner`, or changed
    to carry it, never ends up owned by them.
+
+With `only_admins` (submit_only) a signed-out visitor sends the record instead, and then its
+sender, a signed-in user and a signed-out visitor may not read, change or delete it, while an
+admin reads it: what a contact form promises.
 """
 
 from __future__ import annotations
@@ -17,7 +21,34 @@ from appwright.tasks.model import IsolationCheck
 
 
 def grade_isolation(env: AppEnv, check: IsolationCheck, ctx: Context) -> str:
+    if check.only_admins:
+        return admins_only(env, check.entity, check.record)
     return isolate(env, check.entity, check.record, check.others_read, check.anonymous_read)
+
+
+def admins_only(env: AppEnv, entity_name: str, record: dict) -> str:
+    entity = resolve_entity(env, entity_name)
+    record = map_record(env, entity, record)
+    sender, user, anon = env.user("sender"), env.user("other"), env.anonymous()
+    for author in (sender, anon):  # a signed-in sender first: its record shows a reader that should not read
+        made = create(env, author, entity, record)
+        rid = made["id"]
+        one, many = env.api(entity, rid), env.api(entity)
+        for who, client in (("its sender", author), ("a signed-in user", user), ("a signed-out visitor", anon)):
+            r = client.get(one)
+            expect(r.status_code in (401, 403, 404), f"{who}: GET {one} -> {answer(r)}; only admins may read it")
+            r = client.get(many)
+            expect(not any(i.get("id") == rid for i in items_of(r)), f"{who}: GET {many} lists a record only "
+                                                                     "admins may read")
+            r = client.patch(one, json=record)
+            expect(r.status_code in (401, 403, 404), f"{who}: PATCH {one} -> {answer(r)}; only admins may change it")
+            r = client.delete(one)
+            expect(r.status_code in (401, 403, 404), f"{who}: DELETE {one} -> {answer(r)}; only admins may delete it")
+    admin = env.user("admin", role="admin")
+    r = admin.get(env.api(entity, made["id"]))
+    expect(r.status_code == 200 and matches(r.json(), record), f"an admin: GET {env.api(entity, made['id'])} -> "
+                                                               f"{answer(r)}, expected the record")
+    return "anyone sends one; its sender, other users and visitors cannot read, change or delete it; an admin reads it"
 
 
 def isolate(env: AppEnv, entity_name: str, record: dict, others_read: bool, anonymous_read: bool) -> str:

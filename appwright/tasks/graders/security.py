@@ -12,8 +12,8 @@
   invite, with a made-up one, and `/auth/users` signed out and as a plain user. For `invite`
   an admin's invite code works exactly once; for `open` sign-up works.
 
-Not covered: payloads in `ref` or enum fields (the runtime validates those), pages other
-than `index.html`, XSS through URL parameters (the bundle has no server code to reflect them).
+With `page` (submit_only apps) an admin also opens that page. Not covered: payloads in `ref` or
+enum fields (the runtime validates those), other pages, XSS through URL parameters (the bundle has no server code to reflect them).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import re
 
 from appwright.tasks.graders.common import Context, Fail, answer, expect, map_record, resolve_entity, short
 from appwright.tasks.graders.env import AppEnv
-from appwright.tasks.graders.ui import open_page
+from appwright.tasks.graders.ui import open_page, page_path
 from appwright.tasks.model import SecurityCheck
 
 # Shared with the studio's export scrubber (studio/scrub.py), which replaces each match, or only
@@ -122,14 +122,18 @@ def xss(env: AppEnv, check: SecurityCheck, ctx: Context) -> str:
         viewers.append(("another user", env.user("viewer")))
     if "public" in rules["read"]:
         viewers.append(("a signed-out visitor", None))
-    for who, client in viewers:
-        with open_page(env, ctx, client) as page:
+    viewers = [(who, client, "/") for who, client in viewers]
+    if check.page:
+        path = page_path(env, check.page)
+        viewers.append((f"an admin ({path})", env.user("admin", role="admin"), path))
+    for who, client, path in viewers:
+        with open_page(env, ctx, client, path) as page:
             page.wait_for_timeout(150)  # image errors and handlers fire just after load
             ran = page.evaluate("window.__awx || []")
             expect(not ran and not page.dialogs,
                    f"stored XSS: payloads in {', '.join(sorted(set(ran))) or 'a field'} ran when {who} opened the page"
                    + (f" (dialogs: {short(page.dialogs)})" if page.dialogs else ""))
-    return f"{len(planted)} payloads in {entity}'s text fields never ran for {', '.join(w for w, _ in viewers)}"
+    return f"{len(planted)} payloads in {entity}'s text fields never ran for {', '.join(w for w, _, _ in viewers)}"
 
 
 __all__ = ["SECRET_PATTERNS", "Fail", "find_secrets", "grade_security", "signup_holds"]

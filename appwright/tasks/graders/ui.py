@@ -14,8 +14,9 @@ Finding things on a page the model wrote, without knowing its markup:
   link (by its text, aria-label or title); confirm() dialogs are accepted.
 Waiting: text expectations poll for up to EXPECT_S seconds.
 
-Not done: pages other than `index.html` are only reached if the app links to them and a
-step clicks there; drag and drop, file uploads and keyboard shortcuts are not scripted.
+Pages: a check opens `/` or the page it names (`admin.html`); an app that has no file of that
+name is opened on its other page (`page_path`), so an app that names its admin page
+`manage.html` is graded the same. Drag and drop, file uploads and keyboard shortcuts are not scripted.
 """
 
 from __future__ import annotations
@@ -38,9 +39,21 @@ SUBMIT_WORDS = re.compile(r"add|save|create|submit|post|send|\+", re.I)
 SEARCH_WORDS = "search|filter|find"
 
 
+def page_path(env: AppEnv, page: str) -> str:
+    """The path to open for a check's `page`: "/" stays; a named page the app has is itself; else
+    the app's other page, one whose name says admin first ("manage.html" when there is no
+    "admin.html"). An app with no other page fails the check."""
+    page = page.lstrip("/")
+    if not page or page in env.files:
+        return "/" + page
+    others = [f for f in env.files if f.endswith((".html", ".htm")) and f not in ("index.html", "index.htm")]
+    expect(others, f"the app has no page {page} (its pages: {', '.join(f for f in env.files if f.endswith('.html'))})")
+    return "/" + sorted(others, key=lambda f: ("admin" not in f.lower(), f.count("/"), f))[0]
+
+
 @contextmanager
-def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None):
-    """The grade's page on `/` as the client's user (None: signed out), with cookies and storage
+def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str = "/"):
+    """The grade's page at `path` as the client's user (None: signed out), with cookies and storage
     cleared first; `.errors` and `.dialogs` collect what happens. One browser context and page
     serve every check of a grade (a new page costs a renderer process, about 0.25 s)."""
     if ctx.page is None:
@@ -66,7 +79,7 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None):
     page.errors, page.dialogs, page.inflight = [], [], set()
     try:
         try:
-            page.goto(env.url + "/", wait_until="load")
+            page.goto(env.url + path, wait_until="load")
         except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError, a crashed page
             ctx.hung = f"the page did not load in {LOAD_MS / 1000:g} s (a script that never ends?): {short(str(exc), 80)}"
             raise Fail(ctx.hung) from None
@@ -255,17 +268,22 @@ def _no_errors(page) -> None:
 
 def grade_ui(env: AppEnv, check: UiCheck, ctx: Context) -> str:
     entity = resolve_entity(env, check.entity) if check.entity else None
+    path = page_path(env, check.page)
     owner = env.user("owner")
-    client = {"owner": owner, "other": env.user("other") if check.user == "other" else None}.get(check.user)
+    client = {"owner": owner, "other": env.user("other") if check.user == "other" else None,
+              "admin": env.user("admin", role="admin") if check.user == "admin" else None}.get(check.user)
+    # what the page saved, seen as its user; a signed-out visitor's (submit_only) as an admin
+    state = {"path": path, "reader": client or (env.user("admin", role="admin") if any(
+        s.expect_saved or s.expect_gone for s in check.steps) else None)}
     for rec in check.seed:
         r = owner.post(env.api(entity), json=map_record(env, entity, rec))
         expect(r.status_code == 201, f"could not create a seed record through the API: {r.status_code} "
                                      f"{short(r.text, 200)}")
-    done, state = [], {}
-    with open_page(env, ctx, client) as page:
+    done = []
+    with open_page(env, ctx, client, path) as page:
         try:
             for step in check.steps:
-                done.append(_run(env, page, client, entity, step, state))
+                done.append(_run(env, page, entity, step, state))
                 _no_errors(page)
         except Fail as exc:
             raise Fail(f"{exc} (after: {', '.join(done) or 'loading the page'})"
@@ -274,12 +292,12 @@ def grade_ui(env: AppEnv, check: UiCheck, ctx: Context) -> str:
     return "; ".join(done) or "the page loads without errors"
 
 
-def _run(env: AppEnv, page, client, entity: str | None, step: UiStep, state: dict) -> str:
+def _run(env: AppEnv, page, entity: str | None, step: UiStep, state: dict) -> str:
     action, arg = step.action, getattr(step, step.action)
     if action == "open":
-        page.goto(env.url + "/", wait_until="load")
+        page.goto(env.url + state["path"], wait_until="load")
         _settle(page)
-        return "opened /"
+        return f"opened {state['path']}"
     if action == "fill":
         return _fill(page, arg, state)
     if action == "select":
@@ -294,5 +312,5 @@ def _run(env: AppEnv, page, client, entity: str | None, step: UiStep, state: dic
         return _expect_absent(page, arg)
     if action == "expect_order":
         return _expect_order(page, arg)
-    expect(client is not None and entity is not None, f"{action} needs a signed-in user and an entity")
-    return _saved(env, client, entity, map_record(env, entity, arg), present=action == "expect_saved")
+    expect(entity is not None, f"{action} needs an entity")
+    return _saved(env, state["reader"], entity, map_record(env, entity, arg), present=action == "expect_saved")
