@@ -14,6 +14,7 @@
     appwright studio --port 8800                    # the web platform: chat, preview, versions, flags
     appwright train rl examples/train/rl-qwen0.5b.yaml  # and sft; data sample / data sft; models export[-hf]
     appwright data export --sft --pairs --tasks --out exports/   # the studio's log as training data
+    appwright gateway --port 8900                   # OpenAI-compatible endpoint; gateway keys add NAME, stats
 
 Exit codes, the same for every sub-command (appwright/exits.py): 0 success, 2 bad usage or input,
 1 a run that was attempted and failed, 130 interrupted.
@@ -33,6 +34,7 @@ from rich.markup import escape
 from appwright.agent.config import HarnessConfig
 from appwright.evals.cli import app as evals_app
 from appwright.exits import FAILED, INTERRUPTED, USAGE, fail
+from appwright.gateway.cli import app as gateway_app
 from appwright.models.cli import app as models_app
 from appwright.studio.export_cli import export_command as data_export_command
 from appwright.tasks.cli import app as tasks_app
@@ -51,6 +53,7 @@ app.add_typer(evals_app, name="eval")
 app.command("grade")(grade_command)
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
+app.add_typer(gateway_app, name="gateway")
 models_app.command("export-hf")(export_hf_command)  # here, not in models/: models never imports train
 models_app.command("export")(export_command)
 data_app.command("export")(data_export_command)  # here, not in train/: train never imports studio

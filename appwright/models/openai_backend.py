@@ -38,12 +38,14 @@ class OpenAIBackend:
     constrains = False  # ignores GenerationConfig.grammar
 
     def __init__(self, spec: ModelSpec, *, transport: httpx.BaseTransport | None = None, timeout_s: float = 120.0,
-                 max_retries: int = 4, backoff_s: float = 1.0):
+                 max_retries: int = 4, backoff_s: float = 1.0, api_key: str | None = None):
+        # api_key: the key to send; default the environment variable the spec names (the gateway
+        # passes one it read from keys.toml too).
         headers = {"Content-Type": "application/json"}
-        if spec.api_key_env:
-            key = os.environ.get(spec.api_key_env)
-            if not key:
-                raise ModelError(f"model {spec.name!r} needs an API key: set the environment variable {spec.api_key_env}")
+        key = api_key or (os.environ.get(spec.api_key_env) if spec.api_key_env else None)
+        if spec.api_key_env and not key:
+            raise ModelError(f"model {spec.name!r} needs an API key: set the environment variable {spec.api_key_env}")
+        if key:
             headers["Authorization"] = f"Bearer {key}"
         self.name = spec.name
         self.spec = spec
