@@ -55,6 +55,7 @@ class SFTRunConfig:
     out: str  # checkpoints, adapter/, metrics.jsonl, tensorboard/
     lora: LoraConfig = field(default_factory=LoraConfig)
     # how
+    trainer: str = "trl"  # trl: TRL's SFTTrainer (a GPU); cpu: the short loop of cpu_sft.py (head on answers only)
     max_steps: int = -1  # -1: run num_epochs over the dataset
     num_epochs: float = 2.0
     learning_rate: float = 2e-4
@@ -67,12 +68,18 @@ class SFTRunConfig:
     # bookkeeping
     logging_steps: int = 1
     save_steps: int = 50
+    save_minutes: float = 10.0  # trainer cpu: a checkpoint at least this often, whatever save_steps says
     save_total_limit: int = 3
     resume: bool = True  # continue from the newest checkpoint in `out`, if any
 
     def __post_init__(self):
         _positive(self, "learning_rate", "batch_size", "gradient_accumulation_steps", "max_length", "logging_steps",
-                  "save_steps", "save_total_limit")
+                  "save_steps", "save_minutes", "save_total_limit")
+        if self.trainer not in ("trl", "cpu"):
+            raise ConfigError(f"trainer: trl or cpu; got {self.trainer!r}")
+        if self.trainer == "cpu" and (self.batch_size != 1 or self.bf16):
+            raise ConfigError("trainer cpu trains one example at a time in float32: batch_size 1, bf16 false "
+                              "(gradient_accumulation_steps sets the examples per optimiser step)")
         if self.max_steps == 0 or self.max_steps < -1:
             raise ConfigError("max_steps: a positive number of optimiser steps, or -1 to run num_epochs")
         if self.max_steps == -1 and self.num_epochs <= 0:

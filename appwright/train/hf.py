@@ -68,6 +68,11 @@ def export_hf(gguf: Path, out: Path, base: str | None = None) -> HFSource:
         model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     except (ValueError, KeyError, OSError) as exc:
         raise HFExportError(f"transformers cannot read {gguf}: {exc}") from None
+    # The weights are plain floats now, but transformers still marks the model as GGUF-quantised and
+    # refuses to save it ("not serializable"): drop the mark, so the folder is an ordinary float model.
+    model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
     model.save_pretrained(str(out))
     source = HFSource(format=1, base=base or gguf.name, gguf=str(gguf), gguf_bytes=gguf.stat().st_size,
                       parameters=sum(p.numel() for p in model.parameters()),

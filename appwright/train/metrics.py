@@ -31,13 +31,18 @@ class MetricsLog(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or not state.is_world_process_zero:
             return
-        row = {"format": 1, "step": state.global_step, "epoch": state.epoch, "time": round(time.time(), 3),
-               **{k: v for k, v in logs.items() if isinstance(v, (int, float, str)) or v is None}}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        append_row(self.path, {"format": 1, "step": state.global_step, "epoch": state.epoch,
+                               "time": round(time.time(), 3),
+                               **{k: v for k, v in logs.items() if isinstance(v, (int, float, str)) or v is None}})
+
+
+def append_row(path: Path, row: dict) -> None:
+    """One metrics line, on disk before this returns (the CPU SFT loop writes its own)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def metrics_callbacks(out: Path) -> list[TrainerCallback]:

@@ -68,6 +68,10 @@ def sft_args(config: SFTRunConfig):
 
 
 def run_sft(config: SFTRunConfig, console: Console | None = None) -> RunRecord:
+    if config.trainer == "cpu":
+        from appwright.train.cpu_sft import run_cpu_sft
+
+        return run_cpu_sft(config, console)
     import torch
     from datasets import load_from_disk
     from peft import LoraConfig
@@ -106,13 +110,20 @@ def run_sft(config: SFTRunConfig, console: Console | None = None) -> RunRecord:
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
 
     # 4. Adapter and record.
-    trainer.save_model(str(out / ADAPTER))
+    return finish(config, trainer.model, tokenizer, out, steps=trainer.state.global_step, rows=len(dataset),
+                  seconds=time.monotonic() - started, metrics=result.metrics)
+
+
+def finish(config: SFTRunConfig, model, tokenizer, out: Path, steps: int, rows: int, seconds: float,
+           metrics: dict) -> RunRecord:
+    """out/adapter (LoRA + tokenizer) and out/run.json: the end of either trainer."""
+    model.save_pretrained(str(out / ADAPTER))
     tokenizer.save_pretrained(str(out / ADAPTER))
     source, stats = read_source(Path(config.model)), read_stats(Path(config.dataset))
-    data = f"{config.dataset}: {len(dataset)} trajectories" + (f" of {stats.tasks} train tasks" if stats else "")
+    data = f"{config.dataset}: {rows} rows" + (f" of {stats.tasks} train tasks" if stats else "")
     record = RunRecord(format=1, kind="sft", model=config.model, base=source.base if source else config.model,
-                       steps=trainer.state.global_step, data=data, adapter=str(out / ADAPTER),
-                       config=to_yaml(config), seconds=round(time.monotonic() - started, 1),
-                       final_metrics={k: float(v) for k, v in result.metrics.items() if isinstance(v, (int, float))})
+                       steps=steps, data=data, adapter=str(out / ADAPTER), config=to_yaml(config),
+                       seconds=round(seconds, 1),
+                       final_metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
     write_run(out, record)
     return record
