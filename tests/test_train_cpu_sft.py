@@ -4,6 +4,7 @@ resumed ends with the same adapter as a run that was never stopped; what it leav
 what `train rl` and `models export` read."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,12 @@ def test_a_stopped_run_resumes_to_the_same_adapter(tiny, dataset, tmp_path):
     record = read_run(tmp_path / "split")
     assert record.kind == "sft" and record.steps == 4 and "3 rows" in record.data
     assert json.loads((Path(record.adapter) / "adapter_config.json").read_text())["r"] == 16
+
+    # The next round of expert iteration goes on training that adapter.
+    again = run_cpu_sft(replace(config(tiny, dataset, tmp_path / "next"), adapter=resumed.adapter, max_steps=1))
+    assert again.started_from == resumed.adapter and [r.steps for r in again.previous] == [4]
+    c = load_file(str(Path(again.adapter) / "adapter_model.safetensors"))
+    assert c.keys() == b.keys() and any((c[k] - b[k]).abs().max() > 0 for k in c)
 
 
 def test_the_cpu_trainer_takes_one_example_at_a_time():

@@ -56,6 +56,7 @@ class SFTRunConfig:
     lora: LoraConfig = field(default_factory=LoraConfig)
     # how
     trainer: str = "trl"  # trl: TRL's SFTTrainer (a GPU); cpu: the short loop of cpu_sft.py (head on answers only)
+    adapter: str | None = None  # trainer cpu: a LoRA adapter to go on training (expert iteration's next round)
     max_steps: int = -1  # -1: run num_epochs over the dataset
     num_epochs: float = 2.0
     learning_rate: float = 2e-4
@@ -77,6 +78,8 @@ class SFTRunConfig:
                   "save_steps", "save_minutes", "save_total_limit")
         if self.trainer not in ("trl", "cpu"):
             raise ConfigError(f"trainer: trl or cpu; got {self.trainer!r}")
+        if self.adapter and self.trainer != "cpu":
+            raise ConfigError("adapter: only trainer cpu goes on training an adapter")
         if self.trainer == "cpu" and (self.batch_size != 1 or self.bf16):
             raise ConfigError("trainer cpu trains one example at a time in float32: batch_size 1, bf16 false "
                               "(gradient_accumulation_steps sets the examples per optimiser step)")

@@ -159,7 +159,7 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
     Ctrl-C would (tests of resume)."""
     import torch
     from datasets import load_from_disk
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from appwright.train.sft import check_splits, finish
@@ -189,8 +189,11 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
     # 2. Model and adapter, optimiser and a linear decay to zero.
     model = AutoModelForCausalLM.from_pretrained(config.model, dtype=torch.float32)
     lora = config.lora
-    model = get_peft_model(model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                             target_modules=list(lora.target_modules), task_type="CAUSAL_LM"))
+    if config.adapter:  # go on training it: its own rank and modules, not config.lora's
+        model = PeftModel.from_pretrained(model, config.adapter, is_trainable=True)
+    else:
+        model = get_peft_model(model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                                 target_modules=list(lora.target_modules), task_type="CAUSAL_LM"))
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()

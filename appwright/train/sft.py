@@ -33,7 +33,7 @@ from appwright.tasks.bank import TaskBank
 from appwright.train.config import SFTRunConfig, to_yaml
 from appwright.train.data import read_stats
 from appwright.train.hf import read_source
-from appwright.train.records import ADAPTER, RunRecord, write_run
+from appwright.train.records import ADAPTER, RunRecord, run_of_adapter, write_run
 from appwright.train.rl import TrainError, last_checkpoint
 
 
@@ -121,8 +121,10 @@ def finish(config: SFTRunConfig, model, tokenizer, out: Path, steps: int, rows: 
     tokenizer.save_pretrained(str(out / ADAPTER))
     source, stats = read_source(Path(config.model)), read_stats(Path(config.dataset))
     data = f"{config.dataset}: {rows} rows" + (f" of {stats.tasks} train tasks" if stats else "")
+    before = run_of_adapter(Path(config.adapter)) if config.adapter else None
     record = RunRecord(format=1, kind="sft", model=config.model, base=source.base if source else config.model,
                        steps=steps, data=data, adapter=str(out / ADAPTER), config=to_yaml(config),
+                       started_from=config.adapter, previous=[*before.previous, before] if before else [],
                        seconds=round(seconds, 1),
                        final_metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
     write_run(out, record)
