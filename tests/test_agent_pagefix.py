@@ -65,6 +65,11 @@ def test_the_element_a_script_hands_to_auth_form_is_added_when_the_page_lacks_it
     assert [f.split(" for ")[0] for f in fixes] == ['index.html: added <div id="auth">', 'index.html: added <div id="who">']
     present = '<body><div id="auth"></div><script>aw.ui.authForm("#auth")</script></body>'
     assert add_missing_auth_box({"index.html": present}) == ({"index.html": present}, [])
+    # The admins' page's own script is not index.html's: its sign-in box is on admin.html.
+    two = {"index.html": '<body><script src="app.js"></script></body>', "app.js": "aw.entities.Request",
+           "admin.html": '<body><div id="auth"></div><script src="admin.js"></script></body>',
+           "admin.js": 'aw.ui.authForm("#auth")'}
+    assert add_missing_auth_box(two) == (two, [])
 
 
 def test_a_string_field_the_page_offers_as_a_menu_becomes_an_enum_of_its_values():
