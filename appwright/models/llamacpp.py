@@ -18,6 +18,11 @@ How one call runs (see `complete`):
 `completion_token_ids` include the end token the model sampled (`<|im_end|>`), which
 training needs; `text` does not. A stop string cuts `text` but not the ids.
 
+A LoRA entry (`spec.lora`) loads its base's GGUF (`path`) and applies the GGUF adapter at
+run time through llama-cpp-python's `lora_path` (scale 1.0: the adapter's own alpha / r).
+llama-cpp-python then reads the base into memory instead of mapping it (it turns mmap off
+whenever `lora_path` is set), so a LoRA model's load reads the whole base file.
+
 `GenerationConfig.grammar` (GBNF) constrains sampling: llama.cpp masks every token that the
 grammar does not allow, and once the grammar is complete only an end token is left.
 
@@ -150,9 +155,28 @@ class LlamaCppBackend:
         self.name = spec.name
         self.spec = spec
         t0 = time.perf_counter()
+        lora = spec.lora_path()
+        if lora is not None and not lora.is_file():
+            raise ModelError(f"{spec.name}: its LoRA adapter {lora} does not exist")
         with nullcontext() if extra_buffers else _without_extra_buffers(low_level):
-            self._llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx or min(spec.context_length, MAX_DEFAULT_CTX),
-                                        n_threads=n_threads or os.cpu_count(), verbose=False)
+            try:
+                self._llm = llama_cpp.Llama(model_path=str(path),
+                                            n_ctx=n_ctx or min(spec.context_length, MAX_DEFAULT_CTX),
+                                            n_threads=n_threads or os.cpu_count(),
+                                            lora_path=str(lora) if lora is not None else None, verbose=False)
+            except RuntimeError as e:  # llama.cpp could not set the adapter on the context
+                if lora is None:
+                    raise
+                raise ModelError(f"{spec.name}: llama.cpp could not apply the LoRA adapter {lora} to {path}: {e}") \
+                    from None
+        # llama-cpp-python 0.3.36 checks the adapter `is None`, but a failed llama_adapter_lora_init returns a
+        # NULL ctypes pointer (falsy, not None): a GGUF that is no adapter, or one made for another base, would
+        # be served silently as the base alone. Measured here with a model GGUF passed as the adapter.
+        if lora is not None and not self._llm._lora_adapter:
+            self._llm.close()
+            raise ModelError(f"{spec.name}: llama.cpp could not load the LoRA adapter {lora} onto {path}: it is not "
+                             f"a GGUF adapter, or was made for another base (`appwright models export --adapter` "
+                             f"writes one from a run on this base)")
         self.load_s = time.perf_counter() - t0
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:

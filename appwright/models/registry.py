@@ -11,6 +11,19 @@ Override rule: a user entry whose name and backend match a built-in one changes 
 the fields it sets (its `price` table is merged too); one with another backend
 replaces the built-in entry entirely; a new name adds an entry.
 
+A LoRA entry (`base` + `lora`, llamacpp only) is a GGUF adapter served on top of another
+entry's GGUF, so a trained model costs an adapter file, not a second copy of the base:
+
+    [models."qwen0.5b-rl1"]
+    backend = "llamacpp"
+    base = "qwen2.5-coder-0.5b"        # the registry entry whose GGUF it sits on
+    lora = "/home/me/.cache/appwright/models/trained/qwen0.5b-rl1.lora-f16.gguf"
+
+It takes its base's weights fields (`location`, `packages`, `sha256`, `size_bytes`: so
+`cache_path()`, pull and "installed" mean the base's GGUF) and, where it does not set them,
+its `context_length` and `price`. A relative `lora` is a file shipped inside this package
+(`appwright/models/`). A base that is itself a LoRA entry, or not llamacpp, is an error.
+
 This module does not download, load or call a model (see `pull.py`, the backends
 and `load_backend` in `__init__.py`).
 """
@@ -37,7 +50,8 @@ _PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 class ModelSpec(BaseModel):
     """One registry entry. `location` means, by backend: llamacpp / transformers with
     `packages`: the file name in the model cache; without: a GGUF path or HF folder;
-    openai: the base URL; scripted: a JSON/JSONL replies file."""
+    openai: the base URL; scripted: a JSON/JSONL replies file. A LoRA entry (`base`, `lora`)
+    holds its base's `location` and packages, filled in by `load_registry`."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
@@ -60,6 +74,10 @@ class ModelSpec(BaseModel):
     # The system prompt it takes: "full", the platform reference (a base model needs it);
     # "compact", the answer format and the SDK in under 600 tokens (a model trained on them).
     prompt: Literal["full", "compact"] = "full"
+    # A LoRA adapter served on top of another entry's GGUF (llamacpp): `base` names that entry,
+    # `lora` is the GGUF adapter (convert_lora_to_gguf.py), a path, or relative: inside this package.
+    base: str | None = None
+    lora: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "ModelSpec":
@@ -81,6 +99,15 @@ class ModelSpec(BaseModel):
                 raise ValueError(f"{where}: packaged weights need size_bytes and a 64-hex sha256")
             if "/" in self.location or "\\" in self.location:
                 raise ValueError(f"{where}: with packages, location is a bare file name in the cache")
+        if self.base is not None or self.lora is not None:
+            if not self.base or not self.lora:
+                raise ValueError(f"{where}: a LoRA entry needs both base (the registry model whose GGUF it sits "
+                                 f"on) and lora (its GGUF adapter file)")
+            if self.backend != "llamacpp":
+                raise ValueError(f"{where}: lora is served by the llamacpp backend only, not {self.backend}")
+            if not self.lora.endswith(".gguf"):
+                raise ValueError(f"{where}: lora must be a GGUF adapter file (.gguf, from `appwright models export "
+                                 f"--adapter`), got {self.lora!r}")
         if self.backend in ("llamacpp", "transformers") and (self.price.input_per_m or self.price.output_per_m) \
                 and not self.price.note:
             raise ValueError(f"{where}: a local price estimate needs a note with its formula")
@@ -96,6 +123,13 @@ class ModelSpec(BaseModel):
         if self.embedded:
             return models_settings().cache_dir / self.location
         return Path(self.location).expanduser()
+
+    def lora_path(self) -> Path | None:
+        """The GGUF adapter of a LoRA entry (a relative `lora` is shipped in this package); else None."""
+        if self.lora is None:
+            return None
+        path = Path(self.lora).expanduser()
+        return path if path.is_absolute() else Path(str(resources.files("appwright.models").joinpath(self.lora)))
 
 
 def _read_toml(text: str, origin: str) -> dict[str, dict[str, Any]]:
@@ -119,8 +153,28 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+_BASE_WEIGHTS = ("location", "packages", "sha256", "size_bytes")  # a LoRA entry's weights are its base's
+_BASE_DEFAULTS = ("context_length", "price")  # taken from the base where the LoRA entry does not set them
+
+
+def _on_base(entry: dict[str, Any], raw: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A LoRA entry with its base's weights fields (and defaults) filled in; a ValueError says what is wrong."""
+    base = entry["base"]
+    if not isinstance(base, str) or base not in raw:
+        raise ValueError(f"base {base!r} is not in the registry (known: {', '.join(sorted(raw))})")
+    if raw[base].get("base") is not None:
+        raise ValueError(f"base {base!r} is itself a LoRA entry; name the model whose GGUF it sits on")
+    if raw[base].get("backend") != "llamacpp":
+        raise ValueError(f"base {base!r} is not a llamacpp model (backend {raw[base].get('backend')})")
+    own = [k for k in _BASE_WEIGHTS if k in entry]
+    if own:
+        raise ValueError(f"{', '.join(own)}: a LoRA entry uses its base's GGUF; leave these out")
+    filled = {**entry, **{k: raw[base][k] for k in _BASE_WEIGHTS if k in raw[base]}}
+    return {**{k: raw[base][k] for k in _BASE_DEFAULTS if k in raw[base]}, **filled}
+
+
 def load_registry(user_file: Path | None = None) -> dict[str, ModelSpec]:
-    """Built-in entries, then the user's file (default from settings) on top."""
+    """Built-in entries, then the user's file (default from settings) on top; LoRA entries on their bases."""
     raw = _read_toml(resources.files("appwright.models").joinpath("registry.toml").read_text(), "registry.toml")
     user_file = user_file or models_settings().user_registry
     user = _read_toml(user_file.read_text(), str(user_file)) if user_file.is_file() else {}
@@ -129,6 +183,11 @@ def load_registry(user_file: Path | None = None) -> dict[str, ModelSpec]:
     specs: dict[str, ModelSpec] = {}
     for name, entry in raw.items():
         origin = user_file if name in user else "registry.toml"
+        try:
+            if entry.get("base") is not None:
+                entry = _on_base(entry, raw)
+        except ValueError as e:
+            raise ModelError(f"{origin}: model {name!r} is invalid: {e}") from None
         try:
             specs[name] = ModelSpec(name=name, **entry)
         except ValidationError as e:

@@ -11,7 +11,7 @@ the recipe, every config knob and every logged metric.
     rl.py          TRL GRPOTrainer + PEFT LoRA with the harness reward (`appwright train rl`)
     metrics.py     metrics.jsonl and TensorBoard per logging step
     records.py     run.json: what a run trained, on what, for how long
-    export.py      merge LoRA -> GGUF -> registry entry + model card (`appwright models export`)
+    export.py      merge LoRA -> GGUF, or the LoRA alone as a GGUF adapter (--adapter) -> registry entry + card
     tiny.py        a random 2-layer Qwen2 with the real tokenizer, for CI and benchmarks
 
 Imports: agent, tasks, models (never the other way round). torch, transformers, TRL and

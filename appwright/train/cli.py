@@ -71,7 +71,8 @@ def card_command(
     from appwright.train.export import ExportError, add_eval, card_path
 
     try:
-        card = add_eval(card_path(Path(get_model(name).location)), eval_dir)
+        spec = get_model(name)
+        card = add_eval(card_path(spec.lora_path() or Path(spec.location)), eval_dir)  # an adapter's card is beside it
     except (ModelError, ExportError, FileNotFoundError) as exc:  # unknown model, no card, no metrics.json
         fail(str(exc), USAGE)
     out.print(f"{name}: eval scores from {', '.join(card.eval)}", highlight=False)
@@ -149,6 +150,40 @@ def data_sft_command(
               f"{stats.dropped_ungraded} ungraded, {stats.dropped_duplicate} duplicates)", highlight=False)
 
 
+@data_app.command("references")
+def data_references_command(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the dataset (replaced)."),
+    max_tokens: int = typer.Option(250_000, help="Token budget of whole rows (system + request + answer)."),
+    seed: int = typer.Option(0, help="Which rows, when the budget holds fewer than all."),
+    tokenizer: Optional[Path] = typer.Option(None, help="An HF folder whose tokenizer counts the tokens "
+                                                        "(default: characters / 4)."),
+) -> None:
+    """The reference solutions of train tasks as SFT rows, in the harness's answer format, even across kinds and families."""
+    from appwright.train.references import (estimate_tokens, reference_rows, select_rows, tokenizer_count,
+                                            write_reference_dataset)
+
+    if max_tokens < 1:
+        fail("--max-tokens must be positive", USAGE)
+    count = estimate_tokens
+    if tokenizer is not None:
+        from transformers import AutoTokenizer
+
+        try:
+            count = tokenizer_count(AutoTokenizer.from_pretrained(str(tokenizer)))
+        except (OSError, ValueError) as exc:  # not a folder with a tokenizer
+            fail(f"--tokenizer {tokenizer}: {exc}", USAGE)
+    rows = reference_rows()
+    picked, duplicates = select_rows(rows, max_tokens, seed, count)
+    if not picked:
+        fail(f"no row fits in {max_tokens} tokens", USAGE)
+    stats = write_reference_dataset(picked, out_dir, read=len(rows), duplicates=duplicates)
+    kinds = {}
+    for r in picked:
+        kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    out.print(f"{stats.rows} rows ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}) of "
+              f"{stats.read} train tasks -> {escape(str(out_dir))}", highlight=False)
+
+
 def export_hf_command(
     name: str = typer.Argument(..., help="An embedded model (appwright models list), e.g. qwen2.5-coder-0.5b."),
     out_dir: Path = typer.Option(..., "--out", help="An empty folder for the HF model."),
@@ -180,17 +215,26 @@ def export_command(
     checkpoint: Path = typer.Option(..., "--from", help="A training run folder, its adapter/ or a checkpoint-N."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for the GGUF (default: the model cache's "
                                                                 "trained/)."),
-    quant: str = typer.Option("q4_k_m", help="q4_k_m (what the embedded models use), q8_0 or f16."),
+    quant: Optional[str] = typer.Option(None, help="q4_k_m (the default; what the embedded models use), q8_0 or "
+                                                   "f16; with --adapter: f16 (the default), q8_0 or f32."),
     evals: list[Path] = typer.Option([], "--eval", help="`appwright eval run` folders whose scores go in the card."),
+    adapter: bool = typer.Option(False, "--adapter", help="Write the LoRA alone as a GGUF adapter served on top of "
+                                                          "its base's GGUF (no merge, no second copy of the base)."),
+    base: Optional[str] = typer.Option(None, "--base", help="With --adapter: the registry model it sits on (default: "
+                                                            "the one its HF base folder was exported from)."),
 ) -> None:
-    """Merge a LoRA adapter, write a GGUF the llamacpp backend serves, and add it to your registry."""
+    """Merge a LoRA into its base (--adapter: keep it apart), write a GGUF llamacpp serves, add it to your registry."""
     from appwright.models import ModelError
     from appwright.models.settings import models_settings
-    from appwright.train.export import ExportError, export_model
+    from appwright.train.export import ExportError, export_adapter, export_model
 
+    if base is not None and not adapter:
+        fail("--base goes with --adapter (a merged export carries its base inside)", USAGE)
+    target = out_dir or models_settings().cache_dir / "trained"
     try:
-        card = export_model(name, checkpoint, out_dir or models_settings().cache_dir / "trained", quant, evals)
-    except (ExportError, ModelError) as exc:  # no adapter, a name taken, a bad --quant or --eval
+        card = (export_adapter(name, checkpoint, target, quant or "f16", base, evals) if adapter
+                else export_model(name, checkpoint, target, quant or "q4_k_m", evals))
+    except (ExportError, ModelError) as exc:  # no adapter, a name taken, a bad --quant or --eval, no base GGUF
         fail(str(exc), USAGE)
     out.print(f"[green]{escape(name)}[/]: {escape(card.gguf)} ({card.size_bytes / 2**20:.0f} MiB); "
               f"{escape(card.summary())}", highlight=False)

@@ -5,7 +5,7 @@ would have recorded a perfect `files` answer to that task (issue 18, "training d
     picked, dropped = select_rows(rows, max_tokens=250_000, seed=0)
     stats = write_reference_dataset(picked, Path("data/sft-ref"))
     # then `appwright train sft` on data/sft-ref, like any `appwright data sft` dataset
-    .venv/bin/python -m appwright.train.references data/sft-ref --max-tokens 250000
+    appwright data references --out data/sft-ref --max-tokens 250000 --tokenizer runs/hf/qwen0.5b
 
 A row is [system, user, assistant], as `run_agent` sends and records them for the model we
 train (agent/loop.py):
@@ -36,7 +36,6 @@ dev, test and people splits (never).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import random
 from dataclasses import dataclass
@@ -382,24 +381,3 @@ def write_reference_dataset(rows: list[ReferenceRow], out: Path, bank: TaskBank 
     write_sft_dataset([r.sft_row() for r in rows], stats, out)
     return stats
 
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m appwright.train.references", description=__doc__.split("\n")[0])
-    p.add_argument("out", type=Path, help="the dataset folder (replaced)")
-    p.add_argument("--max-tokens", type=int, default=250_000, help="whole rows, all together")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--tokenizer", help="a HF folder whose tokenizer counts tokens (default: characters / 4)")
-    args = p.parse_args(argv)
-    count = estimate_tokens
-    if args.tokenizer:
-        from transformers import AutoTokenizer
-
-        count = tokenizer_count(AutoTokenizer.from_pretrained(args.tokenizer))
-    rows = reference_rows()
-    picked, duplicates = select_rows(rows, args.max_tokens, args.seed, count)
-    stats = write_reference_dataset(picked, args.out, read=len(rows), duplicates=duplicates)
-    print(f"{stats.rows} rows of {stats.read} train tasks -> {args.out}")
-
-
-if __name__ == "__main__":
-    main()
