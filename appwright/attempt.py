@@ -15,6 +15,8 @@ callers that run them apart:
   bundle, then graded: the GRPO reward (train/rollout.py).
 - `run_task`: a task's start bundle, then `run`; `attempt`: `run_task`, then `grade`: rejection
   sampling (train/data.py), benchmarks.
+- `probe_problems`: the app's own security probe (tasks/probe.py) on a bundle without a task,
+  as words: what the gateway's verify-then-escalate refuses an app for (gateway/apps.py).
 
 Every grade, here and elsewhere (the grading benchmark, the studio's security panel), comes
 from `Grader.grade` and is a `tasks.model.Grade`.
@@ -72,6 +74,20 @@ def run(prompt: str, folder: str | Path, backend: Backend, config: HarnessConfig
     if save_version:
         keep_version(folder, traj)
     return traj
+
+
+def probe_problems(folder: str | Path, browser: bool = True) -> list[str]:
+    """What the app's own security probe (the access rules it declares, stored text never run as
+    HTML, no secrets) finds wrong with the bundle in `folder`; empty when it passes or there is
+    nothing to probe. One Chromium of its own: callers run it from any thread."""
+    from appwright.tasks.probe import probe_task
+
+    task = probe_task(folder)
+    if task is None:
+        return []
+    with Grader() as grader:
+        grade = grader.grade(folder, task, browser=browser)
+    return [f"security probe {c.name}: {c.evidence}" for c in grade.checks if c.required and not c.passed]
 
 
 def keep_version(folder: str | Path, traj: Trajectory) -> None:

@@ -20,8 +20,9 @@ A request is logged (log.py, committed) before it is acknowledged: before the JS
 before the last events of a stream (the finish chunk, the usage chunk, `[DONE]`). A stream
 whose caller goes away is logged with status 499 once its generation stops.
 
-Does not: verify answers and escalate on a failed check (part 2 of issue 19: app tasks), call
-tools, serve embeddings or the legacy completions API, or speak https (put it behind a proxy).
+An app task (`appwright.app`, gateway/apps.py) climbs the ladder until a rung's bundle passes
+check_app and its security probe. Does not: judge plain chat answers, call tools, serve
+embeddings or the legacy completions API, or speak https (put it behind a proxy).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from appwright.gateway.config import AUTO, GatewayConfig, auto_models, provider_
 from appwright.gateway.db import Database
 from appwright.gateway.keys import Caller, find_caller
 from appwright.gateway.log import Attempt, LogEntry, usage_today, write
-from appwright.gateway.router import Route, route_request
+from appwright.gateway.apps import AppAnswer, AppTask, request_text, try_rung
+from appwright.gateway.router import Route, rank, route_request
 from appwright.gateway.runner import Busy, Cancelled, Runner
 from appwright.gateway.schema import ChatRequest, chunk_body, completion_body, error_body, usage_body
 from appwright.models.base import Completion, GenerationConfig, Message, ModelError
@@ -196,6 +198,10 @@ async def chat_completions(request: Request, caller: Caller = Depends(authentica
             await gateway.record(entry.model_copy(update={"status": 429, "error": message}))
             raise GatewayError(429, message, "insufficient_quota", "budget_exceeded")
 
+    # 3. An app task: verify, then escalate (gateway/apps.py).
+    if (task := _app_task(req)) is not None:
+        return await _app_answer(gateway, req, task, entry, t0)
+
     # 3. The ladder.
     messages = req.to_messages()
     defaults = GenerationConfig()
@@ -230,6 +236,85 @@ async def chat_completions(request: Request, caller: Caller = Depends(authentica
         return JSONResponse(completion_body(_new_id(), int(time.time()), name, done.text, done.finish_reason,
                                             done.prompt_tokens, done.completion_tokens, _extension(final, log_id)))
     raise await _all_failed(gateway, entry, attempts, t0, busy)
+
+
+# -- app tasks -------------------------------------------------------------------------------------------------
+
+def _app_task(req: ChatRequest) -> AppTask | None:
+    ext = (req.model_extra or {}).get("appwright")
+    if not isinstance(ext, dict) or ext.get("app") is None:
+        return None
+    try:
+        task = AppTask.model_validate(ext["app"])
+    except ValidationError as e:
+        raise GatewayError(400, "appwright.app: " + _explain(e), "invalid_request_error", "invalid_request",
+                           "appwright.app") from None
+    if req.stream:
+        raise GatewayError(400, "an app task is answered whole: send stream false", "invalid_request_error",
+                           "invalid_request", "stream")
+    if not request_text(req.to_messages()):
+        raise GatewayError(400, "an app task needs a user message saying what to build or change",
+                           "invalid_request_error", "invalid_request", "messages")
+    return task
+
+
+async def _app_answer(gateway: Gateway, req: ChatRequest, task: AppTask, entry: LogEntry, t0: float) -> Response:
+    prompt = request_text(req.to_messages())
+    if req.model == AUTO:  # verified, so every rung from the cheapest: no guessing which to skip
+        ladder = [s.name for s in rank([gateway.served[n] for n in gateway.auto], len(prompt) // 4,
+                                       gateway.config.max_tokens)]
+        reason = "app task: auto, cheapest first until a bundle passes check_app and its security probe"
+    else:
+        ladder, reason = [req.model], "app task: named"
+    entry = entry.model_copy(update={"route": reason})
+    if not ladder:
+        message = "auto has no model to choose: list some under `auto` in gateway.toml (docs/gateway.md)"
+        await gateway.record(entry.model_copy(update={"status": 503, "error": message}))
+        raise GatewayError(503, message, "server_error", "no_models")
+    answer, attempts, busy = AppAnswer(), [], True
+    for name in ladder:
+        if attempts and (stopped := _spent(task, attempts, t0, name)):  # the first rung always runs
+            answer.stopped = stopped
+            break
+        spec, started = gateway.served[name], time.perf_counter()
+        try:
+            rung = await gateway.runner.run_with(name, lambda backend, spec=spec: try_rung(spec, backend, prompt,
+                                                                                           task.files))
+        except (ModelError, Busy) as e:
+            attempts.append(_failed(name, e, started))
+            busy = busy and isinstance(e, Busy)
+            continue
+        busy = False
+        answer.rungs.append(rung)
+        attempts.append(Attempt(model=name, ok=rung.accepted, error=None if rung.accepted else "failed its checks",
+                                prompt_tokens=rung.prompt_tokens, completion_tokens=rung.completion_tokens,
+                                cost_usd=rung.cost_usd, latency_s=rung.seconds,
+                                problems=[gateway.runner.scrub(p)[:500] for p in rung.problems[:10]]))
+        if rung.accepted:
+            break
+    final = answer.final
+    if final is None:  # every rung errored before it made a bundle
+        raise await _all_failed(gateway, entry, attempts, t0, busy)
+    done = entry.model_copy(update={"model": final.model, "attempts": attempts, "status": 200,
+                                    "latency_s": time.perf_counter() - t0,
+                                    "error": None if final.accepted else "no rung passed its checks"})
+    log_id = await gateway.record(done)
+    extension = {**_extension(done, log_id), "app": {"accepted": final.accepted, "model": final.model,
+                                                     "files": final.files, "problems": final.problems,
+                                                     "stopped": answer.stopped}}
+    return JSONResponse(completion_body(_new_id(), int(time.time()), final.model, final.reply, "stop",
+                                        sum(a.prompt_tokens for a in attempts),
+                                        sum(a.completion_tokens for a in attempts), extension))
+
+
+def _spent(task: AppTask, attempts: list[Attempt], t0: float, name: str) -> str | None:
+    """Why the climb stops before `name`: a request budget spent; None while there is some left."""
+    spent, took = sum(a.cost_usd for a in attempts), time.perf_counter() - t0
+    if task.max_usd is not None and spent >= task.max_usd:
+        return f"max_usd: ${spent:.6f} of ${task.max_usd:.6f} spent before {name}"
+    if task.max_seconds is not None and took >= task.max_seconds:
+        return f"max_seconds: {took:.0f} s of {task.max_seconds:.0f} taken before {name}"
+    return None
 
 
 # -- streaming -------------------------------------------------------------------------------------------------

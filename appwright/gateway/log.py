@@ -28,6 +28,7 @@ class Attempt(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     latency_s: float = 0.0
+    problems: list[str] = []  # an app task: what kept its bundle from being accepted (gateway/apps.py)
 
 
 class LogEntry(BaseModel):

@@ -17,10 +17,8 @@ learned or measured one:
 4. A rung that fails (a timeout, a 5xx, a model that cannot load) passes the request to the
    next; the ladder never goes back down.
 
-What it does not do: judge the answer. Part 2 of issue 19 adds verify-then-escalate for
-requests that carry an app task: the same ladder, but each rung's answer is accepted only when
-its bundle validates, passes `check_app` and the app's own security probe. That loop belongs to
-the caller of `route_request`; this module only orders the rungs.
+What it does not do: judge the answer. An app task does not use this rule: it climbs every
+`auto` model cheapest first (`rank`), each rung's bundle verified (gateway/apps.py).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import httpx
 
@@ -31,6 +32,7 @@ from appwright.models.base import Backend, Completion, GenerationConfig, Message
 from appwright.models.registry import ModelSpec
 
 HIDDEN = "[key hidden]"
+T = TypeVar("T")
 
 
 class Busy(Exception):
@@ -90,7 +92,28 @@ class Runner:
         except (httpx.HTTPError, ValueError) as e:  # what OpenAIBackend does not turn into a ModelError itself
             raise ModelError(self.scrub(f"{name}: {type(e).__name__}: {e}")) from None
 
+    async def run_with(self, name: str, work: Callable[[Backend], T]) -> T:
+        """`work(backend)` on the model's thread: an app task's whole agent run (gateway/apps.py).
+        A local model is held for the whole run, like one long generation."""
+        spec = self.served[name]
+        loop = asyncio.get_running_loop()
+        try:
+            if spec.backend == "openai":
+                return await loop.run_in_executor(self._remote_threads, lambda: work(self._remote_backend(spec)))
+            if self._local_pending >= self.max_queue:
+                raise Busy(f"{self._local_pending} requests already wait for the local model; try again shortly")
+            self._local_pending += 1
+            try:
+                return await loop.run_in_executor(self._local_thread, lambda: work(self._loaded(name)))
+            finally:
+                self._local_pending -= 1
+        except ModelError as e:
+            raise ModelError(self.scrub(str(e))) from None
+
     def _run_remote(self, spec: ModelSpec, messages, config, on_token) -> Completion:
+        return self._remote_backend(spec).complete(messages, None, config, on_token)
+
+    def _remote_backend(self, spec: ModelSpec) -> Backend:
         backend = self._remote.get(spec.name)
         if backend is None:
             from appwright.models.openai_backend import OpenAIBackend
@@ -102,14 +125,17 @@ class Runner:
                 self._secrets = sorted([*self._secrets, key], key=len, reverse=True)
             backend = OpenAIBackend(spec, timeout_s=self.timeout_s, max_retries=0, api_key=key)
             self._remote[spec.name] = backend  # a race makes two clients; one is kept, both work
-        return backend.complete(messages, None, config, on_token)
+        return backend
 
     def _run_local(self, name: str, messages, config, on_token) -> Completion:  # on the one local thread
+        return self._loaded(name).complete(messages, None, config, on_token)
+
+    def _loaded(self, name: str) -> Backend:  # on the one local thread
         if self._local_name != name:
             self._unload()
             self._local = self.load_local(name)
             self._local_name = name
-        return self._local.complete(messages, None, config, on_token)
+        return self._local
 
     def _unload(self) -> None:
         if self._local is not None:
