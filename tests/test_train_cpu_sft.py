@@ -15,6 +15,7 @@ from appwright.tasks.bank import TaskBank
 from appwright.train.config import ConfigError, SFTRunConfig
 from appwright.train.metrics import read_metrics
 from appwright.train.records import read_run
+from appwright.train.rl import TrainError
 
 pytestmark = pytest.mark.slow
 TASKS = [t for t in TaskBank.default().select(split="train", kind="build")][:3]
@@ -71,6 +72,11 @@ def test_a_stopped_run_resumes_to_the_same_adapter(tiny, dataset, tmp_path):
     from appwright.train.cpu_sft import run_cpu_sft
 
     whole = run_cpu_sft(config(tiny, dataset, tmp_path / "whole"))
+    lines = (tmp_path / "whole" / "metrics.jsonl").read_text()
+    assert run_cpu_sft(config(tiny, dataset, tmp_path / "whole")).steps == 4  # finished: nothing more to do
+    assert (tmp_path / "whole" / "metrics.jsonl").read_text() == lines
+    with pytest.raises(TrainError, match="other learning_rate"):
+        run_cpu_sft(replace(config(tiny, dataset, tmp_path / "whole"), learning_rate=1e-3))
     with pytest.raises(KeyboardInterrupt):
         run_cpu_sft(config(tiny, dataset, tmp_path / "split"), stop_after_steps=2)
     assert (tmp_path / "split" / "checkpoint-2").is_dir() and not (tmp_path / "split" / "adapter").exists()

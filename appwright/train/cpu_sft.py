@@ -30,7 +30,10 @@ import json
 import math
 import random
 import shutil
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,6 +42,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from appwright.train.config import SFTRunConfig, to_yaml
 from appwright.train.metrics import METRICS, append_row
+from appwright.train.records import read_run
 from appwright.train.rl import TrainError
 
 STATE = "trainer_state.json"
@@ -58,8 +62,9 @@ class LoopState:
     position: int = 0  # examples consumed, over all epochs
     tokens: int = 0  # answer tokens trained on
     seconds: float = 0.0  # training time so far, over all sessions
-    skipped: int = 0  # examples longer than max_length
+    skipped: int = 0  # rows longer than max_length, or whose answer the template does not keep apart
     seed: int = 0
+    loss: float | None = None  # the last step's
 
 
 def tokenize(rows: list[list[dict]], tokenizer, max_length: int) -> tuple[list[Example], int]:
@@ -67,12 +72,14 @@ def tokenize(rows: list[list[dict]], tokenizer, max_length: int) -> tuple[list[E
     out, skipped = [], 0
     for messages in rows:
         if not messages or messages[-1]["role"] != "assistant":
-            raise ValueError("every row must end with the assistant's answer")
+            skipped += 1  # nothing to learn from
+            continue
         prompt = tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=True)
         full = tokenizer.apply_chat_template(messages, tokenize=True)
         prompt, full = _ids(prompt), _ids(full)
-        if full[:len(prompt)] != prompt:
-            raise ValueError("the chat template does not render the prompt as a prefix of the whole row")
+        if full[:len(prompt)] != prompt:  # e.g. an answer that starts with a newline merges with the header's
+            skipped += 1
+            continue
         end = len(full)  # the answer ends with <|im_end|>; a newline after it carries no loss
         while end > len(prompt) + 1 and tokenizer.decode(full[end - 1:end]).strip() == "":
             end -= 1
@@ -117,13 +124,31 @@ def order(n: int, epochs: int, seed: int) -> list[int]:
     return out
 
 
+@contextmanager
+def deferred_interrupt():
+    """Ctrl-C while the parameters are being updated lands after the update, not in the middle of it
+    (a checkpoint of half-updated weights would not resume the run it came from)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    hit = []
+    old = signal.signal(signal.SIGINT, lambda *_: hit.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if hit:
+        raise KeyboardInterrupt
+
+
 def checkpoints(out: Path) -> list[Path]:
     found = [p for p in out.glob(CHECKPOINT + "*") if p.name[len(CHECKPOINT):].isdigit() and (p / STATE).is_file()]
     return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT):]))
 
 
-def save_checkpoint(out: Path, model, optimizer, scheduler, state: LoopState, keep: int) -> Path:
-    """Write checkpoint-STEP atomically (a folder renamed into place), then drop the oldest."""
+def save_checkpoint(out: Path, model, optimizer, scheduler, state: LoopState, keep: int, rng) -> Path:
+    """Write checkpoint-STEP atomically (a folder renamed into place), then drop the oldest. `rng`:
+    the torch RNG state at the end of step STEP (dropout of the next step draws from it)."""
     import torch
 
     final = out / f"{CHECKPOINT}{state.step}"
@@ -131,7 +156,7 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, state: LoopState, ke
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(str(tmp))
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "torch_rng": torch.get_rng_state()}, tmp / "optimizer.pt")
+                "torch_rng": rng}, tmp / "optimizer.pt")
     (tmp / STATE).write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
@@ -153,6 +178,24 @@ def load_checkpoint(folder: Path, model, optimizer, scheduler) -> LoopState:
     return LoopState(**json.loads((folder / STATE).read_text(encoding="utf-8")))
 
 
+SAME_RUN = ("model", "dataset", "adapter", "lora", "max_steps", "num_epochs", "learning_rate",
+            "gradient_accumulation_steps", "max_length", "seed")  # what a resume must not change
+
+
+def check_same_run(out: Path, config: SFTRunConfig) -> None:
+    """Refuse to resume checkpoints in `out` with a config that trains something else."""
+    import yaml
+
+    saved = out / "config.yaml"
+    if not checkpoints(out) or not saved.is_file():
+        return
+    before, now = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}, yaml.safe_load(to_yaml(config))
+    changed = [k for k in SAME_RUN if before.get(k) != now.get(k)]
+    if changed:
+        raise TrainError(f"{out} holds checkpoints of a run with other {', '.join(changed)}; resume it with the "
+                         f"same config, set resume: false to start over, or choose another out")
+
+
 def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after_steps: int | None = None):
     """Train a LoRA adapter on `config.dataset`; returns the RunRecord (sft.py writes it).
     `stop_after_steps`: stop (with a checkpoint) after this many steps of this session, as a
@@ -168,6 +211,10 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
     started = time.monotonic()
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
+    if not config.resume:
+        for old in checkpoints(out):
+            shutil.rmtree(old)
+    check_same_run(out, config)
     (out / "config.yaml").write_text(to_yaml(config), encoding="utf-8")
     torch.manual_seed(config.seed)
 
@@ -181,10 +228,8 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
     if not examples:
         raise TrainError(f"{config.dataset}: every row is longer than max_length ({config.max_length} tokens)")
     accum = config.gradient_accumulation_steps
-    epochs = max(1, math.ceil(config.num_epochs))
     total = config.max_steps if config.max_steps > 0 else math.ceil(config.num_epochs * len(examples) / accum)
-    plan = order(len(examples), epochs if config.max_steps <= 0 else math.ceil(total * accum / len(examples)),
-                 config.seed)
+    plan = order(len(examples), math.ceil(total * accum / len(examples)), config.seed)
 
     # 2. Model and adapter, optimiser and a linear decay to zero.
     model = AutoModelForCausalLM.from_pretrained(config.model, dtype=torch.float32)
@@ -201,10 +246,12 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / total))
     state = LoopState(seed=config.seed, skipped=too_long)
-    found = checkpoints(out) if config.resume else []
+    found = checkpoints(out)
     if found:
         state = load_checkpoint(found[-1], model, optimizer, scheduler)
         console.print(f"resuming from {found[-1]} (step {state.step} of {total})", highlight=False)
+        if state.step >= total and (done := read_run(out)) is not None:
+            return done  # finished before: nothing to do
 
     # 3. Train.
     model.train()
@@ -217,22 +264,26 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
         with progress:
             while state.step < total:
                 t0 = time.monotonic()
-                batch = [examples[plan[(state.position + i) % len(plan)]] for i in range(accum)]
+                rng = torch.get_rng_state()  # what this step's checkpoint keeps if it is stopped half way
+                batch = [examples[plan[state.position + i]] for i in range(accum)]
                 n_tokens = sum(len(e.ids) - e.start for e in batch)
                 summed = 0.0
                 for e in batch:
                     loss, _ = answer_loss(model, torch.tensor([e.ids]), e.start)
                     (loss / n_tokens).backward()
                     summed += loss.item()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-                seconds = time.monotonic() - t0
-                state.step += 1
-                state.position += accum
-                state.tokens += n_tokens
-                state.seconds += seconds
+                with deferred_interrupt():
+                    torch.nn.utils.clip_grad_norm_(params, 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    seconds = time.monotonic() - t0
+                    state.step += 1
+                    state.position += accum
+                    state.tokens += n_tokens
+                    state.seconds += seconds
+                    state.loss = summed / n_tokens
+                    rng = torch.get_rng_state()
                 session_steps += 1
                 all_tokens = sum(len(e.ids) for e in batch)
                 row = {"format": 1, "step": state.step, "epoch": round(state.position / len(examples), 3),
@@ -240,23 +291,27 @@ def run_cpu_sft(config: SFTRunConfig, console: Console | None = None, stop_after
                        "learning_rate": scheduler.get_last_lr()[0], "answer_tokens": n_tokens,
                        "tokens": all_tokens, "tokens_per_s": all_tokens / seconds, "step_seconds": seconds}
                 append_row(out / METRICS, row)
-                progress.update(bar, completed=state.step,
-                                info=f"loss {row['loss']:.3f} · {row['tokens_per_s']:.0f} tok/s")
+                info = f"loss {row['loss']:.3f} · {row['tokens_per_s']:.0f} tok/s"
+                progress.update(bar, completed=state.step, info=info)
+                if not console.is_terminal:  # a log file: one line a step, with the time left
+                    left = state.seconds / state.step * (total - state.step) if state.step else 0
+                    console.print(f"sft step {state.step}/{total}: {info}, about {left / 60:.0f} min left",
+                                  highlight=False)
                 due = (time.monotonic() - last_save >= config.save_minutes * 60
                        or state.step % config.save_steps == 0 or state.step == total)
                 if due:
-                    save_checkpoint(out, model, optimizer, scheduler, state, config.save_total_limit)
+                    save_checkpoint(out, model, optimizer, scheduler, state, config.save_total_limit, rng)
                     last_save = time.monotonic()
                 if stop_after_steps is not None and session_steps >= stop_after_steps and state.step < total:
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
         interrupted = True
         if state.step and not (out / f"{CHECKPOINT}{state.step}").is_dir():
-            save_checkpoint(out, model, optimizer, scheduler, state, config.save_total_limit)
+            save_checkpoint(out, model, optimizer, scheduler, state, config.save_total_limit, rng)
         console.print(f"stopped at step {state.step} of {total}; run it again to go on", highlight=False)
     if interrupted:
         raise KeyboardInterrupt
-    final = {"train_loss": row["loss"] if session_steps else float("nan"), "train_tokens": state.tokens,
+    final = {"train_loss": state.loss, "train_tokens": state.tokens,
              "train_seconds": round(state.seconds, 1), "skipped_too_long": state.skipped}
     return finish(config, model, tokenizer, out, steps=state.step, rows=len(dataset),
                   seconds=time.monotonic() - started, metrics=final)

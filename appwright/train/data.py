@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from appwright.agent.config import Budget, HarnessConfig
+from appwright.agent.prompt import PromptStyle
 from appwright.attempt import attempt
 from appwright.agent.sft import SFTDataStats, message_key, sft_messages, sft_row, write_sft_dataset
 from appwright.agent.sft import STATS, read_stats, with_blocks  # noqa: F401  (their old home; tests import them here)
@@ -60,9 +61,10 @@ class SampleStats:
 
 def sample(tasks: list[Task], backend: Backend, out: Path, samples: int, keep: Literal["good", "all"] = "good",
            config: HarnessConfig = HarnessConfig(budget=Budget(max_steps=2), temperature=0.7),
-           browser: bool = True, on_attempt: Callable[[Task, Trajectory], None] | None = None) -> SampleStats:
+           browser: bool = True, on_attempt: Callable[[Task, Trajectory], None] | None = None,
+           prompt_style: PromptStyle = "full") -> SampleStats:
     """Run, grade and keep attempts on train tasks (appwright/attempt.py); append the kept
-    trajectories to `out`."""
+    trajectories to `out`. `prompt_style`: the model's (registry `prompt`)."""
     held_out = sorted({t.id for t in tasks if t.split != "train"})
     if held_out:
         raise DataError(f"only train tasks are sampled for training; {', '.join(held_out[:5])} are not")
@@ -75,7 +77,8 @@ def sample(tasks: list[Task], backend: Backend, out: Path, samples: int, keep: L
         for task in tasks:
             for i in range(done.get(task.id, 0), samples):
                 stats.attempts += 1
-                result = attempt(task, backend, Path(tmp) / "app", config, grader, browser=browser)
+                result = attempt(task, backend, Path(tmp) / "app", config, grader, browser=browser,
+                                 model_name=getattr(backend, "name", None), prompt_style=prompt_style)
                 stats.good += result.grade.good
                 if result.grade.good or keep == "all":
                     append_jsonl(out, result.trajectory)

@@ -25,6 +25,7 @@ mix them across the attention boundary without flash attention), evaluation duri
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -124,7 +125,7 @@ def finish(config: SFTRunConfig, model, tokenizer, out: Path, steps: int, rows: 
     before = run_of_adapter(Path(config.adapter)) if config.adapter else None
     record = RunRecord(format=1, kind="sft", model=config.model, base=source.base if source else config.model,
                        steps=steps, data=data, adapter=str(out / ADAPTER), config=to_yaml(config),
-                       started_from=config.adapter, previous=[*before.previous, before] if before else [],
+                       started_from=config.adapter, previous=[*before.previous, replace(before, previous=[])] if before else [],
                        seconds=round(seconds, 1),
                        final_metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
     write_run(out, record)
