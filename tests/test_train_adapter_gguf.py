@@ -154,6 +154,7 @@ def test_the_adapter_gguf_holds_the_lora_pairs_and_becomes_a_registry_entry_on_i
 
     spec = load_registry()["tiny-lora"]
     assert (spec.backend, spec.base, spec.lora_path()) == ("llamacpp", TINY, adapter_gguf)
+    assert spec.prompt == "compact"  # trained on the reference answers, which are written with the compact prompt
     # its weights are its base's; context and price too, where the entry does not set them
     assert spec.cache_path() == tiny_gguf and spec.context_length == 32768 and spec.price.output_per_m == 0.5
     assert "LoRA adapter on tiny-qwen2-2x64" in spec.description

@@ -6,6 +6,7 @@ over train/. Mounted by the top-level CLI (the models package never imports this
     appwright data sft data/good.jsonl --out data/sft
     appwright train sft examples/train/sft-qwen0.5b.yaml
     appwright train rl examples/train/rl-qwen0.5b.yaml
+    appwright train recipe examples/train/recipe-appwright-0.5b.yaml   # all of it, resumable
     appwright models export qwen0.5b-rl1 --from runs/rl1 --eval runs/eval-after
     appwright train card qwen0.5b-rl1 --eval runs/eval-after     # add eval scores later
 
@@ -24,7 +25,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from appwright.exits import FAILED, USAGE, fail
+from appwright.exits import FAILED, INTERRUPTED, USAGE, fail
 
 train_app = typer.Typer(help="Train the own model: SFT on good trajectories, GRPO in the harness.",
                         no_args_is_help=True)
@@ -45,7 +46,38 @@ def sft_command(config: Path = typer.Argument(..., help="An SFT config YAML (see
         record = run_sft(load_config(SFTRunConfig, config), err)
     except (ConfigError, TrainError) as exc:  # a config or dataset that does not fit
         fail(str(exc), USAGE)
+    except KeyboardInterrupt:  # trainer cpu saved a checkpoint; a rerun goes on from it
+        raise typer.Exit(INTERRUPTED)
     out.print(f"[green]done[/] {record.steps} steps; adapter: {escape(record.adapter)}", highlight=False)
+
+
+@train_app.command("recipe")
+def recipe_command(config: Path = typer.Argument(..., help="A recipe YAML (examples/train/recipe-*.yaml).")) -> None:
+    """Our own model in one command: base -> HF, reference data, SFT, expert iteration rounds, adapter GGUFs.
+    Resumable: run it again after a stop and it goes on where it was."""
+    from appwright.models import ModelError
+    from appwright.train.config import ConfigError, load_config
+    from appwright.train.data import DataError
+    from appwright.train.export import ExportError
+    from appwright.train.hf import HFExportError
+    from appwright.train.recipe import RecipeConfig, run_recipe
+    from appwright.train.rl import TrainError
+
+    try:
+        recipe = load_config(RecipeConfig, config)
+    except ConfigError as exc:
+        fail(str(exc), USAGE)
+    try:
+        result = run_recipe(recipe, err)
+    except ConfigError as exc:  # another config for the same out, a model name taken
+        fail(str(exc), USAGE)
+    except (TrainError, DataError, ExportError, HFExportError, ModelError) as exc:  # a stage that failed
+        fail(str(exc), FAILED)
+    except KeyboardInterrupt:
+        err.print("stopped; run the same command again to go on", highlight=False)
+        raise typer.Exit(INTERRUPTED)
+    out.print(f"[green]done[/]: {escape(result['model'])} (adapter {escape(result['adapter'])}); stages in "
+              f"{escape(str(Path(recipe.out) / 'recipe.json'))}", highlight=False)
 
 
 @train_app.command("rl")
@@ -105,7 +137,7 @@ def sample_command(
     tasks = sorted((t for t in TaskBank.default().select(split="train") if t.kind in wanted), key=lambda t: t.id)
     tasks = tasks[:limit] if limit else tasks
     try:
-        get_model(model)
+        spec = get_model(model)
     except ModelError as exc:  # an unknown model
         fail(str(exc), USAGE)
     try:
@@ -115,7 +147,7 @@ def sample_command(
     try:
         stats = sample(tasks, backend, out_file, samples, keep,  # type: ignore[arg-type]
                        config=HarnessConfig(budget=Budget(max_steps=max_steps), temperature=temperature),
-                       browser=browser,
+                       browser=browser, prompt_style=spec.prompt,
                        on_attempt=lambda t, traj: err.print(f"  {escape(t.id)}: reward "
                                                             f"{traj.grade.reward:.2f}"
                                                             f"{' good' if traj.grade.good else ''}",
@@ -222,6 +254,8 @@ def export_command(
                                                           "its base's GGUF (no merge, no second copy of the base)."),
     base: Optional[str] = typer.Option(None, "--base", help="With --adapter: the registry model it sits on (default: "
                                                             "the one its HF base folder was exported from)."),
+    prompt: str = typer.Option("compact", help="With --adapter: the system prompt it was trained with: compact "
+                                               "(appwright data references) or full."),
 ) -> None:
     """Merge a LoRA into its base (--adapter: keep it apart), write a GGUF llamacpp serves, add it to your registry."""
     from appwright.models import ModelError
@@ -232,7 +266,7 @@ def export_command(
         fail("--base goes with --adapter (a merged export carries its base inside)", USAGE)
     target = out_dir or models_settings().cache_dir / "trained"
     try:
-        card = (export_adapter(name, checkpoint, target, quant or "f16", base, evals) if adapter
+        card = (export_adapter(name, checkpoint, target, quant or "f16", base, evals, prompt=prompt) if adapter
                 else export_model(name, checkpoint, target, quant or "q4_k_m", evals))
     except (ExportError, ModelError) as exc:  # no adapter, a name taken, a bad --quant or --eval, no base GGUF
         fail(str(exc), USAGE)

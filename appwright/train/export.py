@@ -81,6 +81,10 @@ class ModelCard:
     eval: dict[str, dict] = field(default_factory=dict)  # eval run folder -> its metrics.json summary
     seconds: float = 0.0
     lora: bool = False  # True: `gguf` is a LoRA adapter served on the registry model `base`
+    # The shipped model's card (issue 18): what it is bad at, and whether it is the default and why.
+    known_weaknesses: list[str] = field(default_factory=list)
+    default: bool = False
+    gate: str = ""  # the dev-40 comparison that made it the default, or why it is not
 
     def summary(self) -> str:
         stages = ", ".join(f"{s.kind} {s.steps} steps on {s.data}" for s in self.stages)
@@ -329,14 +333,18 @@ def base_model_of(base_hf: Path, base: str | None) -> ModelSpec:
 
 def export_adapter(name: str, checkpoint: Path, out_dir: Path, quant: str = "f16", base: str | None = None,
                    evals: list[Path] | None = None, registry: Path | None = None,
-                   cache: Path | None = None) -> ModelCard:
-    """The LoRA alone as a GGUF adapter, served by llamacpp on top of the registry model `base`."""
+                   cache: Path | None = None, prompt: str = "compact") -> ModelCard:
+    """The LoRA alone as a GGUF adapter, served by llamacpp on top of the registry model `base`.
+    `prompt`: the system prompt the entry takes (registry `prompt`): "compact" for a model trained
+    on the reference answers (`appwright data references` writes them with it), "full" otherwise."""
     from appwright.models.pull import ensure_model
     from appwright.models.registry import ModelSpec
     from appwright.models.settings import models_settings
 
     if quant not in LORA_QUANTS:
         raise ExportError(f"--quant for an adapter: one of {', '.join(LORA_QUANTS)}; got {quant!r}")
+    if prompt not in ("compact", "full"):
+        raise ExportError(f"--prompt: compact or full; got {prompt!r}")
     settings = models_settings()
     registry = registry or settings.user_registry
     cache = cache or settings.cache_dir.parent
@@ -364,13 +372,13 @@ def export_adapter(name: str, checkpoint: Path, out_dir: Path, quant: str = "f16
     convert_lora(adapter, base_hf, gguf, quant, converter(cache, LORA_CONVERTER))
     # 3. Check base + adapter serve, then record it.
     entry = ModelSpec(name=name, backend="llamacpp", location=str(base_gguf), context_length=spec.context_length,
-                      base=spec.name, lora=str(gguf))
+                      base=spec.name, lora=str(gguf), prompt=prompt)
     smoke_test(entry, base_gguf)
     card = ModelCard(format=1, name=name, gguf=str(gguf), sha256=sha256_file(gguf), size_bytes=gguf.stat().st_size,
                      quant=quant, base=spec.name, stages=stages, eval=scores,
                      seconds=round(time.monotonic() - started, 1), lora=True)
-    register(name, {"backend": "llamacpp", "base": spec.name, "lora": str(gguf), "description": card.summary()},
-             registry)
+    register(name, {"backend": "llamacpp", "base": spec.name, "lora": str(gguf), "prompt": prompt,
+                    "description": card.summary()}, registry)
     write_card(card)
     return card
 

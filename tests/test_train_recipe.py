@@ -1,0 +1,125 @@
+"""`appwright train recipe` on the tiny random Qwen2 (registered as a llamacpp base): every stage
+in order, a round of expert iteration whose gain is measured on the held-out family, and a
+rerun that redoes nothing. The attempts are the one stand-in: the tiny model writes garbage,
+so a scripted sampler records the reference answers as good attempts, the way the real
+sampler records the good ones (appwright/train/data.py `sample`)."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from appwright.agent.trajectory import MessageRecord, Trajectory, append_jsonl
+from appwright.cli import app
+from appwright.models import get_model, load_registry
+from appwright.tasks.bank import TaskBank
+from appwright.tasks.domains import load_domains
+from appwright.tasks.model import CheckResult, Grade
+from appwright.train.config import ConfigError
+from appwright.train.recipe import RecipeConfig
+from appwright.train.references import reference_row
+
+pytestmark = pytest.mark.slow
+TINY = "tiny-qwen2-2x64"
+BANK = TaskBank.default()
+
+
+@pytest.fixture(scope="module")
+def tiny_gguf(request, tmp_path_factory) -> Path:
+    from appwright.train.export import convert, converter
+    from appwright.train.tiny import cached_tokenizer, tiny_qwen2
+
+    cache = Path(request.config.cache.mkdir("appwright-train"))
+    gguf = get_model("qwen2.5-coder-0.5b").cache_path()
+    if not gguf.is_file():
+        pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
+    hf = tiny_qwen2(cached_tokenizer(gguf, cache), tmp_path_factory.mktemp("tiny") / "model")
+    return convert(hf, tmp_path_factory.mktemp("tiny-gguf") / "tiny.f16.gguf", "f16", converter(cache))
+
+
+def scripted_sample(calls: list):
+    def sample(tasks, backend, out, samples, keep="good", config=None, browser=True, on_attempt=None,
+               prompt_style="full"):
+        calls.append((backend.name, [t.id for t in tasks], prompt_style))
+        for task in tasks:
+            row = reference_row(task)
+            grade = Grade(task_id=task.id, seconds=0.0, checks=[CheckResult(
+                name="schema", kind="schema", passed=True, weight=1.0, required=True, evidence="scripted")])
+            append_jsonl(out, Trajectory(id=uuid.uuid4().hex, created_at="2026-12-03T00:00:00+00:00", task_id=task.id,
+                                         prompt=task.prompt, model=backend.name, protocol="files", budget={},
+                                         messages=[MessageRecord(**m) for m in row.messages()], grade=grade))
+    return sample
+
+
+@pytest.mark.timeout(900)
+def test_the_recipe_runs_every_stage_and_a_rerun_redoes_none(tiny_gguf, tmp_path, monkeypatch):
+    registry = tmp_path / "models.toml"
+    registry.write_text(f'[models."{TINY}"]\nbackend = "llamacpp"\nlocation = "{tiny_gguf}"\ncontext_length = 8192\n')
+    monkeypatch.setenv("APPWRIGHT_MODELS_TOML", str(registry))
+    calls: list = []
+    monkeypatch.setattr("appwright.train.data.sample", scripted_sample(calls))
+    config = tmp_path / "recipe.yaml"
+    config.write_text(f"""out: {tmp_path / 'run'}
+name: tiny-own
+base: {TINY}
+data_tokens: 9000
+sft: {{max_steps: 1, gradient_accumulation_steps: 1, max_length: 4096}}
+rounds: 1
+held_out_family: learning
+round_tasks: 2
+samples: 1
+gain_tasks: 1
+round_sft: {{max_steps: 1, gradient_accumulation_steps: 1, max_length: 4096}}
+browser: false
+""")
+    r = CliRunner().invoke(app, ["train", "recipe", str(config)])
+    assert r.exit_code == 0, r.output
+    done = json.loads((tmp_path / "run" / "recipe.json").read_text())["stages"]
+    assert list(done) == ["hf", "data", "sft", "export-sft", "round-1-before", "round-1-sample", "round-1-data",
+                          "round-1-sft", "round-1-export", "round-1-after"]
+    assert 1 <= done["data"]["rows"] and done["data"]["tokens"] <= 9000
+    assert done["round-1-data"]["good_rows"] == 2 and done["round-1-data"]["reference_rows"] >= 1
+    # The sampler saw the right models with the compact prompt; the round trained on other families only.
+    assert [c[0] for c in calls] == ["tiny-own-sft", "tiny-own-sft", "tiny-own-r1"]
+    assert all(c[2] == "compact" for c in calls)
+    held, sampled = calls[0][1], calls[1][1]
+    family = {d.name: d.family for d in load_domains()}
+    assert [family[BANK.get(t).domain] for t in held] == ["learning"]
+    assert all(family[BANK.get(t).domain] != "learning" for t in sampled)
+    spec = load_registry()["tiny-own-r1"]
+    assert spec.base == TINY and spec.lora_path().is_file() and spec.prompt == "compact"
+    record = json.loads((tmp_path / "run" / "round-1" / "sft" / "run.json").read_text())
+    assert record["started_from"] == done["sft"]["adapter"] and [p["kind"] for p in record["previous"]] == ["sft"]
+
+    from datasets import load_from_disk
+    trained_on = {BANK.get(t).domain for t in load_from_disk(done["round-1-data"]["dataset"])["task_id"]}
+    assert trained_on and all(family[d] != "learning" for d in trained_on)  # held out of the round
+
+    adapter = Path(done["round-1-sft"]["adapter"]) / "adapter_model.safetensors"
+    before = adapter.stat().st_mtime_ns
+    again = CliRunner().invoke(app, ["train", "recipe", str(config)])
+    assert again.exit_code == 0 and again.output.count("done before") == 10
+    assert adapter.stat().st_mtime_ns == before and len(calls) == 3
+
+    config.write_text(config.read_text().replace("data_tokens: 9000", "data_tokens: 8000"))
+    changed = CliRunner().invoke(app, ["train", "recipe", str(config)])
+    assert changed.exit_code == 2 and "other data_tokens" in changed.output
+    config.write_text(config.read_text().replace(f"out: {tmp_path / 'run'}", f"out: {tmp_path / 'other'}"))
+    taken = CliRunner().invoke(app, ["train", "recipe", str(config)])
+    assert taken.exit_code == 2 and "tiny-own-sft is taken by another model" in taken.output
+    assert not (tmp_path / "other" / "hf").exists()  # refused before any stage ran
+
+
+def test_a_recipe_names_its_mistakes_before_it_starts(tmp_path):
+    with pytest.raises(ConfigError, match="held_out_family: one of the train families"):
+        RecipeConfig(out="o", held_out_family="events")  # a dev family
+    with pytest.raises(ConfigError, match="sft: the recipe sets dataset"):
+        RecipeConfig(out="o", sft={"dataset": "x"})
+    with pytest.raises(ConfigError, match="unknown keys"):
+        RecipeConfig(out="o", round_sft={"learning_rat": 1e-4})
+    bad = tmp_path / "r.yaml"
+    bad.write_text("out: x\nrounds: -1\n")
+    r = CliRunner().invoke(app, ["train", "recipe", str(bad)])
+    assert r.exit_code == 2 and "rounds" in r.output
