@@ -272,7 +272,8 @@ def test_a_lora_entry_on_the_embedded_model_pulls_its_base_and_a_relative_lora_s
 
     assert spec.lora_path() == Path(appwright.models.__file__).parent / "adapters" / "mine.lora-f16.gguf"
     assert not is_installed(spec)  # no such adapter shipped
-    assert all(s.lora is None for s in load_registry(tmp_path / "none.toml").values())  # built-ins unchanged
+    builtin = {n: s.lora for n, s in load_registry(tmp_path / "none.toml").items() if s.lora}
+    assert builtin == {"appwright-0.5b": "adapters/appwright-0.5b.lora-f16.gguf"}  # our own, shipped; nothing else
 
 
 def test_export_refuses_what_llamacpp_would_serve_differently_or_cannot_place(tiny, user_registry, cache,

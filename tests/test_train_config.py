@@ -11,7 +11,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "train"
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_example_config_loads_and_round_trips(path, tmp_path):
-    cls = SFTRunConfig if path.name.startswith("sft") else RLConfig
+    from appwright.train.recipe import RecipeConfig
+
+    cls = {"sft": SFTRunConfig, "rl": RLConfig, "recipe": RecipeConfig}[path.name.split("-")[0]]
     config = load_config(cls, path)
     again = tmp_path / "again.yaml"
     again.write_text(to_yaml(config))

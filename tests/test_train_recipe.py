@@ -102,6 +102,7 @@ browser: false
     again = CliRunner().invoke(app, ["train", "recipe", str(config)])
     assert again.exit_code == 0 and again.output.count("done before") == 10
     assert adapter.stat().st_mtime_ns == before and len(calls) == 3
+    assert "about 0.0 h left" in again.output  # the plan it starts with: every stage done
 
     config.write_text(config.read_text().replace("data_tokens: 9000", "data_tokens: 8000"))
     changed = CliRunner().invoke(app, ["train", "recipe", str(config)])

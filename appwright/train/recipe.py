@@ -124,6 +124,36 @@ class Recipe:
         return result
 
 
+SFT_TOKENS_PER_S = 45.0  # the 0.5B, LoRA r16, trainer cpu, 2 cores (docs/training.md)
+ATTEMPT_S = 75.0  # one 0.5B attempt with its grading, 2 cores (docs/results.md: median 58 to 88 s)
+
+
+def plan(config: RecipeConfig, done: dict[str, dict]) -> list[tuple[str, str, float]]:
+    """(stage, status, rough seconds) for every stage, from this machine's measured speeds."""
+    epochs = float((config.sft or {}).get("num_epochs", 1))
+    rows = [("hf", 60.0), ("data", 15.0), ("sft", config.data_tokens * epochs / SFT_TOKENS_PER_S),
+            ("export-sft", 60.0)]
+    for r in range(1, config.rounds + 1):
+        sampled = config.round_tasks * config.samples
+        rows += [(f"round-{r}-before", config.gain_tasks * ATTEMPT_S), (f"round-{r}-sample", sampled * ATTEMPT_S),
+                 (f"round-{r}-data", 15.0), (f"round-{r}-sft", sampled * 0.5 * 2 * 2500 / SFT_TOKENS_PER_S),
+                 (f"round-{r}-export", 60.0), (f"round-{r}-after", config.gain_tasks * ATTEMPT_S)]
+    return [(name, "done" if name in done else "to do", 0.0 if name in done else s) for name, s in rows]
+
+
+def show_plan(config: RecipeConfig, done: dict[str, dict], console: Console) -> None:
+    from rich.table import Table
+
+    rows = plan(config, done)
+    left = sum(s for _, _, s in rows)
+    table = Table(title=f"recipe {config.name}: about {left / 3600:.1f} h left on 2 cores (rough)")
+    for col in ("stage", "status", "rough time"):
+        table.add_column(col)
+    for name, status, seconds in rows:
+        table.add_row(name, status, "" if status == "done" else f"{seconds / 60:.0f} min")
+    console.print(table)
+
+
 def pick(tasks: list, n: int, seed: int) -> list:
     """n tasks, even across kinds, fixed by the seed."""
     rng = random.Random(seed)
@@ -169,6 +199,7 @@ def run_recipe(config: RecipeConfig, console: Console | None = None) -> dict:
     (out / "recipe.yaml").write_text(to_yaml(config), encoding="utf-8")
     recipe = Recipe(out, config)
     hf, data = out / "hf", out / "data"
+    show_plan(config, recipe.done, console)
 
     # 1-2. The base as an HF folder; the reference rows.
     def make_hf() -> dict:

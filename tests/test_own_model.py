@@ -1,0 +1,47 @@
+"""Appwright-0.5B, our own model, as it ships: a LoRA adapter GGUF inside the package, on the
+embedded 0.5B's weights, with its sha256 and a model card; the default stays the base until
+the adapter beats it on the frozen dev 40 (docs/results.md)."""
+
+import json
+
+import pytest
+
+from appwright.models import DEFAULT_MODEL, get_model
+from appwright.train.hf import sha256_file
+
+NAME = "appwright-0.5b"
+
+
+def test_the_adapter_ships_in_the_package_with_its_card():
+    spec = get_model(NAME)
+    assert spec.backend == "llamacpp" and spec.base == "qwen2.5-coder-0.5b" and spec.prompt == "compact"
+    assert spec.cache_path() == get_model("qwen2.5-coder-0.5b").cache_path()  # no second copy of the base
+    adapter = spec.lora_path()
+    assert adapter.is_file() and adapter.stat().st_size <= 40 * 2**20
+    card = json.loads(adapter.with_name(adapter.name + ".card.json").read_text())
+    assert card["sha256"] == sha256_file(adapter) and card["size_bytes"] == adapter.stat().st_size
+    assert card["base"] == "qwen2.5-coder-0.5b" and card["lora"] is True
+    assert [s["kind"] for s in card["stages"]] == ["sft"] and card["stages"][0]["steps"] > 0
+    assert card["known_weaknesses"] and card["gate"]
+
+
+def test_the_default_stays_the_base_until_the_adapter_wins_on_the_dev_40():
+    card = json.loads((lambda p: p.with_name(p.name + ".card.json"))(get_model(NAME).lora_path()).read_text())
+    if card["default"]:
+        assert DEFAULT_MODEL == NAME
+    else:
+        assert DEFAULT_MODEL == "qwen2.5-coder-0.5b"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_it_answers_on_the_embedded_base():
+    from appwright.models import GenerationConfig, Message, load_backend
+
+    backend = load_backend(NAME)
+    try:
+        done = backend.complete([Message("user", "a private list of my houseplants")],
+                                config=GenerationConfig(max_tokens=16, temperature=0.0, seed=0))
+    finally:
+        backend.close()
+    assert done.completion_tokens >= 1 and done.text.strip()
