@@ -336,7 +336,7 @@ class Ticker:
                 self.active -= 1
 
     def close(self):
-        pass
+        """Holds nothing to release: the Backend protocol asks for close()."""
 
 
 def test_the_local_model_runs_one_at_a_time_and_stops_for_a_caller_who_left(tmp_path):
@@ -476,10 +476,11 @@ def test_kill_9_loses_no_acknowledged_request(settings, tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
-                    break
+                up = httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {token}"}).status_code == 200
             except httpx.TransportError:
-                pass
+                up = False  # not listening yet
+            if up:
+                break
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()[-2000:]
             time.sleep(0.1)
 

@@ -33,6 +33,19 @@ _FORM_END = re.compile(r"</form\s*>", re.I)
 _SUBMIT = re.compile(r"<button\b(?![^>]*type\s*=\s*[\"']?(?:button|reset))[^>]*>|<input\b[^>]*type\s*=\s*[\"']?submit",
                      re.I)
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+_SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", re.I)
+
+
+def page_scripts(files: dict[str, str], page: str) -> list[str]:
+    """The scripts index.html runs: its inline ones and the bundle's script files, less those only
+    another page loads (admin.js of admin.html is not index.html's)."""
+    def loads(html_text: str) -> set[str]:
+        return {src.split("?")[0].lstrip("./") for src in _SCRIPT_SRC.findall(html_text)}
+
+    elsewhere = {p for path, text in files.items() if path.endswith(".html") and path != "index.html"
+                 for p in loads(text)} - loads(page)
+    return _SCRIPT.findall(page) + [text for path, text in files.items()
+                                    if path.endswith((".js", ".mjs")) and path not in elsewhere]
 
 
 _MENU = re.compile(r"""<select\b[^>]*?\b(?:name|id)\s*=\s*["']?(\w+)["']?[^>]*>(.*?)</select\s*>""", re.I | re.S)
@@ -90,13 +103,7 @@ def add_missing_inputs(files: dict[str, str], manifest: Manifest) -> tuple[dict[
     if not form or not end:
         return files, []
     fields = {name: spec for entity in manifest.entities.values() for name, spec in entity.fields.items()}
-    def loads(html_text: str) -> set[str]:
-        return {src.split("?")[0].lstrip("./") for src in _SCRIPT_SRC.findall(html_text)}
-
-    elsewhere = {p for path, text in files.items() if path.endswith(".html") and path != "index.html"
-                 for p in loads(text)} - loads(page)  # another page's own script (admin.js) is not this page's
-    scripts = _SCRIPT.findall(page) + [text for path, text in files.items()
-                                       if path.endswith((".js", ".mjs")) and path not in elsewhere]
+    scripts = page_scripts(files, page)
     read = dict.fromkeys(n for s in scripts for m in _READS.finditer(s) for n in m.groups() if n)
     present = set(re.findall(r"""\b(?:name|id)\s*=\s*["']?([\w-]+)""", page))
     missing = [n for n in read if n in fields and n not in present and fields[n].type != "ref"]
@@ -114,7 +121,6 @@ def add_missing_inputs(files: dict[str, str], manifest: Manifest) -> tuple[dict[
 _AUTH_TARGET = re.compile(r"""aw\.ui\.authForm\(\s*(?:["']#([\w-]+)["']|document\.(?:getElementById\(\s*["']([\w-]+)["']"""
                           r"""|querySelector\(\s*["']#([\w-]+)["'])\s*\))""")
 _BODY = re.compile(r"<body\b[^>]*>", re.I)
-_SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)""", re.I)
 
 
 def add_missing_auth_box(files: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -124,13 +130,7 @@ def add_missing_auth_box(files: dict[str, str]) -> tuple[dict[str, str], list[st
     page = files.get("index.html")
     if page is None:
         return files, []
-    def loads(html_text: str) -> set[str]:
-        return {src.split("?")[0].lstrip("./") for src in _SCRIPT_SRC.findall(html_text)}
-
-    elsewhere = {p for path, text in files.items() if path.endswith(".html") and path != "index.html"
-                 for p in loads(text)} - loads(page)  # another page's own script (admin.js) is not this page's
-    scripts = _SCRIPT.findall(page) + [text for path, text in files.items()
-                                       if path.endswith((".js", ".mjs")) and path not in elsewhere]
+    scripts = page_scripts(files, page)
     wanted = dict.fromkeys(n for s in scripts for m in _AUTH_TARGET.finditer(s) for n in m.groups() if n)
     present = set(re.findall(r"""\bid\s*=\s*["']?([\w-]+)""", page))
     missing = [n for n in wanted if n not in present]

@@ -59,13 +59,16 @@ def _number(x: float) -> str:
 
 # -- the sentences ----------------------------------------------------------------------------
 
+def sort_order(d: Domain) -> str:
+    """The domain's sort order in words: "A to Z", "latest first", ..."""
+    return {("string", False): "A to Z", ("string", True): "Z to A", ("date", False): "earliest first",
+            ("date", True): "latest first"}.get((d.field(d.sort.field).type, d.sort.desc),
+                                                "largest first" if d.sort.desc else "smallest first")
+
+
 def extra_sentence(d: Domain, x: str) -> str:
     if x == "sort":
-        f = d.field(d.sort.field)
-        order = {("string", False): "A to Z", ("string", True): "Z to A", ("date", False): "earliest first",
-                 ("date", True): "latest first"}.get((f.type, d.sort.desc), "largest first" if d.sort.desc
-                                                     else "smallest first")
-        return f"List the {d.plural} by `{f.name}`, {order}."
+        return f"List the {d.plural} by `{d.sort.field}`, {sort_order(d)}."
     if x == "validation":
         f = d.validated
         return f"`{f.name}` must be between {_number(f.limits[0])} and {_number(f.limits[1])}; refuse other values."

@@ -204,14 +204,7 @@ let records = [];
 
 function mine(r) {{ return me && r.owner === me.id; }}
 {_post(entity, flaw)}
-function valueOf(f) {{
-  const el = form.elements[f.name];
-  if (f.type === "boolean") return el.checked;
-  const v = el.value.trim();
-  if (v === "") return undefined;
-  {number}
-}}
-
+{_value_of(number)}
 function render() {{
   let shown = records;
   {chr(10).join("  " + x for x in filters).strip()}
@@ -219,24 +212,7 @@ function render() {{
   {totals}
 }}
 
-async function refresh() {{
-  try {{
-    records = await {load};
-    error.textContent = "";
-  }} catch (err) {{
-    records = [];
-    error.textContent = err.message;
-  }}
-  render();
-}}
-
-list.addEventListener("click", async (e) => {{
-  const id = e.target.dataset && e.target.dataset.id;
-  if (!id) return;
-  try {{ await E.remove(id); }} catch (err) {{ error.textContent = err.message; }}
-  refresh();
-}});
-
+{_refresh_and_remove(load)}
 form.addEventListener("submit", {submit_head} {{
   e.preventDefault();
   const record = {{}};
@@ -259,6 +235,40 @@ form.addEventListener("submit", {submit_head} {{
   form.hidden = !me;
   if (me || {show_signed_out}) refresh();
 }})();
+"""
+
+
+def _value_of(number: str) -> str:
+    """A form field's value in its type (`number`: the line that returns a number field's)."""
+    return f"""function valueOf(f) {{
+  const el = form.elements[f.name];
+  if (f.type === "boolean") return el.checked;
+  const v = el.value.trim();
+  if (v === "") return undefined;
+  {number}
+}}
+"""
+
+
+def _refresh_and_remove(load: str) -> str:
+    """Load the records again (`load`: the SDK call) and render; a click on a Delete button removes one."""
+    return f"""async function refresh() {{
+  try {{
+    records = await {load};
+    error.textContent = "";
+  }} catch (err) {{
+    records = [];
+    error.textContent = err.message;
+  }}
+  render();
+}}
+
+list.addEventListener("click", async (e) => {{
+  const id = e.target.dataset && e.target.dataset.id;
+  if (!id) return;
+  try {{ await E.remove(id); }} catch (err) {{ error.textContent = err.message; }}
+  refresh();
+}});
 """
 
 
@@ -291,14 +301,7 @@ const form = document.getElementById("new");
 const error = document.getElementById("error");
 const thanks = document.getElementById("thanks");
 {_post(entity, flaw)}
-function valueOf(f) {{
-  const el = form.elements[f.name];
-  if (f.type === "boolean") return el.checked;
-  const v = el.value.trim();
-  if (v === "") return undefined;
-  {number}
-}}
-
+{_value_of(number)}
 form.addEventListener("submit", {submit_head} {{
   e.preventDefault();
   const record = {{}};
@@ -346,24 +349,7 @@ function render() {{
   {_render_list(d, flaw)}
 }}
 
-async function refresh() {{
-  try {{
-    records = await {load};
-    error.textContent = "";
-  }} catch (err) {{
-    records = [];
-    error.textContent = err.message;
-  }}
-  render();
-}}
-
-list.addEventListener("click", async (e) => {{
-  const id = e.target.dataset && e.target.dataset.id;
-  if (!id) return;
-  try {{ await E.remove(id); }} catch (err) {{ error.textContent = err.message; }}
-  refresh();
-}});
-
+{_refresh_and_remove(load)}
 (async () => {{
   await aw.ui.authForm("#auth");
   me = await aw.auth.me();

@@ -50,6 +50,7 @@ from appwright.agent.sft import SFTDataStats, message_key, sft_row, write_sft_da
 from appwright.agent.tools import MAX_READ_CHARS, TOOL_SPECS
 from appwright.tasks.bank import TaskBank, reference_files, start_files
 from appwright.tasks.domains import Domain, load_domains
+from appwright.tasks.generate import sort_order
 from appwright.tasks.model import Task
 from appwright.tasks.reference import FLAWS, access_of
 
@@ -216,19 +217,10 @@ def _label(d: Domain, name: str) -> str:
     return d.field(name).label
 
 
-def _order(d: Domain) -> str:
-    f = d.field(d.sort.field)
-    if f.type == "string":
-        return "Z to A" if d.sort.desc else "A to Z"
-    if f.type == "date":
-        return "latest first" if d.sort.desc else "earliest first"
-    return "largest first" if d.sort.desc else "smallest first"
-
-
 def _extra(d: Domain, x: str) -> str:
     """What an extra feature does, as a clause after "It also "."""
     if x == "sort":
-        return f"lists the {d.plural} by {_label(d, d.sort.field)} ({_order(d)})"
+        return f"lists the {d.plural} by {_label(d, d.sort.field)} ({sort_order(d)})"
     if x == "validation":
         f = d.validated
         return f"accepts {f.label} only from {_number(f.limits[0])} to {_number(f.limits[1])}"
