@@ -2,6 +2,7 @@
 
     appwright new "a private notes app" --out apps/notes        # builds, checks, serves
     appwright edit apps/notes "let me pin notes to the top"       # a new version of it
+    appwright new "a private notes app" --model auto             # cheapest model first, verified (`climb`)
 
 The flow, top to bottom: load the model (pulling the embedded one on first use), run
 the harness (`attempt.run`: the agent, then one version of a servable app) with a live line of steps, tokens and elapsed time,
@@ -32,7 +33,7 @@ from appwright.agent.loop import Event
 from appwright.agent.prompt import PromptStyle
 from appwright.agent.trajectory import Trajectory, append_jsonl
 from appwright.attempt import run
-from appwright.models import load_backend
+from appwright.models import Backend, ModelError, ModelSpec, load_backend
 from appwright.workspace import WorkspaceError, restore, save
 
 TRAJECTORIES = "trajectories.jsonl"  # under BUNDLE/.aw/
@@ -75,11 +76,13 @@ class Progress:
                     f"{self.tokens_used:,} tokens in all · {self.elapsed:.0f} s · {self.activity}", style="cyan")
 
 
-def build(prompt: str, bundle: Path, options: BuildOptions, console: Console, *, edit: bool) -> Trajectory:
-    """Run the agent on `bundle` (created by `new`, existing for `edit`). Re-raises KeyboardInterrupt
-    after putting the last good version back."""
+def build(prompt: str, bundle: Path, options: BuildOptions, console: Console, *, edit: bool,
+          backend: Backend | None = None) -> Trajectory:
+    """Run the agent on `bundle` (created by `new`, existing for `edit`) with `backend` (default:
+    the registry's `options.model`; closed here either way). Re-raises KeyboardInterrupt after
+    putting the last good version back."""
     # 1. The model: pulled with a progress bar the first time.
-    backend = load_backend(options.model, console=console)
+    backend = backend or load_backend(options.model, console=console)
     # 2. What to go back to if interrupted.
     before = None
     if edit:
@@ -126,6 +129,61 @@ def report(traj: Trajectory, bundle: Path, console: Console) -> bool:
     return traj.version_id is not None
 
 
+def climb(prompt: str, bundle: Path, ladder: list[ModelSpec], keys: dict[str, str], harness: HarnessConfig,
+          console: Console, *, edit: bool, browser: bool = True) -> tuple[Trajectory | None, bool]:
+    """`--model auto`: the models of `ladder` in turn (cheapest first, gateway/apps.py `cli_ladder`)
+    until one's app passes `check_app` and the app's own security probe, as the gateway verifies an
+    app task. A rung that fails is undone before the next: `edit` puts the app back as it was,
+    `new` empties the folder. Every rung's trajectory is appended to BUNDLE/.aw/trajectories.jsonl.
+    When no rung passes, the last rung's app stays. Returns the last trajectory (None when no
+    model could be loaded) and whether it was accepted."""
+    from appwright.attempt import probe_problems
+    from appwright.gateway.config import api_key
+    from appwright.models import backend_for
+
+    before = save(bundle, f"before auto: {prompt[:60]}") if edit else None
+    created = not bundle.exists()
+    traj: Trajectory | None = None
+    try:
+        for i, spec in enumerate(ladder, 1):
+            if i > 1:
+                if before is not None:
+                    restore(bundle, before.id, data=False)
+                else:
+                    _empty(bundle)
+            console.print(f"[bold]auto, rung {i} of {len(ladder)}: {escape(spec.name)}[/]", highlight=False)
+            try:
+                backend = backend_for(spec, console, api_key(spec, keys))
+            except ModelError as exc:
+                console.print(f"[yellow]skipped {escape(spec.name)}:[/] {escape(str(exc))}", highlight=False)
+                continue
+            traj = build(prompt, bundle, BuildOptions(spec.name, harness, spec.prompt), console, edit=edit,
+                         backend=backend)
+            report(traj, bundle, console)
+            if traj.check is None or not traj.check.ok:
+                problems = [traj.check.text if traj.check else f"the agent stopped before a check: {traj.stop_reason}"]
+            else:
+                problems = probe_problems(bundle, browser)
+            if not problems:
+                console.print(f"[green]accepted[/] the app of {escape(spec.name)}: it passed check_app and its "
+                              "security probe", highlight=False)
+                return traj, True
+            console.print(f"[yellow]not accepted[/] ({escape(spec.name)}): {escape('; '.join(problems)[:600])}",
+                          highlight=False)
+    except KeyboardInterrupt:
+        if created and not edit:
+            shutil.rmtree(bundle, ignore_errors=True)
+        raise
+    return traj, False
+
+
+def _empty(bundle: Path) -> None:
+    """Everything but .aw (its versions, data and trajectories stay)."""
+    for path in bundle.iterdir():
+        if path.name != ".aw":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def new_bundle_path(prompt: str, parent: Path = Path("apps")) -> Path:
     """apps/<first words of the prompt>, numbered if taken."""
     words = "".join(c if c.isalnum() else " " for c in prompt.lower()).split()[:4]
@@ -136,4 +194,4 @@ def new_bundle_path(prompt: str, parent: Path = Path("apps")) -> Path:
     return path
 
 
-__all__ = ["BuildOptions", "WorkspaceError", "build", "new_bundle_path", "report"]
+__all__ = ["BuildOptions", "WorkspaceError", "build", "climb", "new_bundle_path", "report"]

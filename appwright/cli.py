@@ -115,7 +115,9 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
            serve_it: bool, port: int) -> None:
     from appwright.agent.config import Budget, HarnessConfig
     from appwright.agent.scope import english_only, out_of_scope
-    from appwright.build import MAX_REQUEST_CHARS, BuildOptions, build, report
+    from appwright.build import MAX_REQUEST_CHARS, BuildOptions, build, climb, report
+    from appwright.gateway.apps import cli_ladder
+    from appwright.gateway.config import AUTO
     from appwright.models import ModelError, get_model
 
     if not prompt.strip():
@@ -126,22 +128,31 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
     if protocol not in ("files", "tools"):
         fail(f"--protocol: expected files or tools; got {protocol!r}", USAGE)
     try:
-        spec = get_model(model)
+        specs, keys = cli_ladder(prompt) if model == AUTO else ([get_model(model)], {})
         harness = HarnessConfig(protocol=protocol,  # type: ignore[arg-type]
                                 budget=Budget(max_steps=max_steps, max_tokens=max_tokens, max_seconds=max_seconds),
                                 temperature=temperature, seed=seed)
-        options = BuildOptions(model=model, harness=harness, prompt_style=spec.prompt)
-    except (ValueError, ModelError) as exc:  # an unknown model, a budget that is not positive
+    except (ValueError, ModelError) as exc:  # an unknown model, a budget that is not positive, no model for auto
         fail(str(exc), USAGE)
-    if why := out_of_scope(prompt, english_only=english_only(spec)):
+    if why := out_of_scope(prompt, english_only=all(english_only(s) for s in specs)):
         fail(why, USAGE)
     try:
-        traj = build(prompt, bundle, options, out, edit=edit)
+        if model == AUTO:
+            out.print("auto: " + " -> ".join(s.name for s in specs) + " (cheapest first, until an app passes "
+                      "check_app and its security probe)", highlight=False)
+            traj, accepted = climb(prompt, bundle, specs, keys, harness, out, edit=edit)
+            servable = traj is not None and traj.version_id is not None
+            if traj is not None and servable and not accepted:
+                err.print("[yellow]warning:[/] no model's app passed every check; the last one is kept",
+                          highlight=False)
+        else:
+            traj = build(prompt, bundle, BuildOptions(model=model, harness=harness, prompt_style=specs[0].prompt),
+                         out, edit=edit)
+            servable = report(traj, bundle, out)
     except KeyboardInterrupt:
         raise typer.Exit(INTERRUPTED)
     except ModelError as exc:  # the model failed while running
         fail(str(exc), FAILED)
-    servable = report(traj, bundle, out)
     if not servable:
         fail(f"{bundle} is not a valid app yet; see the check above, then try `appwright edit {bundle} \"...\"`",
              FAILED)
@@ -151,7 +162,8 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
         _run_server(create_app(bundle), [f"http://127.0.0.1:{port}/"], "127.0.0.1", port)
 
 
-_MODEL = typer.Option(None, "--model", help="A registry name (appwright models list); default the embedded model.")
+_MODEL = typer.Option(None, "--model", help="A registry name (appwright models list), or auto: the ready models "
+                      "cheapest first until an app passes its checks (docs/gateway.md); default the embedded model.")
 _PROTOCOL = typer.Option(_DEFAULTS.protocol, help="files: one answer with every file; tools: one tool call per step.")
 _STEPS = typer.Option(_DEFAULTS.budget.max_steps, help="At most this many model calls.")
 _SECONDS = typer.Option(_DEFAULTS.budget.max_seconds, help="Stop starting new model calls after this many seconds.")

@@ -113,3 +113,46 @@ def test_new_bundle_path_is_readable_and_unique(tmp_path):
     assert first.name == "a-private-notes-app"
     first.mkdir()
     assert new_bundle_path("A private notes app, please!", tmp_path).name == "a-private-notes-app-2"
+
+
+def auto_env(tmp_path: Path, auto: list[str]) -> dict[str, str]:
+    """Two scripted rungs priced apart: `leaky` (cheap) writes the notes list through innerHTML,
+    `careful` (dear) writes the reference app; gateway.toml's `auto` lists them."""
+    from appwright.tasks.domains import domain
+    from appwright.tasks.reference import render
+
+    notes = domain("notes")
+    for name, flaw in (("leaky", "innerhtml"), ("careful", None)):
+        files = render(notes, ["owner"], flaw=flaw)
+        reply = "\n".join(f'<file path="{p}">\n{c}\n</file>' for p, c in files.items()) + "\nYour notes app is ready."
+        (tmp_path / f"{name}.json").write_text(json.dumps([reply] * 4))
+    (tmp_path / "models.toml").write_text("".join(
+        f'[models.{name}]\nbackend = "scripted"\nlocation = "{tmp_path / f"{name}.json"}"\ncontext_length = 32768\n'
+        f'price = {{input_per_m = {price}, output_per_m = {price}}}\n' for name, price in (("leaky", 0.1), ("careful", 1))))
+    (tmp_path / "gateway.toml").write_text(f"auto = {json.dumps(auto)}\n")
+    return {"APPWRIGHT_MODELS_TOML": str(tmp_path / "models.toml"), "APPWRIGHT_HOME": str(tmp_path / "home"),
+            "APPWRIGHT_GATEWAY_TOML": str(tmp_path / "gateway.toml"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+            "COLUMNS": "200"}
+
+
+@pytest.mark.slow  # check_app and the security probe open Chromium
+@pytest.mark.timeout(300)
+def test_new_auto_climbs_past_an_app_that_fails_its_security_probe(tmp_path):
+    env = auto_env(tmp_path, ["careful", "leaky"])
+    r = subprocess.run([str(CLI), "new", "a private notes app", "--out", "notes", "--model", "auto", "--no-serve"],
+                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=280)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "auto: leaky -> careful" in r.stdout  # cheapest first, whatever gateway.toml's order
+    assert "not accepted (leaky): security probe xss" in r.stdout and "accepted the app of careful" in r.stdout
+    bundle = tmp_path / "notes"
+    assert "innerHTML" not in (bundle / "app.js").read_text()
+    trajectories = list(read_jsonl(bundle / ".aw" / "trajectories.jsonl"))
+    assert [t.model for t in trajectories] == ["leaky", "careful"]  # both kept: the failed rung is data too
+
+
+def test_auto_with_no_model_to_climb_says_so(tmp_path):
+    env = auto_env(tmp_path, [])
+    r = subprocess.run([str(CLI), "new", "a private notes app", "--out", "notes", "--model", "auto", "--no-serve"],
+                       env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--model auto has no model to climb" in r.stderr, r.stdout + r.stderr
+    assert not (tmp_path / "notes").exists()

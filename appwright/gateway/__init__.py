@@ -12,10 +12,10 @@
 | `log.py` | write a request's row; usage today; per-model stats |
 | `schema.py` | OpenAI's request, answer, chunk and error shapes |
 | `router.py` | the ladder: a named model, or `auto`'s rule, cheapest first |
-| `apps.py` | app tasks: each rung runs the agent, its bundle is verified (check_app, security probe) |
+| `apps.py` | app tasks: the ladder; each rung runs the agent, its bundle is verified (check_app, security probe) |
 | `runner.py` | runs a completion: local models one at a time, remote ones concurrently; scrubs keys |
 | `app.py` | the FastAPI app: auth, the three routes, streaming, escalation, errors |
 | `cli.py` | `appwright gateway [serve] / keys / stats` |
 
-Not yet: `--model auto` in `appwright new` and the studio, dollars per request for plain chat.
+Not yet: `auto` in the studio, dollars per request for plain chat.
 """

@@ -48,8 +48,8 @@ from appwright.gateway.config import AUTO, GatewayConfig, auto_models, provider_
 from appwright.gateway.db import Database
 from appwright.gateway.keys import Caller, find_caller
 from appwright.gateway.log import Attempt, LogEntry, usage_today, write
-from appwright.gateway.apps import AppAnswer, AppTask, request_text, try_rung
-from appwright.gateway.router import Route, rank, route_request
+from appwright.gateway.apps import AppAnswer, AppTask, app_ladder, request_text, try_rung
+from appwright.gateway.router import Route, route_request
 from appwright.gateway.runner import Busy, Cancelled, Runner
 from appwright.gateway.schema import ChatRequest, chunk_body, completion_body, error_body, usage_body
 from appwright.models.base import Completion, GenerationConfig, Message, ModelError
@@ -261,8 +261,7 @@ def _app_task(req: ChatRequest) -> AppTask | None:
 async def _app_answer(gateway: Gateway, req: ChatRequest, task: AppTask, entry: LogEntry, t0: float) -> Response:
     prompt = request_text(req.to_messages())
     if req.model == AUTO:  # verified, so every rung from the cheapest: no guessing which to skip
-        ladder = [s.name for s in rank([gateway.served[n] for n in gateway.auto], len(prompt) // 4,
-                                       gateway.config.max_tokens)]
+        ladder = [s.name for s in app_ladder(gateway.served, gateway.auto, prompt, gateway.config.max_tokens)]
         reason = "app task: auto, cheapest first until a bundle passes check_app and its security probe"
     else:
         ladder, reason = [req.model], "app task: named"

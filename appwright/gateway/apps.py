@@ -36,7 +36,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from appwright.models.base import Backend, Message
+from appwright.models.base import Backend, Message, ModelError
 from appwright.models.registry import ModelSpec
 
 MAX_FILES = 200
@@ -81,6 +81,29 @@ class AppAnswer:
     @property
     def final(self) -> Rung | None:
         return next((r for r in self.rungs if r.accepted), self.rungs[-1] if self.rungs else None)
+
+
+def app_ladder(served: dict[str, ModelSpec], auto: list[str], prompt: str, max_tokens: int) -> list[ModelSpec]:
+    """An app task's `auto` ladder: every `auto` model, cheapest first for the request's size
+    (verification replaces the router's guess, so no rung is skipped)."""
+    from appwright.gateway.router import rank
+
+    return rank([served[n] for n in auto], len(prompt) // 4, max_tokens)
+
+
+def cli_ladder(prompt: str) -> tuple[list[ModelSpec], dict[str, str]]:
+    """The ladder of `appwright new/edit --model auto`: gateway.toml's `auto` models (default: the
+    served models that are ready on this machine), cheapest first, and the remote API keys.
+    A ModelError says what is wrong with gateway.toml or that no model is ready."""
+    from appwright.gateway.config import auto_models, config_path, load_config, provider_keys, served_models
+
+    config = load_config()
+    served, keys = served_models(config), provider_keys()
+    ladder = app_ladder(served, auto_models(config, served, keys), prompt, config.max_tokens)
+    if not ladder:
+        raise ModelError(f"--model auto has no model to climb: pull one (appwright models pull NAME) or list "
+                         f"some under `auto` in {config_path()} (docs/gateway.md)")
+    return ladder, keys
 
 
 def request_text(messages: list[Message]) -> str:

@@ -5,8 +5,9 @@
     done = backend.complete([Message("user", "Write a haiku about SQLite")], config=GenerationConfig(max_tokens=64))
     print(done.text, done.prompt_tokens, done.completion_tokens, done.cost_usd)
 
-`load_backend` is the only factory: everything else takes a `Backend`. It does not
-cache backends (each call loads the model again: keep the one you got).
+`load_backend` (by registry name) and `backend_for` (by spec) are the only factories: everything
+else takes a `Backend`. They do not cache backends (each call loads the model again: keep the one
+you got).
 """
 
 from __future__ import annotations
@@ -19,15 +20,20 @@ from appwright.models.registry import DEFAULT_MODEL, ModelSpec, get_model, load_
 from appwright.models.scripted import ScriptedBackend
 
 __all__ = ["Backend", "Completion", "DEFAULT_MODEL", "GenerationConfig", "Message", "ModelError", "ModelSpec",
-           "OnToken", "Price", "ScriptedBackend", "ToolSpec", "get_model", "load_backend", "load_registry"]
+           "OnToken", "Price", "ScriptedBackend", "ToolSpec", "backend_for", "get_model", "load_backend", "load_registry"]
 
 
 def load_backend(name: str = DEFAULT_MODEL, console: Console | None = None) -> Backend:
     """The backend for registry entry `name`, ready to call."""
-    spec = get_model(name)
+    return backend_for(get_model(name), console)
+
+
+def backend_for(spec: ModelSpec, console: Console | None = None, api_key: str | None = None) -> Backend:
+    """The backend for `spec` (a registry entry, or a gateway.toml remote); `api_key` for a remote
+    model, default the environment variable it names."""
     if spec.backend == "openai":
         from appwright.models.openai_backend import OpenAIBackend
-        return OpenAIBackend(spec)
+        return OpenAIBackend(spec, api_key=api_key)
     if spec.backend == "scripted":
         return ScriptedBackend.from_file(spec.location)
     from appwright.models.pull import ensure_model
