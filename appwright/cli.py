@@ -236,7 +236,7 @@ def studio(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where the apps' bundles and the default "
                                             "database live (default $APPWRIGHT_HOME/studio)."),
     model: Optional[str] = typer.Option(None, "--model", help="The model preselected for a new app "
-                                        "(a registry name; default the embedded model)."),
+                                        "(a registry name or auto; default the embedded model)."),
     preview_port: Optional[int] = typer.Option(None, help="Port of the preview origin (default port + 1)."),
     public_host: Optional[str] = typer.Option(None, help="The host name browsers use for the studio "
                                               "(default --host); the studio answers to no other."),
@@ -246,6 +246,7 @@ def studio(
     """The studio: build apps by chat in the browser, with live preview, versions, ratings and bug reports."""
     from pydantic import ValidationError
 
+    from appwright.gateway.config import AUTO
     from appwright.models import ModelError, get_model
     from appwright.studio.app import serve
     from appwright.studio.config import StudioConfig
@@ -254,7 +255,8 @@ def studio(
                 "preview_port": preview_port, "public_host": public_host, "preview_host": preview_host}
     try:
         config = StudioConfig(**{k: v for k, v in settings.items() if v is not None})
-        get_model(config.default_model)
+        if config.default_model != AUTO:
+            get_model(config.default_model)
     except ValidationError as exc:
         fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()), USAGE)
     except ModelError as exc:  # an unknown --model

@@ -771,3 +771,32 @@ def test_model_error_when_loading_is_reported(tmp_path):
         assert flag.status_code == 409 and "no version" in flag.json()["error"]
     finally:
         close_studio(studio.app)
+
+
+def test_auto_climbs_past_an_app_that_fails_its_security_probe(tmp_path, monkeypatch):
+    from appwright.gateway.router import rank
+
+    (tmp_path / "gateway.toml").write_text(f'auto = ["{DEFAULT_MODEL}", "{OTHER_MODEL}"]\n')
+    monkeypatch.setenv("APPWRIGHT_GATEWAY_TOML", str(tmp_path / "gateway.toml"))
+    ladder = [s.name for s in rank([load_registry()[DEFAULT_MODEL], load_registry()[OTHER_MODEL]], 4, 1024)]
+    studio = Studio(tmp_path)
+    try:
+        ada = studio.person("ada@example.com")
+        assert '<option value="auto"' in ada.get("/").text
+        leaky = notes_app(marker="leaky")
+        leaky["notes.js"] = 'const api_key = "sk-live-0123456789abcdefghijklmn";\n' + leaky["notes.js"]
+        studio.model.replies.append(files_reply(leaky, "Done."))  # the cheap rung: a key in the page's script
+        app_id, turn_id = studio.new_app(ada, model="auto")
+        turn = ada.get(f"/api/apps/{app_id}/turns/{turn_id}").json()["turn"]
+        assert turn["status"] == "done" and turn["model"] == "auto" and studio.model.loaded == ladder
+        bundle = studio.config.apps_dir / app_id
+        assert "sk-live" not in (bundle / "notes.js").read_text() and "first version" in (bundle / "index.html").read_text()
+        with studio.db.session() as s:
+            row = s.scalar(select(TrajectoryRow).where(TrajectoryRow.turn_id == turn_id))
+        assert row.data["model"] == ladder[1]  # the record says which model made the app
+        said = [d.get("text", "") for e, d in events_of(ada.get(f"/api/apps/{app_id}/turns/{turn_id}/events").text)
+                if e == "status"]
+        assert any(t.startswith(f"auto: {ladder[0]}'s app did not pass (security probe secrets") for t in said), said
+        assert f"auto: {ladder[1]}'s app passed its checks" in said
+    finally:
+        close_studio(studio.app)

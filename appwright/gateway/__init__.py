@@ -17,5 +17,5 @@
 | `app.py` | the FastAPI app: auth, the three routes, streaming, escalation, errors |
 | `cli.py` | `appwright gateway [serve] / keys / stats` |
 
-Not yet: `auto` in the studio, dollars per request for plain chat.
+Not yet: dollars per request for plain chat.
 """

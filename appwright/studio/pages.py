@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from appwright.agent.scope import english_only, out_of_scope
 from appwright.models.base import ModelError
+from appwright.gateway.apps import cli_ladder
+from appwright.gateway.config import AUTO
 from appwright.models.registry import load_registry
 from appwright.studio import auth
 from appwright.studio.db import App, AppVersion, Person
@@ -45,8 +47,10 @@ def safe_next(target: str | None) -> str:
 # -- checks shared with the API ------------------------------------------------------------------------
 
 def model_names() -> list[str]:
+    """The picker's choices: every registry model, and `auto` (the ready ones cheapest first, each
+    rung verified: studio/turns.py)."""
     try:
-        return list(load_registry())
+        return [*load_registry(), AUTO]
     except ModelError:
         return []
 
@@ -56,14 +60,20 @@ def check_model(name: str) -> str:
         known = load_registry()
     except ModelError as exc:
         raise StudioError(400, str(exc)) from None
-    if name not in known:
-        raise StudioError(400, f"unknown model {name!r}; choose one of: {', '.join(known)}")
+    if name == AUTO:
+        try:
+            cli_ladder("")
+        except ModelError as exc:  # no model ready, or a broken gateway.toml
+            raise StudioError(400, str(exc)) from None
+    elif name not in known:
+        raise StudioError(400, f"unknown model {name!r}; choose one of: {', '.join([*known, AUTO])}")
     return name
 
 
 def check_scope(prompt: str, model: str) -> None:
     """A request the platform cannot build is answered with why, and nothing runs (agent/scope.py)."""
-    why = out_of_scope(prompt, english_only=english_only(load_registry()[model]))
+    specs = cli_ladder(prompt)[0] if model == AUTO else [load_registry()[model]]
+    why = out_of_scope(prompt, english_only=all(english_only(s) for s in specs))
     if why:
         raise StudioError(400, why)
 

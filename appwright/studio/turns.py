@@ -7,7 +7,9 @@
 
 A turn, top to bottom (`TurnRunner._run`):
 1. Wait for the model (one loaded model, used by one turn at a time: `ModelPool`); a stop
-   while waiting ends the turn before it starts.
+   while waiting ends the turn before it starts. With the model `auto`, steps 1 and 2 run for
+   each rung of the ladder (the ready models, cheapest first) until a rung's app passes
+   check_app and its own security probe; the last rung's run is the one recorded.
 2. The agent (`attempt.run`, saving no version) in a scratch copy of the app's current files
    (`config.runs_dir/<turn id>`), with the stop event; every harness event becomes a
    `StudioEvent` for the SSE stream (studio/live.py).
@@ -39,8 +41,10 @@ from sqlalchemy import func, select, update
 
 from appwright.agent.check_app import check_app
 from appwright.agent.trajectory import Trajectory
-from appwright.attempt import run
-from appwright.models import get_model
+from appwright.attempt import probe_problems, run
+from appwright.gateway.apps import cli_ladder
+from appwright.gateway.config import AUTO
+from appwright.models import get_model, load_registry
 from appwright.models.base import ModelError
 from appwright.studio import bundles
 from appwright.studio.config import StudioConfig
@@ -121,6 +125,14 @@ class TurnRunner:
             with self._lock:
                 self._restoring.discard(app_id)
 
+    def _ladder(self, turn: Turn) -> list[str]:
+        """The models the turn runs: its own, or for `auto` the ready registry models cheapest
+        first (gateway/apps.py `cli_ladder`; the pool loads models by registry name)."""
+        if turn.model != AUTO:
+            return [turn.model]
+        known = load_registry()
+        return [s.name for s in cli_ladder(turn.prompt)[0] if s.name in known]
+
     def _check_idle(self, app_id: str) -> None:
         if self.running(app_id):
             raise Busy("the agent is still working on this app; wait for it to finish or press Stop")
@@ -141,20 +153,41 @@ class TurnRunner:
         traj: Trajectory | None = None
         error: str | None = None
         try:
-            bundles.remove(scratch)
-            # 1. The model.
-            if self.models.busy():
-                live.publish(StudioEvent(kind="status", text="waiting for the model: another turn is using it"))
-            elif not self.models.loaded(turn.model):
-                live.publish(StudioEvent(kind="status", text=f"loading {turn.model}…"))
-            with self.models.use(turn.model, live.stop) as backend:
-                if backend is not None:
-                    # 2. The agent, in a scratch copy of the app.
-                    live.publish(StudioEvent(kind="status", text=f"the agent is working ({turn.model})"))
-                    checker = None if self.config.check_in_browser else _manifest_check
-                    traj = run(turn.prompt, scratch, backend, self.config.harness, start=bundle if turn.base else None,
-                               model_name=turn.model, prompt_style=get_model(turn.model).prompt, checker=checker,
-                               on_event=lambda e: forward(live, e), stop=live.stop, save_version=False)
+            ladder = self._ladder(turn)
+            for i, name in enumerate(ladder, 1):
+                bundles.remove(scratch)
+                # 1. The model.
+                if self.models.busy():
+                    live.publish(StudioEvent(kind="status", text="waiting for the model: another turn is using it"))
+                elif not self.models.loaded(name):
+                    live.publish(StudioEvent(kind="status", text=f"loading {name}…"))
+                try:
+                    with self.models.use(name, live.stop) as backend:
+                        if backend is None:
+                            break
+                        # 2. The agent, in a scratch copy of the app.
+                        live.publish(StudioEvent(kind="status", text=f"the agent is working ({name})"))
+                        checker = None if self.config.check_in_browser else _manifest_check
+                        traj = run(turn.prompt, scratch, backend, self.config.harness,
+                                   start=bundle if turn.base else None, model_name=name,
+                                   prompt_style=get_model(name).prompt, checker=checker,
+                                   on_event=lambda e: forward(live, e), stop=live.stop, save_version=False)
+                except ModelError as exc:  # `auto` skips a rung that cannot load
+                    if turn.model != AUTO or i == len(ladder):
+                        raise
+                    live.publish(StudioEvent(kind="status", text=f"auto: {name} could not run ({exc}); "
+                                                                 f"trying {ladder[i]}"))
+                    continue
+                if turn.model != AUTO or live.stop.is_set():
+                    break
+                # `auto`: the app must pass check_app and its own security probe, else the next rung.
+                problems = _verify(traj, scratch, self.config.check_in_browser)
+                if not problems:
+                    live.publish(StudioEvent(kind="status", text=f"auto: {name}'s app passed its checks"))
+                    break
+                then = f"trying {ladder[i]}" if i < len(ladder) else "no model left to try"
+                live.publish(StudioEvent(kind="status", text=f"auto: {name}'s app did not pass "
+                                                             f"({problems[0][:300]}); {then}"))
         except ModelError as exc:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - a turn records its failure; the studio keeps serving
@@ -229,6 +262,14 @@ class TurnRunner:
         if version is not None:
             self.security.enqueue(turn.app_id, new_vid)
         return done
+
+
+def _verify(traj: Trajectory, folder: Path, browser: bool) -> list[str]:
+    """What keeps an `auto` rung's app from being accepted: its check_app, then its security probe
+    (as the gateway verifies an app task, gateway/apps.py)."""
+    if traj.check is None or not traj.check.ok:
+        return [traj.check.text if traj.check else f"the agent stopped before a check: {traj.stop_reason}"]
+    return probe_problems(folder, browser)
 
 
 def _manifest_check(root: Path):
