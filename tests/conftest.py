@@ -10,11 +10,16 @@
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,3 +173,52 @@ def real_hf_05b(request) -> Path:
         r = CliRunner().invoke(app, ["models", "export-hf", "qwen2.5-coder-0.5b", "--out", str(folder)])
         assert r.exit_code == 0, r.output
     return folder
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------------------
+
+def _pg_bin() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """The base URL of a fresh PostgreSQL server (no database part), for one test module: started
+    from Debian's binaries (/usr/lib/postgresql/*/bin, as the `postgres` user when the tests run
+    as root) on 127.0.0.1 with trust auth. Skipped, saying why, where there are none."""
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries here (Debian: apt-get install postgresql)")
+    pytest.importorskip("psycopg")
+    root = tempfile.mkdtemp(prefix="aw-pg-")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = os.path.join(root, "data"), free_port()
+
+    def run(*cmd: str) -> None:
+        subprocess.run(as_user + list(cmd), check=True, capture_output=True, timeout=120)
+
+    run(f"{bindir}/initdb", "-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8")
+    run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "log"), "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True,
+                       timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_database(server: str) -> str:
+    """The URL of a new, empty database on the server."""
+    from sqlalchemy import create_engine, text
+
+    name = f"aw_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{server}/{name}"

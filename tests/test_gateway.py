@@ -36,7 +36,7 @@ from appwright.gateway.keys import add_key
 from appwright.gateway.router import read_signs, route_request
 from appwright.models.base import Completion, GenerationConfig, Message, Price
 from appwright.models.registry import ModelSpec
-from conftest import free_port, serve_asgi
+from conftest import free_port, new_database, serve_asgi
 
 KEY = "sk-test-FRONTIER-secret-0123456789"  # the frontier's API key: must never come back out
 CHEAP_REPLY = "Cheap says hi."
@@ -411,6 +411,31 @@ def test_the_migrations_build_exactly_the_tables(tmp_path):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert set(inspect(db.engine).get_table_names()) == {"gateway_keys", "gateway_requests",
                                                            "gateway_alembic_version"}
+    db.close()
+
+
+def test_the_log_sits_beside_the_studios_tables_in_postgres(settings, postgres_server):
+    from appwright.studio.db import Database as StudioDatabase
+
+    url = new_database(postgres_server)
+    StudioDatabase.open(url).close()  # the studio's log first, as when the gateway is pointed at it
+    app = create_gateway(load_config(db_url=url))
+    token = add_key(app.state.gateway.db, "pg")
+    with serve_asgi(app) as base:
+        c = openai.OpenAI(base_url=f"{base}/v1", api_key=token, max_retries=0, timeout=20)
+        assert c.chat.completions.create(model="cheap", messages=[{"role": "user", "content": "Hi"}]
+                                         ).choices[0].message.content == CHEAP_REPLY
+    close_gateway(app)
+    db = Database.open(url)  # reopened: the migrations have nothing to do
+    with db.session() as s:
+        [row] = s.scalars(select(RequestRow))
+    assert (row.caller, row.model, row.status) == ("pg", "cheap", 200) and row.completion_tokens > 0
+    ours = {"include_name": lambda name, kind, _parent: kind != "table" or name.startswith("gateway_")}
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE, **ours}),
+                                Base.metadata) == []
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"gateway_keys", "gateway_requests", "gateway_alembic_version", "apps", "turns"} <= tables
     db.close()
 
 

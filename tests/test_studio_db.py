@@ -1,19 +1,11 @@
 """The studio's interaction log (studio/db.py): Alembic's migrations build exactly the tables of
 db.py, on SQLite and on PostgreSQL, a reopened log keeps its rows, and the studio runs on both.
 
-PostgreSQL: a throwaway server is started from Debian's binaries (/usr/lib/postgresql/*/bin,
-run as the `postgres` user when the tests run as root), on 127.0.0.1 with trust auth, for this
-module only. Where there are no such binaries, the Postgres cases are skipped and say why.
+PostgreSQL: a throwaway server from Debian's binaries (conftest.py `postgres_server`); where
+there are none, the Postgres cases are skipped and say why.
 """
 
 from __future__ import annotations
-
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -21,50 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
 from appwright.studio.db import App, Base, Database, Flag, Person, Rating, StudioSession, Turn, migrate
-from conftest import free_port
-
-
-def _pg_bin() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
-
-
-@pytest.fixture(scope="module")
-def postgres_server():
-    """The base URL of a fresh PostgreSQL server (no database part)."""
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries here (Debian: apt-get install postgresql)")
-    pytest.importorskip("psycopg")
-    root = tempfile.mkdtemp(prefix="aw-pg-")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(root, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = os.path.join(root, "data"), free_port()
-
-    def run(*cmd: str) -> None:
-        subprocess.run(as_user + list(cmd), check=True, capture_output=True, timeout=120)
-
-    run(f"{bindir}/initdb", "-D", data, "--auth=trust", "-U", "postgres", "--encoding=UTF8")
-    run(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "log"), "-o",
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run(as_user + [f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True,
-                       timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def new_database(server: str) -> str:
-    """The URL of a new, empty database on the server."""
-    name = f"studio_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"{server}/{name}"
+from conftest import new_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
