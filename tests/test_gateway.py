@@ -277,6 +277,27 @@ def test_a_spent_daily_budget_gets_429_saying_what_was_spent(gateway):
     assert [r.status for r in rows(gateway, "spender")] == [200, 429]
 
 
+def test_max_usd_leaves_out_the_models_that_could_cost_more(gateway):
+    c = client(gateway, "frugal")
+    hard = [{"role": "user", "content": "Write the code for a todo app"}]  # auto skips cheap: broken, frontier
+    # frontier's answer could cost 1,000 x $15/M = $0.015; broken's $0.005: only broken fits, and it fails
+    with pytest.raises(openai.InternalServerError) as failed:
+        c.chat.completions.create(model="auto", messages=hard, max_tokens=1000,
+                                  extra_body={"appwright": {"max_usd": 0.01}})
+    assert "broken" in str(failed.value) and "frontier" not in str(failed.value)
+    with pytest.raises(openai.RateLimitError) as spent:  # nothing fits: 429 saying what it would cost
+        c.chat.completions.create(model="frontier", messages=hard, max_tokens=1000,
+                                  extra_body={"appwright": {"max_usd": 0.001}})
+    assert spent.value.status_code == 429 and "frontier (up to $0.015" in str(spent.value)
+    assert spent.value.body["code"] == "request_budget_exceeded"
+    ok = c.chat.completions.create(model="auto", messages=hard, max_tokens=1000, extra_body={"appwright": {"max_usd": 1}})
+    assert ok.model == "frontier"  # room for both: as without a cap
+    with pytest.raises(openai.BadRequestError, match="max_usd"):
+        c.chat.completions.create(model="auto", messages=hard, extra_body={"appwright": {"max_usd": "lots"}})
+    log = rows(gateway, "frugal")
+    assert [r.status for r in log] == [502, 429, 200] and "over max_usd $0.010000: frontier" in log[0].route
+
+
 def test_a_named_remote_that_fails_or_times_out_gets_502(gateway):
     c = client(gateway, "unlucky")
     with pytest.raises(openai.InternalServerError) as e:

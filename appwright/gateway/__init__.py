@@ -16,6 +16,4 @@
 | `runner.py` | runs a completion: local models one at a time, remote ones concurrently; scrubs keys |
 | `app.py` | the FastAPI app: auth, the three routes, streaming, escalation, errors |
 | `cli.py` | `appwright gateway [serve] / keys / stats` |
-
-Not yet: dollars per request for plain chat.
 """

@@ -49,7 +49,7 @@ from appwright.gateway.db import Database
 from appwright.gateway.keys import Caller, find_caller
 from appwright.gateway.log import Attempt, LogEntry, usage_today, write
 from appwright.gateway.apps import AppAnswer, AppTask, app_ladder, request_text, try_rung
-from appwright.gateway.router import Route, route_request
+from appwright.gateway.router import Route, capped, route_request
 from appwright.gateway.runner import Busy, Cancelled, Runner
 from appwright.gateway.schema import ChatRequest, chunk_body, completion_body, error_body, usage_body
 from appwright.models.base import Completion, GenerationConfig, Message, ModelError
@@ -210,6 +210,14 @@ async def chat_completions(request: Request, caller: Caller = Depends(authentica
                            top_p=defaults.top_p if req.top_p is None else req.top_p, seed=req.seed,
                            stop=req.stop_list())
     route = route_request(req.model, messages, gateway.served, gateway.auto, config.router, gen.max_tokens)
+    if (max_usd := _max_usd(req)) is not None:
+        every = route.ladder
+        route = capped(route, gateway.served, sum(len(m.content) for m in messages), gen.max_tokens, max_usd)
+        if every and not route.ladder:
+            message = (f"max_usd: no model fits ${max_usd:.6f} for this request ({route.reason.split('; ')[-1]}); "
+                       f"raise appwright.max_usd or lower max_tokens ({gen.max_tokens})")
+            await gateway.record(entry.model_copy(update={"route": route.reason, "status": 429, "error": message}))
+            raise GatewayError(429, message, "insufficient_quota", "request_budget_exceeded", "appwright.max_usd")
     entry = entry.model_copy(update={"route": route.reason})
     if not route.ladder:
         message = "auto has no model to choose: list some under `auto` in gateway.toml (docs/gateway.md)"
@@ -239,6 +247,18 @@ async def chat_completions(request: Request, caller: Caller = Depends(authentica
 
 
 # -- app tasks -------------------------------------------------------------------------------------------------
+
+def _max_usd(req: ChatRequest) -> float | None:
+    """A plain request's `appwright.max_usd`: the most its answer may cost (router.py `capped`)."""
+    ext = (req.model_extra or {}).get("appwright")
+    value = ext.get("max_usd") if isinstance(ext, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise GatewayError(400, f"appwright.max_usd: expected a number of dollars above 0; got {value!r}",
+                           "invalid_request_error", "invalid_request", "appwright.max_usd")
+    return float(value)
+
 
 def _app_task(req: ChatRequest) -> AppTask | None:
     ext = (req.model_extra or {}).get("appwright")

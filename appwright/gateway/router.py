@@ -17,6 +17,10 @@ learned or measured one:
 4. A rung that fails (a timeout, a 5xx, a model that cannot load) passes the request to the
    next; the ladder never goes back down.
 
+5. With `appwright.max_usd` on the request, a rung is left out when its most expensive answer
+   would cost more (`capped`): the request's characters / 2 as input tokens (more than the
+   models' tokenizers make of text), its max_tokens as output tokens, at the rung's price.
+
 What it does not do: judge the answer. An app task does not use this rule: it climbs every
 `auto` model cheapest first (`rank`), each rung's bundle verified (gateway/apps.py).
 """
@@ -81,3 +85,18 @@ def route_request(requested: str, messages: list[Message], served: dict[str, Mod
     if signs.score >= config.threshold and len(ranked) > 1:
         return Route(ladder=ranked[1:], signs=signs, reason=f"{head}: skipped the cheapest, {ranked[0]}")
     return Route(ladder=ranked, signs=signs, reason=f"{head}: cheapest first")
+
+
+def most_cost(spec: ModelSpec, chars: int, max_tokens: int) -> float:
+    """An upper bound on what one answer of `spec` to a request of `chars` characters can cost."""
+    return spec.price.cost(chars // 2 + 1, max_tokens)
+
+
+def capped(route: Route, served: dict[str, ModelSpec], chars: int, max_tokens: int, max_usd: float) -> Route:
+    """`route` without the rungs whose most expensive answer costs more than `max_usd`."""
+    over = [n for n in route.ladder if most_cost(served[n], chars, max_tokens) > max_usd]
+    if not over:
+        return route
+    left_out = ", ".join(f"{n} (up to ${most_cost(served[n], chars, max_tokens):.6f})" for n in over)
+    return route.model_copy(update={"ladder": [n for n in route.ladder if n not in over],
+                                    "reason": f"{route.reason}; over max_usd ${max_usd:.6f}: {left_out}"})
