@@ -374,6 +374,39 @@ def test_eval_pipeline_metrics_resume_and_report(tmp_path):
     assert again[-1].trajectory_id != lost.trajectory_id
 
 
+@pytest.mark.slow  # 2 agent runs with check_app, 2 security probes and 2 grades in Chromium
+@pytest.mark.timeout(400)
+def test_auto_climbs_past_a_flawed_app_reusing_the_named_models_attempt(tmp_path):
+    [task] = select_tasks(TaskBank.default(), "dev", ("build",), 1)
+    env = _env(tmp_path, {"flawed": [flawed_reply(task)], "ref": [good_reply(task)]})
+    models = (tmp_path / "models.toml").read_text().replace(  # ref is the dearer rung
+        '[models.ref.price]\ninput_per_m = 1.0\noutput_per_m = 4.0', '[models.ref.price]\ninput_per_m = 10.0\noutput_per_m = 40.0')
+    (tmp_path / "models.toml").write_text(models)
+    (tmp_path / "gateway.toml").write_text('auto = ["ref", "flawed"]\n')
+    env["APPWRIGHT_GATEWAY_TOML"] = str(tmp_path / "gateway.toml")
+    out = tmp_path / "eval"
+    args = ["eval", "run", "--models", "flawed,auto", "--split", "dev", "--kinds", "build", "--limit", "1",
+            "--max-steps", "1", "--out", str(out)]
+    r = _cli(env, *args, timeout=380)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "auto: flawed -> ref" in r.stdout
+    named, auto = sorted(read_rows(out / "results.jsonl"), key=lambda x: x.model != "flawed")
+    assert (named.model, named.good, auto.model, auto.good) == ("flawed", False, "auto", True)
+    first, second = auto.rungs
+    assert (first.model, first.reused, first.accepted) == ("flawed", True, False)
+    assert first.trajectory_id == named.trajectory_id and any("security probe xss" in p for p in first.problems)
+    assert (second.model, second.reused, second.accepted) == ("ref", False, True)
+    assert auto.trajectory_id == second.trajectory_id and (out / auto.bundle / "app.json").is_file()
+    assert auto.cost_usd == pytest.approx(first.cost_usd + second.cost_usd) and second.cost_usd > 0
+    assert auto.completion_tokens == first.completion_tokens + second.completion_tokens
+    ids = [json.loads(line)["id"] for line in (out / "trajectories.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted([named.trajectory_id, second.trajectory_id])  # each attempt once
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [m["model"] for m in metrics["overall"]] == ["flawed", "auto"]
+    r = _cli(env, *args)  # resumes: nothing left to run (the scripted models have no replies left)
+    assert r.returncode == 0 and "0 attempt(s) run, 2 already done" in r.stdout, r.stdout + r.stderr
+
+
 def test_docs_define_every_row_field_and_every_metric():
     from appwright.evals.metrics import GroupMetrics
     from appwright.evals.stats import Estimate

@@ -2,6 +2,7 @@
 
     appwright eval run --models qwen2.5-coder-0.5b,gpt-4.1-mini --split dev --limit 40 --out runs/e1
     appwright eval run ... --samples 5 --workers 2 --backend-workers 4     # pass@5; parallel where allowed
+    appwright eval run --models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b,auto ...   # the cascade beside each model
     appwright eval report runs/e1          # metrics.json and report.html from results.jsonl alone
 
 `run` and `report` are sub-commands (typer cannot mix a callback that runs with
@@ -37,7 +38,8 @@ def _split_list(text: str) -> tuple[str, ...]:
 
 @app.command("run")
 def run(
-    models: str = typer.Option(..., help="Registry names, comma-separated (appwright models list)."),
+    models: str = typer.Option(..., help="Registry names, comma-separated (appwright models list); `auto`: the "
+                               "gateway's ladder, cheapest first until an app passes its checks (docs/gateway.md)."),
     split: str = typer.Option("dev", help="train, dev or test."),
     kinds: str = typer.Option("build,edit,fix,taste", help="Task kinds, comma-separated."),
     limit: Optional[int] = typer.Option(None, help="At most this many tasks, spread over kinds and domains "
@@ -60,7 +62,7 @@ def run(
     seed: Optional[int] = typer.Option(None, help="Sample i uses seed + i (default: a random seed each)."),
 ) -> None:
     """Run the agent on each task with each model, grade every attempt, write rows and the report."""
-    from appwright.evals.config import EvalConfig, resolve_models
+    from appwright.evals.config import EvalConfig, resolve_ladder, resolve_models
     from appwright.evals.runner import run_eval
     from appwright.evals.select import select_tasks, tasks_from_file
     from appwright.models import ModelError
@@ -74,6 +76,7 @@ def run(
                                                              max_seconds=max_seconds),
                             temperature=temperature, seed=seed)
         specs = resolve_models(config)
+        ladder, keys = resolve_ladder(config)
     except (ValueError, ModelError) as exc:
         fail(str(exc).replace("Budget: ", "--"), USAGE)
     if tasks_file is not None and limit is not None:
@@ -88,7 +91,7 @@ def run(
     # 2. Embedded weights are pulled here, before the progress bar takes the terminal.
     from appwright.models.pull import ensure_model
 
-    for spec in specs.values():
+    for spec in [*specs.values(), *(s for s in ladder if s.name not in specs)]:
         if spec.embedded:
             try:
                 ensure_model(spec, err)
@@ -98,7 +101,10 @@ def run(
     what = f"tasks of {tasks_file}" if tasks_file is not None else f"{config.split} tasks"
     out.print(f"{len(tasks)} {what} x {len(config.models)} model(s) x {config.samples} sample(s) "
               f"-> {escape(str(out_dir))}", highlight=False)
-    summary = run_eval(config, tasks, specs, out)
+    if ladder:
+        out.print("auto: " + " -> ".join(escape(s.name) for s in ladder) + " (a rung that is also a named model "
+                  "reuses that model's attempt)", highlight=False)
+    summary = run_eval(config, tasks, specs, out, ladder, keys)
     out.print(f"{summary.ran} attempt(s) run, {summary.skipped} already done"
               + (f", {len(summary.errors)} failed with errors" if summary.errors else ""), highlight=False)
     if summary.interrupted:

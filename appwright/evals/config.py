@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from appwright.agent.config import PROTOCOLS, Budget, HarnessConfig
+from appwright.gateway.config import AUTO  # the cascade's column (evals/cascade.py)
 from appwright.models import ModelSpec, get_model
 from appwright.tasks.model import SPLITS
 
@@ -28,7 +29,7 @@ _DEFAULTS = HarnessConfig()  # the agent's defaults, as `appwright new` runs it
 @dataclass(frozen=True)
 class EvalConfig:
     # what to run
-    models: tuple[str, ...]  # registry names, in report order
+    models: tuple[str, ...]  # registry names, and `auto` (evals/cascade.py), in report order
     split: str
     out: Path  # results.jsonl, trajectories.jsonl, bundles/, metrics.json, report.html
     kinds: tuple[str, ...] = KINDS
@@ -73,5 +74,16 @@ class EvalConfig:
 
 
 def resolve_models(config: EvalConfig) -> dict[str, ModelSpec]:
-    """Each model's registry entry; a ModelError names an unknown one and the known names."""
-    return {name: get_model(name) for name in config.models}
+    """Each named model's registry entry (`auto` is not one); a ModelError names an unknown one and
+    the known names."""
+    return {name: get_model(name) for name in config.models if name != AUTO}
+
+
+def resolve_ladder(config: EvalConfig) -> tuple[list[ModelSpec], dict[str, str]]:
+    """`auto`'s rungs, cheapest first, and the remote keys (gateway/apps.py `cli_ladder`); empty
+    without `auto` in the run. A ModelError when it has no model to climb."""
+    if AUTO not in config.models:
+        return [], {}
+    from appwright.gateway.apps import cli_ladder
+
+    return cli_ladder("")

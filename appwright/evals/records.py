@@ -4,10 +4,11 @@
     rows = read_rows("runs/e1/results.jsonl")     # format-checked; a torn last line is skipped
     done = {r.key for r in rows}                  # (task_id, model, sample): what a rerun skips
 
-`format` is 2: the row carries the grade record (`tasks.model.Grade`, with its computed
-`reward` and `good`). Format 1 rows (the same numbers flat on the row: `reward`, `good`,
-`checks`, `grade_s`) read as format 2; a change to the fields gets a new number and a
-migration in `AttemptRow._migrate`.
+`format` is 3: the row carries the grade record (`tasks.model.Grade`, with its computed
+`reward` and `good`) and, for the `auto` cascade (evals/cascade.py), its `rungs`. Format 2 rows
+(no `rungs`) and format 1 rows (the grade's numbers flat on the row: `reward`, `good`, `checks`,
+`grade_s`) read as format 3; a change to the fields gets a new number and a migration in
+`AttemptRow._migrate`.
 A row carries everything the metrics and the report need (the task's prompt too), so
 `appwright eval report DIR` works from this file alone. The trajectory itself, with every
 message, is in trajectories.jsonl under the same id (`trajectory_id`).
@@ -27,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from appwright.agent.trajectory import append_jsonl
 from appwright.tasks.model import CheckResult, Grade, kinds_in
 
-FORMAT = 2
-READABLE = (1, 2)
+FORMAT = 3
+READABLE = (1, 2, 3)
 RESULTS = "results.jsonl"
 TRAJECTORIES = "trajectories.jsonl"
 FUNCTIONAL_KINDS = kinds_in("functional")
@@ -39,6 +40,20 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class RungRecord(_Record):
+    """One rung of an `auto` attempt: which model, whether its app passed check_app and the security
+    probe, what it cost (agent time with the verification)."""
+    model: str
+    trajectory_id: str
+    reused: bool  # the run's own attempt of this model at this task and sample
+    accepted: bool
+    problems: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+    agent_s: float
+    cost_usd: float
+
+
 class AttemptRow(_Record):
     format: int = FORMAT
     created_at: str  # when the row was written, UTC ISO 8601
@@ -47,7 +62,7 @@ class AttemptRow(_Record):
     domain: str | None
     split: str
     prompt: str  # the task's prompt, as the user wrote it (may hold any text: escape it)
-    model: str  # the registry name
+    model: str  # the registry name, or `auto`: the cascade
     sample: int = Field(ge=0)  # 0 .. samples-1
     trajectory_id: str
     stop_reason: str | None
@@ -59,16 +74,19 @@ class AttemptRow(_Record):
     cost_usd: float  # the registry price applied to the token counts
     bundle: str  # the final bundle, relative to the eval folder
     grader_version: str | None = None  # tasks.graders.GRADER_VERSION; None: a row written before it was kept
+    rungs: list[RungRecord] | None = None  # `auto` only: every rung tried; the totals above are their sums
 
     @model_validator(mode="before")
     @classmethod
     def _migrate(cls, data: Any) -> Any:
-        """Format 1: the grade's parts flat on the row."""
+        """Format 1: the grade's parts flat on the row; format 2: no `rungs` (the same fields)."""
         if isinstance(data, dict) and "grade" not in data and "checks" in data:
             flat = {k: v for k, v in data.items() if k not in ("reward", "good", "checks", "grade_s")}
             flat["grade"] = {"task_id": data.get("task_id"), "checks": data["checks"],
                              "seconds": data.get("grade_s", 0.0)}
             data = {**flat, "format": FORMAT}
+        if isinstance(data, dict) and data.get("format") == 2:
+            data = {**data, "format": FORMAT}
         return data
 
     @property

@@ -46,7 +46,8 @@ from appwright import attempt as attempts
 from appwright.agent.check_app import Checker
 from appwright.agent.config import HarnessConfig
 from appwright.agent.trajectory import Trajectory, append_jsonl
-from appwright.evals.config import EvalConfig
+from appwright.evals.cascade import Backends, Climb, Reuse, climb
+from appwright.evals.config import AUTO, EvalConfig
 from appwright.evals.records import RESULTS, TRAJECTORIES, AttemptRow, append_row, drop_torn_tail, read_rows
 from appwright.models import ModelError, ModelSpec, get_model, load_backend
 from appwright.tasks.graders import GRADER_VERSION, Grader
@@ -70,6 +71,7 @@ class Finished:
     trajectory: Trajectory
     grade: Grade
     bundle: Path
+    climb: Climb | None = None  # an `auto` attempt's rungs
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _agent(attempt: Attempt, backend, checker: Checker, config: EvalConfig) -> t
 
 
 def _agent_thread(inbox: queue.Queue, to_grade: queue.Queue, results: queue.Queue, backend, config: EvalConfig,
-                  stop: threading.Event) -> None:
+                  stop: threading.Event, reuse: Reuse) -> None:
     checker = Checker()  # started on first use, in this thread
     try:
         while not stop.is_set():
@@ -121,7 +123,8 @@ def _agent_thread(inbox: queue.Queue, to_grade: queue.Queue, results: queue.Queu
                 return
             try:
                 traj, bundle = _agent(attempt, backend, checker, config)
-                to_grade.put((attempt, traj, bundle))
+                reuse.add(attempt.key, traj, bundle)
+                to_grade.put((attempt, traj, bundle, None))
             except Exception as exc:  # noqa: BLE001 - one attempt's bug must not end the run
                 results.put(Failed(attempt, f"agent: {type(exc).__name__}: {exc}"))
     finally:
@@ -137,10 +140,10 @@ def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) 
     grader = Grader(max_seconds=config.grade_seconds)  # one Chromium, started on first use, in this thread
     try:
         while (item := inbox.get()) is not None:
-            attempt, traj, bundle = item
+            attempt, traj, bundle, climbed = item
             try:
                 grade = attempts.grade(attempt.task, bundle, traj, grader)
-                results.put(Finished(attempt, traj, grade, bundle))
+                results.put(Finished(attempt, traj, grade, bundle, climbed))
             except Exception as exc:  # noqa: BLE001
                 results.put(Failed(attempt, f"grader: {type(exc).__name__}: {exc}"))
     finally:
@@ -148,11 +151,12 @@ def _grade_thread(inbox: queue.Queue, results: queue.Queue, config: EvalConfig) 
 
 
 def _driver(pending: list[Attempt], specs: dict[str, ModelSpec], config: EvalConfig, to_grade: queue.Queue,
-            results: queue.Queue, stop: threading.Event) -> None:
+            results: queue.Queue, stop: threading.Event, reuse: Reuse, ladder: list[ModelSpec],
+            keys: dict[str, str]) -> None:
     try:
         for model in config.models:
             mine = [a for a in pending if a.model == model]
-            if not mine or stop.is_set():
+            if not mine or stop.is_set() or model == AUTO:
                 continue
             try:
                 backend = load_backend(model)
@@ -164,28 +168,62 @@ def _driver(pending: list[Attempt], specs: dict[str, ModelSpec], config: EvalCon
             inbox: queue.Queue = queue.Queue()
             for a in mine:
                 inbox.put(a)
-            threads = [threading.Thread(target=_agent_thread, args=(inbox, to_grade, results, backend, config, stop),
-                                        daemon=True, name=f"agent-{model}-{i}")
+            threads = [threading.Thread(target=_agent_thread, daemon=True, name=f"agent-{model}-{i}",
+                                        args=(inbox, to_grade, results, backend, config, stop, reuse))
                        for i in range(config.agent_threads(specs[model]))]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             _close(backend)
+        _cascade([a for a in pending if a.model == AUTO], config, to_grade, results, stop, reuse, ladder, keys)
     finally:
         for _ in range(config.workers):
             to_grade.put(None)
 
 
-def make_row(done: Finished, spec: ModelSpec, out: Path) -> AttemptRow:
+def _cascade(mine: list[Attempt], config: EvalConfig, to_grade: queue.Queue, results: queue.Queue,
+             stop: threading.Event, reuse: Reuse, ladder: list[ModelSpec], keys: dict[str, str]) -> None:
+    """The `auto` attempts, after every named model's (whose attempts its rungs reuse)."""
+    if not mine:
+        return
+    checker, backends = Checker(), Backends(keys)
+    try:
+        for a in mine:
+            if stop.is_set():
+                return
+            try:
+                def rung_dir(name: str, a: Attempt = a) -> Path:
+                    return config.out / "bundles" / "auto-rungs" / _safe(name) / a.task.id / str(a.sample)
+                climbed = climb(a.task, a.sample, ladder, config, reuse, backends, checker, rung_dir,
+                                bundle_dir(config.out, a))
+                to_grade.put((a, climbed.trajectory, bundle_dir(config.out, a), climbed))
+            except Exception as exc:  # noqa: BLE001 - one attempt's bug must not end the run
+                why = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
+                results.put(Failed(a, f"auto: {why}"))
+    finally:
+        _close(checker)
+        _close(backends)
+
+
+def make_row(done: Finished, spec: ModelSpec | None, out: Path) -> AttemptRow:
+    """The row of an attempt; `spec` None for `auto`, whose totals are its rungs' sums."""
     t, traj, g = done.attempt.task, done.trajectory, done.grade
+    if done.climb is not None:
+        rungs = done.climb.rungs
+        totals = {"prompt_tokens": sum(r.prompt_tokens for r in rungs),
+                  "completion_tokens": sum(r.completion_tokens for r in rungs),
+                  "agent_s": round(sum(r.agent_s for r in rungs), 1),
+                  "cost_usd": round(sum(r.cost_usd for r in rungs), 9), "rungs": rungs}
+    else:
+        totals = {"prompt_tokens": traj.prompt_tokens, "completion_tokens": traj.completion_tokens,
+                  "agent_s": traj.elapsed_s,
+                  "cost_usd": round(spec.price.cost(traj.prompt_tokens, traj.completion_tokens), 9)}
     return AttemptRow(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), task_id=t.id, kind=t.kind,
         domain=t.domain, split=t.split, prompt=t.prompt, model=done.attempt.model, sample=done.attempt.sample,
         trajectory_id=traj.id, stop_reason=traj.stop_reason, error=traj.error, grade=g,
-        prompt_tokens=traj.prompt_tokens, completion_tokens=traj.completion_tokens, agent_s=traj.elapsed_s,
-        cost_usd=round(spec.price.cost(traj.prompt_tokens, traj.completion_tokens), 9),
-        bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION)
+        bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION, **totals)
 
 
 def _progress(console: Console) -> Progress:
@@ -197,7 +235,9 @@ def _rate(good: int, n: int) -> str:
     return f"good {good}/{n} ({good / n:.0%})" if n else "good -"
 
 
-def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec], console: Console) -> RunSummary:
+def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec], console: Console,
+             ladder: list[ModelSpec] | None = None, keys: dict[str, str] | None = None) -> RunSummary:
+    """`ladder` (and the remote `keys`): the rungs of `auto`, when config.models has it."""
     # 1. What is done, what is left.
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
@@ -224,8 +264,12 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
     stop = threading.Event()
     graders = [threading.Thread(target=_grade_thread, args=(to_grade, results, config), daemon=True,
                                 name=f"grader-{i}") for i in range(config.workers)]
-    driver = threading.Thread(target=_driver, args=(pending, specs, config, to_grade, results, stop), daemon=True,
-                              name="driver")
+    reuse = Reuse()
+    if any(a.model == AUTO for a in pending):
+        reuse.load(out, old)
+    driver = threading.Thread(target=_driver, daemon=True, name="driver",
+                              args=(pending, specs, config, to_grade, results, stop, reuse, ladder or [], keys or {}))
+    written = {r.trajectory_id for r in old}  # a reused rung's trajectory is written once
     wanted = {a.key for a in plan(config, tasks, set())}
     n = Counter(r.model for r in old if r.key in wanted)  # the running pass rate counts this selection only
     good = Counter(r.model for r in old if r.key in wanted and r.good)
@@ -246,8 +290,11 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
                                           f"{item.message}")
                     progress.console.print(f"[red]error[/] {escape(summary.errors[-1])}", highlight=False)
                     continue
-                row = make_row(item, specs[item.attempt.model], out)
-                append_jsonl(traj_path, item.trajectory)
+                row = make_row(item, specs.get(item.attempt.model), out)
+                for traj in [item.trajectory, *(item.climb.fresh if item.climb else [])]:
+                    if traj.id not in written:
+                        written.add(traj.id)
+                        append_jsonl(traj_path, traj)
                 append_row(results_path, row)
                 summary.ran += 1
                 n[row.model] += 1
