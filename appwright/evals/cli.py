@@ -3,6 +3,7 @@
     appwright eval run --models qwen2.5-coder-0.5b,gpt-4.1-mini --split dev --limit 40 --out runs/e1
     appwright eval run ... --samples 5 --workers 2 --backend-workers 4     # pass@5; parallel where allowed
     appwright eval run --models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b,auto ...   # the cascade beside each model
+    appwright eval run ... --ray local --ray-workers 2          # the attempts as Ray tasks (evals/ray_exec.py)
     appwright eval report runs/e1          # metrics.json and report.html from results.jsonl alone
 
 `run` and `report` are sub-commands (typer cannot mix a callback that runs with
@@ -60,9 +61,14 @@ def run(
                                       help="Stop starting model calls after this many seconds."),
     temperature: float = typer.Option(_DEFAULTS.temperature, help="Sampling temperature."),
     seed: Optional[int] = typer.Option(None, help="Sample i uses seed + i (default: a random seed each)."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run the attempts on Ray: local (a Ray instance on this "
+                                      "machine), auto, or a cluster head's host:port (docs/scale.md)."),
+    ray_workers: int = typer.Option(2, help="With --ray: workers per model (one model instance and one "
+                                            "Chromium each)."),
+    ray_threads: int = typer.Option(1, help="With --ray: CPUs per worker, and its llama.cpp threads."),
 ) -> None:
     """Run the agent on each task with each model, grade every attempt, write rows and the report."""
-    from appwright.evals.config import EvalConfig, resolve_ladder, resolve_models
+    from appwright.evals.config import AUTO, EvalConfig, RayConfig, resolve_ladder, resolve_models
     from appwright.evals.runner import run_eval
     from appwright.evals.select import select_tasks, tasks_from_file
     from appwright.models import ModelError
@@ -74,7 +80,10 @@ def run(
                             samples=samples, workers=workers, backend_workers=backend_workers, out=out_dir,
                             protocol=protocol, budget=Budget(max_steps=max_steps, max_tokens=max_tokens,
                                                              max_seconds=max_seconds),
-                            temperature=temperature, seed=seed)
+                            temperature=temperature, seed=seed,
+                            ray=RayConfig(ray, ray_workers, ray_threads) if ray is not None else None)
+        if config.ray is not None and AUTO in config.models:
+            raise ValueError("--ray: auto does not run on Ray yet; run it without --ray")
         specs = resolve_models(config)
         ladder, keys = resolve_ladder(config)
     except (ValueError, ModelError) as exc:
@@ -104,7 +113,10 @@ def run(
     if ladder:
         out.print("auto: " + " -> ".join(escape(s.name) for s in ladder) + " (a rung that is also a named model "
                   "reuses that model's attempt)", highlight=False)
-    summary = run_eval(config, tasks, specs, out, ladder, keys)
+    try:
+        summary = run_eval(config, tasks, specs, out, ladder, keys)
+    except ConnectionError as exc:  # --ray: nothing answers at the address
+        fail(str(exc), FAILED)
     out.print(f"{summary.ran} attempt(s) run, {summary.skipped} already done"
               + (f", {len(summary.errors)} failed with errors" if summary.errors else ""), highlight=False)
     if summary.interrupted:

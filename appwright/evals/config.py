@@ -27,6 +27,23 @@ _DEFAULTS = HarnessConfig()  # the agent's defaults, as `appwright new` runs it
 
 
 @dataclass(frozen=True)
+class RayConfig:
+    """`--ray ADDRESS`: run the attempts on Ray (evals/ray_exec.py) instead of local threads."""
+    address: str  # "local": a Ray instance on this machine, started and stopped by the run; else a cluster's
+    #               head (host:port) or Ray's own "auto" (the cluster this machine belongs to)
+    workers: int = 2  # attempt workers per model: each holds one model instance and one Chromium
+    threads: int = 1  # CPUs each worker asks Ray for, and its llama.cpp threads
+
+    def __post_init__(self):
+        host, _, port = self.address.removeprefix("ray://").rpartition(":")
+        if self.address not in ("local", "auto") and not (host and port.isdigit()):
+            raise ValueError(f"--ray: expected local, auto or a cluster head's host:port; got {self.address!r}")
+        for name, value in (("--ray-workers", self.workers), ("--ray-threads", self.threads)):
+            if value < 1:
+                raise ValueError(f"{name}: must be at least 1; got {value}")
+
+
+@dataclass(frozen=True)
 class EvalConfig:
     # what to run
     models: tuple[str, ...]  # registry names, and `auto` (evals/cascade.py), in report order
@@ -44,6 +61,7 @@ class EvalConfig:
     temperature: float = _DEFAULTS.temperature
     seed: int | None = None  # sample i uses seed + i; None: a fresh random seed per attempt
     grade_seconds: float = 120.0  # a grade's remaining checks fail after this long
+    ray: RayConfig | None = None  # None: local threads (Ray is not imported)
 
     def __post_init__(self):
         if not self.models or any(not m.strip() for m in self.models):

@@ -258,17 +258,26 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
                           f"time (one model instance per process), so --backend-workers {config.backend_workers} "
                           "is capped at 1 for it", highlight=False)
 
-    # 2-3. Graders, then the driver that runs the agents model by model.
+    # 2-3. Graders, then the driver that runs the agents model by model; or, with --ray, the
+    # driver of the Ray workers (evals/ray_exec.py), each an agent and a grader in one.
     to_grade: queue.Queue = queue.Queue()
     results: queue.Queue = queue.Queue()
     stop = threading.Event()
-    graders = [threading.Thread(target=_grade_thread, args=(to_grade, results, config), daemon=True,
-                                name=f"grader-{i}") for i in range(config.workers)]
-    reuse = Reuse()
-    if any(a.model == AUTO for a in pending):
-        reuse.load(out, old)
-    driver = threading.Thread(target=_driver, daemon=True, name="driver",
-                              args=(pending, specs, config, to_grade, results, stop, reuse, ladder or [], keys or {}))
+    cluster = contextlib.nullcontext()
+    if config.ray is None:
+        reuse = Reuse()
+        if any(a.model == AUTO for a in pending):
+            reuse.load(out, old)
+        threads = [threading.Thread(target=_grade_thread, args=(to_grade, results, config), daemon=True,
+                                    name=f"grader-{i}") for i in range(config.workers)]
+        threads.append(threading.Thread(target=_driver, daemon=True, name="driver", args=(
+            pending, specs, config, to_grade, results, stop, reuse, ladder or [], keys or {})))
+    else:
+        from appwright.evals import ray_exec
+
+        cluster = ray_exec.connect(config.ray)
+        threads = [threading.Thread(target=ray_exec.execute, args=(pending, config, results, stop), daemon=True,
+                                    name="ray-driver")]
     written = {r.trajectory_id for r in old}  # a reused rung's trajectory is written once
     wanted = {a.key for a in plan(config, tasks, set())}
     n = Counter(r.model for r in old if r.key in wanted)  # the running pass rate counts this selection only
@@ -277,12 +286,11 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
     # 4. The only writer: rows as they arrive.
     progress = _progress(console)
     try:
-        with progress:
+        with cluster, progress:
             bars = {m: progress.add_task(escape(m), total=total, completed=n[m], rate=_rate(good[m], n[m]))
                     for m in config.models}
-            for t in graders:
+            for t in threads:
                 t.start()
-            driver.start()
             for _ in range(len(pending)):
                 item = results.get()
                 if isinstance(item, Failed):
@@ -305,11 +313,9 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
                     f"{mark} {escape(row.model)} {row.task_id} #{row.sample}: reward {row.reward:.2f} · "
                     f"{row.prompt_tokens + row.completion_tokens:,} tokens · agent {row.agent_s:.0f} s · "
                     f"grade {row.grade_s:.0f} s · {row.stop_reason}", highlight=False)
+            for t in threads:
+                t.join()
     except KeyboardInterrupt:
         stop.set()
         summary.interrupted = True
-        return summary
-    driver.join()
-    for t in graders:
-        t.join()
     return summary

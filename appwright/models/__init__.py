@@ -28,9 +28,10 @@ def load_backend(name: str = DEFAULT_MODEL, console: Console | None = None) -> B
     return backend_for(get_model(name), console)
 
 
-def backend_for(spec: ModelSpec, console: Console | None = None, api_key: str | None = None) -> Backend:
+def backend_for(spec: ModelSpec, console: Console | None = None, api_key: str | None = None,
+                n_threads: int | None = None) -> Backend:
     """The backend for `spec` (a registry entry, or a gateway.toml remote); `api_key` for a remote
-    model, default the environment variable it names."""
+    model, default the environment variable it names; `n_threads` for llama.cpp, default every core."""
     if spec.backend == "openai":
         from appwright.models.openai_backend import OpenAIBackend
         return OpenAIBackend(spec, api_key=api_key)
@@ -40,6 +41,6 @@ def backend_for(spec: ModelSpec, console: Console | None = None, api_key: str | 
     path = ensure_model(spec, console)
     if spec.backend == "llamacpp":
         from appwright.models.llamacpp import LlamaCppBackend
-        return LlamaCppBackend(spec, path)
+        return LlamaCppBackend(spec, path, n_threads=n_threads)
     from appwright.models.transformers_backend import TransformersBackend
     return TransformersBackend(spec, path)

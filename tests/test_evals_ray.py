@@ -1,0 +1,133 @@
+"""`appwright eval run --ray` (appwright/evals/ray_exec.py) on a real local Ray (2 workers on
+127.0.0.1, no dashboard), with scripted models keyed by task and the real graders in Chromium:
+the same rows and report as a local run, a worker killed mid-attempt, an address nothing
+answers at, and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from appwright.evals.records import read_rows
+from appwright.evals.select import select_tasks
+from appwright.tasks.bank import TaskBank
+from conftest import free_port
+from test_evals import CLI, _env, flawed_reply, good_reply
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # Chromium, and Ray's processes
+
+TASKS = select_tasks(TaskBank.default(), "dev", ("build", "fix"), 2)
+
+
+def keyed_env(tmp_path):
+    """Two scripted models whose replies are keyed by each task's prompt: any worker, any order."""
+    env = _env(tmp_path)
+    (tmp_path / "models.toml").write_text("".join(
+        f'[models.{name}]\nbackend = "scripted"\nlocation = "{tmp_path / f"{name}.json"}"\ncontext_length = 32768\n'
+        f'price = {{input_per_m = 1.0, output_per_m = 4.0}}\n' for name in ("ref", "flawed")))
+    for name, reply in (("ref", good_reply), ("flawed", flawed_reply)):
+        (tmp_path / f"{name}.json").write_text(json.dumps({t.prompt: [reply(t)] for t in TASKS}))
+    return env
+
+
+def eval_args(out, *extra: str) -> list[str]:
+    return [str(CLI), "eval", "run", "--models", "ref,flawed", "--split", "dev", "--kinds", "build,fix",
+            "--limit", "2", "--max-steps", "1", "--out", str(out), *extra]
+
+
+def ray_processes() -> list[str]:
+    """Ray's live worker processes on this machine (their titles start with ray::); a killed one
+    left unreaped (<defunct>, where no init reaps orphans) runs nothing."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "ray::" in line and "<defunct>" not in line]
+
+
+def kill_one_running_attempt(done: threading.Event, killed: list[str]) -> None:
+    """SIGKILL the first Ray worker seen in the middle of an attempt (`ray::AttemptWorker.run`)."""
+    while not done.is_set():
+        for line in ray_processes():
+            if "AttemptWorker.run" in line:
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+                killed.append(line)
+                return
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(600)
+def test_ray_writes_the_rows_and_report_of_a_local_run_even_when_a_worker_dies(tmp_path):
+    env = keyed_env(tmp_path)
+    local = subprocess.run(eval_args(tmp_path / "local"), env=env, capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stdout + local.stderr
+
+    done, killed = threading.Event(), []
+    killer = threading.Thread(target=kill_one_running_attempt, args=(done, killed), daemon=True)
+    killer.start()
+    try:
+        on_ray = subprocess.run(eval_args(tmp_path / "ray", "--ray", "local", "--ray-workers", "2"), env=env,
+                                capture_output=True, text=True, timeout=400)
+    finally:
+        done.set()
+    assert on_ray.returncode == 0, on_ray.stdout + on_ray.stderr
+    assert killed, "no worker was seen running an attempt"
+
+    def outcome(folder):
+        rows = read_rows(folder / "results.jsonl")
+        assert len({r.key for r in rows}) == len(rows) == 2 * len(TASKS)  # every attempt once: none lost or doubled
+        return {r.key: (r.good, round(r.reward, 6), [(c.name, c.passed) for c in r.checks], r.stop_reason,
+                        r.prompt_tokens, r.completion_tokens, r.cost_usd) for r in rows}
+
+    assert outcome(tmp_path / "ray") == outcome(tmp_path / "local")
+    ids = [json.loads(line)["id"] for line in (tmp_path / "ray" / "trajectories.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted(r.trajectory_id for r in read_rows(tmp_path / "ray" / "results.jsonl"))
+    metrics = [json.loads((tmp_path / f / "metrics.json").read_text())["overall"] for f in ("local", "ray")]
+    keep = ("model", "attempts", "good", "functional", "secure", "good_rate", "mean_reward", "cost_per_task")
+    assert [[{k: m[k] for k in keep} for m in ms] for ms in metrics[:1]] == \
+           [[{k: m[k] for k in keep} for m in ms] for ms in metrics[1:]]
+    assert not ray_processes()  # the local Ray stopped with the run
+
+
+def test_an_address_nothing_answers_at_fails_within_10_s(tmp_path):
+    env = keyed_env(tmp_path)
+    started = time.monotonic()
+    r = subprocess.run(eval_args(tmp_path / "out", "--ray", f"127.0.0.1:{free_port()}"), env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 10
+    assert r.returncode == 1 and "cannot reach a Ray cluster at 127.0.0.1:" in r.stderr, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    bad = subprocess.run(eval_args(tmp_path / "out", "--ray", "my cluster"), env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and "--ray: expected local, auto or a cluster head's host:port" in bad.stderr
+
+
+@pytest.mark.timeout(600)
+def test_ctrl_c_stops_within_10_s_leaves_no_worker_and_a_rerun_resumes(tmp_path):
+    env = keyed_env(tmp_path)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(eval_args(out, "--ray", "local"), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / "results.jsonl").is_file() or not (out / "results.jsonl").read_text().strip():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        _, stderr = proc.communicate(timeout=30)
+        assert time.monotonic() - stopped < 10 and proc.returncode == 130, stderr
+        assert "run the same command again to resume" in stderr
+    finally:
+        proc.kill()
+    time.sleep(1)
+    assert not ray_processes()
+    written = len(read_rows(out / "results.jsonl"))
+    assert 1 <= written < 2 * len(TASKS)
+    again = subprocess.run(eval_args(out, "--ray", "local"), env=env, capture_output=True, text=True, timeout=400)
+    assert again.returncode == 0 and f"{written} already done" in again.stdout, again.stdout + again.stderr
+    assert len(read_rows(out / "results.jsonl")) == 2 * len(TASKS)
