@@ -28,7 +28,6 @@ from pathlib import Path
 
 from appwright import attempt as attempts
 from appwright.agent.check_app import Checker
-from appwright.agent.config import HarnessConfig
 from appwright.agent.trajectory import Trajectory, read_jsonl
 from appwright.evals.config import AUTO, EvalConfig
 from appwright.evals.records import TRAJECTORIES, AttemptRow, RungRecord
@@ -105,11 +104,8 @@ def climb(task: Task, sample: int, ladder: list[ModelSpec], config: EvalConfig, 
             except ModelError as exc:
                 why_not = f"{spec.name}: {exc}"
                 continue
-            seed = config.seed + sample if config.seed is not None else None
-            harness = HarnessConfig(protocol=config.protocol, budget=config.budget,  # type: ignore[arg-type]
-                                    temperature=config.temperature, seed=seed)
             folder = rung_dir(spec.name)
-            found = (attempts.run_task(task, backend, folder, harness, model_name=spec.name,
+            found = (attempts.run_task(task, backend, folder, config.harness(sample), model_name=spec.name,
                                        prompt_style=spec.prompt, checker=checker), folder)
             fresh.append(found[0])
         traj, folder = last = found

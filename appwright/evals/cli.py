@@ -3,7 +3,7 @@
     appwright eval run --models qwen2.5-coder-0.5b,gpt-4.1-mini --split dev --limit 40 --out runs/e1
     appwright eval run ... --samples 5 --workers 2 --backend-workers 4     # pass@5; parallel where allowed
     appwright eval run --models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b,auto ...   # the cascade beside each model
-    appwright eval run ... --ray local --ray-workers 2          # the attempts as Ray tasks (evals/ray_exec.py)
+    appwright eval run ... --ray local --ray-workers 2          # the attempts as Ray tasks (appwright/cluster.py)
     appwright eval report runs/e1          # metrics.json and report.html from results.jsonl alone
 
 `run` and `report` are sub-commands (typer cannot mix a callback that runs with
@@ -68,7 +68,8 @@ def run(
     ray_threads: int = typer.Option(1, help="With --ray: CPUs per worker, and its llama.cpp threads."),
 ) -> None:
     """Run the agent on each task with each model, grade every attempt, write rows and the report."""
-    from appwright.evals.config import AUTO, EvalConfig, RayConfig, resolve_ladder, resolve_models
+    from appwright.cluster import RayConfig
+    from appwright.evals.config import AUTO, EvalConfig, resolve_ladder, resolve_models
     from appwright.evals.runner import run_eval
     from appwright.evals.select import select_tasks, tasks_from_file
     from appwright.models import ModelError

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from appwright.agent.config import PROTOCOLS, Budget, HarnessConfig
+from appwright.cluster import RayConfig
 from appwright.gateway.config import AUTO  # the cascade's column (evals/cascade.py)
 from appwright.models import ModelSpec, get_model
 from appwright.tasks.model import SPLITS
@@ -24,23 +25,6 @@ KINDS = ("build", "edit", "fix", "taste")
 # so threads would shuffle which task gets which reply.
 PARALLEL_BACKENDS = ("openai",)
 _DEFAULTS = HarnessConfig()  # the agent's defaults, as `appwright new` runs it
-
-
-@dataclass(frozen=True)
-class RayConfig:
-    """`--ray ADDRESS`: run the attempts on Ray (evals/ray_exec.py) instead of local threads."""
-    address: str  # "local": a Ray instance on this machine, started and stopped by the run; else a cluster's
-    #               head (host:port) or Ray's own "auto" (the cluster this machine belongs to)
-    workers: int = 2  # attempt workers per model: each holds one model instance and one Chromium
-    threads: int = 1  # CPUs each worker asks Ray for, and its llama.cpp threads
-
-    def __post_init__(self):
-        host, _, port = self.address.removeprefix("ray://").rpartition(":")
-        if self.address not in ("local", "auto") and not (host and port.isdigit()):
-            raise ValueError(f"--ray: expected local, auto or a cluster head's host:port; got {self.address!r}")
-        for name, value in (("--ray-workers", self.workers), ("--ray-threads", self.threads)):
-            if value < 1:
-                raise ValueError(f"{name}: must be at least 1; got {value}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +45,7 @@ class EvalConfig:
     temperature: float = _DEFAULTS.temperature
     seed: int | None = None  # sample i uses seed + i; None: a fresh random seed per attempt
     grade_seconds: float = 120.0  # a grade's remaining checks fail after this long
-    ray: RayConfig | None = None  # None: local threads (Ray is not imported)
+    ray: RayConfig | None = None  # None: local threads (Ray is not imported); appwright/cluster.py
 
     def __post_init__(self):
         if not self.models or any(not m.strip() for m in self.models):
@@ -85,6 +69,11 @@ class EvalConfig:
             raise ValueError(f"--temperature: expected 0 to 2; got {self.temperature}")
         if self.grade_seconds <= 0:
             raise ValueError("grade_seconds must be positive")
+
+    def harness(self, sample: int) -> HarnessConfig:
+        """The agent's settings for sample `sample` (its seed: seed + sample)."""
+        return HarnessConfig(protocol=self.protocol, budget=self.budget, temperature=self.temperature,  # type: ignore[arg-type]
+                             seed=self.seed + sample if self.seed is not None else None)
 
     def agent_threads(self, spec: ModelSpec) -> int:
         """How many agent threads `spec` gets: backend_workers, or 1 where the backend cannot share."""

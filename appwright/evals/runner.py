@@ -44,7 +44,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from appwright import attempt as attempts
 from appwright.agent.check_app import Checker
-from appwright.agent.config import HarnessConfig
 from appwright.agent.trajectory import Trajectory, append_jsonl
 from appwright.evals.cascade import Backends, Climb, Reuse, climb
 from appwright.evals.config import AUTO, EvalConfig
@@ -104,10 +103,7 @@ def plan(config: EvalConfig, tasks: list[Task], done: set[tuple[str, str, int]])
 
 def _agent(attempt: Attempt, backend, checker: Checker, config: EvalConfig) -> tuple[Trajectory, Path]:
     bundle = bundle_dir(config.out, attempt)
-    seed = config.seed + attempt.sample if config.seed is not None else None
-    harness = HarnessConfig(protocol=config.protocol, budget=config.budget,  # type: ignore[arg-type]
-                            temperature=config.temperature, seed=seed)
-    traj = attempts.run_task(attempt.task, backend, bundle, harness, model_name=attempt.model,
+    traj = attempts.run_task(attempt.task, backend, bundle, config.harness(attempt.sample), model_name=attempt.model,
                              prompt_style=get_model(attempt.model).prompt, checker=checker)
     return traj, bundle
 
@@ -206,6 +202,23 @@ def _cascade(mine: list[Attempt], config: EvalConfig, to_grade: queue.Queue, res
         _close(backends)
 
 
+def _on_ray(pending: list[Attempt], config: EvalConfig, results: queue.Queue, stop: threading.Event) -> None:
+    """--ray: each model's attempts dealt to its Ray workers, agent and graders in one call
+    (appwright/cluster.py); outcomes onto `results`, as the local threads put them."""
+    from appwright.cluster import Job, deal
+
+    by_key = {a.key: a for a in pending}
+
+    def put(o) -> None:
+        a = by_key[o.job.key]
+        results.put(Failed(a, o.error) if o.error else Finished(a, o.trajectory, o.grade, o.job.folder))
+
+    for model in config.models:
+        jobs = [Job(a.key, a.task, config.harness(a.sample), bundle_dir(config.out, a))
+                for a in pending if a.model == model]
+        deal(jobs, model, config.ray, put, stop, config.grade_seconds)
+
+
 def make_row(done: Finished, spec: ModelSpec | None, out: Path) -> AttemptRow:
     """The row of an attempt; `spec` None for `auto`, whose totals are its rungs' sums."""
     t, traj, g = done.attempt.task, done.trajectory, done.grade
@@ -259,7 +272,7 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
                           "is capped at 1 for it", highlight=False)
 
     # 2-3. Graders, then the driver that runs the agents model by model; or, with --ray, the
-    # driver of the Ray workers (evals/ray_exec.py), each an agent and a grader in one.
+    # driver of the Ray workers (appwright/cluster.py), each an agent and a grader in one.
     to_grade: queue.Queue = queue.Queue()
     results: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -273,10 +286,10 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
         threads.append(threading.Thread(target=_driver, daemon=True, name="driver", args=(
             pending, specs, config, to_grade, results, stop, reuse, ladder or [], keys or {})))
     else:
-        from appwright.evals import ray_exec
+        from appwright.cluster import connect
 
-        cluster = ray_exec.connect(config.ray)
-        threads = [threading.Thread(target=ray_exec.execute, args=(pending, config, results, stop), daemon=True,
+        cluster = connect(config.ray)
+        threads = [threading.Thread(target=_on_ray, args=(pending, config, results, stop), daemon=True,
                                     name="ray-driver")]
     written = {r.trajectory_id for r in old}  # a reused rung's trajectory is written once
     wanted = {a.key for a in plan(config, tasks, set())}

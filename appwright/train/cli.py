@@ -122,9 +122,14 @@ def sample_command(
     max_steps: int = typer.Option(2, help="Model calls per attempt (2: one answer and one repair)."),
     temperature: float = typer.Option(0.7, help="Sampling temperature (diversity across samples)."),
     browser: bool = typer.Option(True, "--browser/--no-browser", help="Grade with the browser checks too."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run the attempts on Ray: local, auto, or a cluster "
+                                      "head's host:port (docs/scale.md)."),
+    ray_workers: int = typer.Option(2, help="With --ray: workers (one model instance and its Chromiums each)."),
+    ray_threads: int = typer.Option(1, help="With --ray: CPUs per worker, and its llama.cpp threads."),
 ) -> None:
     """Rejection sampling: run the agent on train tasks, grade each attempt, keep the good ones."""
     from appwright.agent.config import Budget, HarnessConfig
+    from appwright.cluster import RayConfig
     from appwright.models import ModelError, get_model, load_backend
     from appwright.tasks.bank import TaskBank
     from appwright.train.data import DataError, sample
@@ -138,24 +143,39 @@ def sample_command(
     tasks = tasks[:limit] if limit else tasks
     try:
         spec = get_model(model)
-    except ModelError as exc:  # an unknown model
+        cluster = RayConfig(ray, ray_workers, ray_threads) if ray is not None else None
+    except (ModelError, ValueError) as exc:  # an unknown model, a bad --ray
         fail(str(exc), USAGE)
     try:
-        backend = load_backend(model, console=err)
+        if cluster is None:
+            backend = load_backend(model, console=err)
+        else:  # each Ray worker loads its own; the weights are pulled here first
+            from appwright.models.pull import ensure_model
+
+            backend = model
+            if spec.embedded:
+                ensure_model(spec, err)
     except ModelError as exc:  # the model failed to pull or load
         fail(str(exc), FAILED)
     try:
         stats = sample(tasks, backend, out_file, samples, keep,  # type: ignore[arg-type]
                        config=HarnessConfig(budget=Budget(max_steps=max_steps), temperature=temperature),
-                       browser=browser, prompt_style=spec.prompt,
+                       browser=browser, prompt_style=spec.prompt, ray=cluster,
                        on_attempt=lambda t, traj: err.print(f"  {escape(t.id)}: reward "
                                                             f"{traj.grade.reward:.2f}"
                                                             f"{' good' if traj.grade.good else ''}",
                                                             highlight=False))
-    except DataError as exc:  # a held-out task among them
-        fail(str(exc), USAGE)
+    except DataError as exc:  # a held-out task among them, or attempts that failed on Ray
+        fail(str(exc), USAGE if cluster is None else FAILED)
+    except ConnectionError as exc:  # --ray: nothing answers at the address
+        fail(str(exc), FAILED)
+    except KeyboardInterrupt:
+        err.print(f"[yellow]interrupted:[/] the kept attempts are in {escape(str(out_file))}; run the same command "
+                  "again to go on", highlight=False)
+        raise typer.Exit(INTERRUPTED)
     finally:
-        backend.close()
+        if not isinstance(backend, str):
+            backend.close()
     out.print(f"{stats.attempts} attempts, {stats.good} good, {stats.kept} kept in {escape(str(out_file))} "
               f"({stats.skipped} already there)", highlight=False)
 

@@ -1,6 +1,7 @@
 """Training data: rejection sampling on train tasks, and trajectories -> an SFT chat dataset.
 
     appwright data sample --model qwen2.5-coder-1.5b --samples 4 --keep good --out data/good.jsonl
+    appwright data sample ... --ray local --ray-workers 2        # the attempts on Ray (appwright/cluster.py)
     appwright data sft data/good.jsonl --out data/sft
     stats = build_sft_dataset([Path("data/good.jsonl")], Path("data/sft"))
 
@@ -28,6 +29,7 @@ carry no task, so no split; they need their own guard first).
 from __future__ import annotations
 
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Literal
@@ -38,10 +40,11 @@ from appwright.attempt import attempt
 from appwright.agent.sft import SFTDataStats, message_key, sft_messages, sft_row, write_sft_dataset
 from appwright.agent.sft import STATS, read_stats, with_blocks  # noqa: F401  (their old home; tests import them here)
 from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
+from appwright.cluster import RayConfig
 from appwright.models.base import Backend
 from appwright.tasks.bank import TaskBank
 from appwright.tasks.graders import Grader
-from appwright.tasks.model import Task
+from appwright.tasks.model import Grade, Task
 
 
 class DataError(ValueError):
@@ -59,12 +62,14 @@ class SampleStats:
     skipped: int = 0  # attempts the output file already held
 
 
-def sample(tasks: list[Task], backend: Backend, out: Path, samples: int, keep: Literal["good", "all"] = "good",
+def sample(tasks: list[Task], backend: Backend | str, out: Path, samples: int, keep: Literal["good", "all"] = "good",
            config: HarnessConfig = HarnessConfig(budget=Budget(max_steps=2), temperature=0.7),
            browser: bool = True, on_attempt: Callable[[Task, Trajectory], None] | None = None,
-           prompt_style: PromptStyle = "full") -> SampleStats:
+           prompt_style: PromptStyle = "full", ray: RayConfig | None = None) -> SampleStats:
     """Run, grade and keep attempts on train tasks (appwright/attempt.py); append the kept
-    trajectories to `out`. `prompt_style`: the model's (registry `prompt`)."""
+    trajectories to `out`. `prompt_style`: the model's (registry `prompt`). With `ray`, `backend`
+    is the model's registry name and the attempts run on Ray workers (appwright/cluster.py);
+    this process still writes `out`, so a stopped run resumes either way."""
     held_out = sorted({t.id for t in tasks if t.split != "train"})
     if held_out:
         raise DataError(f"only train tasks are sampled for training; {', '.join(held_out[:5])} are not")
@@ -72,21 +77,53 @@ def sample(tasks: list[Task], backend: Backend, out: Path, samples: int, keep: L
     if out.is_file():
         for traj in read_jsonl(out):
             done[traj.task_id or ""] = done.get(traj.task_id or "", 0) + 1
-    stats = SampleStats()
+    stats = SampleStats(skipped=sum(min(done.get(t.id, 0), samples) for t in tasks))
+    todo = [(task, i) for task in tasks for i in range(done.get(task.id, 0), samples)]
+
+    def record(task: Task, traj: Trajectory, grade: Grade) -> None:
+        stats.attempts += 1
+        stats.good += grade.good
+        if grade.good or keep == "all":
+            append_jsonl(out, traj)
+            stats.kept += 1
+        if on_attempt:
+            on_attempt(task, traj)
+
+    if ray is not None:
+        _sample_on_ray(todo, str(backend), config, browser, ray, record)
+        return stats
     with Grader() as grader, tempfile.TemporaryDirectory(prefix="aw-sample-") as tmp:
-        for task in tasks:
-            for i in range(done.get(task.id, 0), samples):
-                stats.attempts += 1
-                result = attempt(task, backend, Path(tmp) / "app", config, grader, browser=browser,
-                                 model_name=getattr(backend, "name", None), prompt_style=prompt_style)
-                stats.good += result.grade.good
-                if result.grade.good or keep == "all":
-                    append_jsonl(out, result.trajectory)
-                    stats.kept += 1
-                if on_attempt:
-                    on_attempt(task, result.trajectory)
-            stats.skipped += min(done.get(task.id, 0), samples)
+        for task, _ in todo:
+            result = attempt(task, backend, Path(tmp) / "app", config, grader, browser=browser,  # type: ignore[arg-type]
+                             model_name=getattr(backend, "name", None), prompt_style=prompt_style)
+            record(task, result.trajectory, result.grade)
     return stats
+
+
+def _sample_on_ray(todo: list[tuple[Task, int]], model: str, config: HarnessConfig, browser: bool, ray: RayConfig,
+                   record: Callable[[Task, Trajectory, Grade], None]) -> None:
+    """The attempts dealt to `model`'s Ray workers; an attempt that failed with an error is
+    reported and left for the next run (nothing is written for it)."""
+    from appwright.cluster import Job, connect, deal
+
+    errors: list[str] = []
+    by_key = {(task.id, i): task for task, i in todo}
+
+    def on_outcome(o) -> None:
+        if o.error:
+            errors.append(f"{o.job.task.id}: {o.error}")
+        else:
+            record(by_key[o.job.key], o.trajectory, o.grade)
+
+    stop = threading.Event()
+    try:
+        with connect(ray):
+            deal([Job((task.id, i), task, config, browser=browser) for task, i in todo], model, ray, on_outcome, stop)
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    if errors:
+        raise DataError(f"{len(errors)} attempts failed with errors (a rerun retries them); the first: {errors[0]}")
 
 
 # 2. Trajectories -> chat dataset --------------------------------------------------------

@@ -1,7 +1,7 @@
-"""`appwright eval run --ray` (appwright/evals/ray_exec.py) on a real local Ray (2 workers on
-127.0.0.1, no dashboard), with scripted models keyed by task and the real graders in Chromium:
-the same rows and report as a local run, a worker killed mid-attempt, an address nothing
-answers at, and Ctrl-C."""
+"""Attempts on Ray (appwright/cluster.py): `appwright eval run --ray` and `appwright data sample
+--ray` on a real local Ray (2 workers on 127.0.0.1, no dashboard), with scripted models keyed by
+task and the real graders in Chromium: the same rows and report as a local run, a worker killed
+mid-attempt, an address nothing answers at, Ctrl-C, and rejection sampling."""
 
 from __future__ import annotations
 
@@ -131,3 +131,21 @@ def test_ctrl_c_stops_within_10_s_leaves_no_worker_and_a_rerun_resumes(tmp_path)
     again = subprocess.run(eval_args(out, "--ray", "local"), env=env, capture_output=True, text=True, timeout=400)
     assert again.returncode == 0 and f"{written} already done" in again.stdout, again.stdout + again.stderr
     assert len(read_rows(out / "results.jsonl")) == 2 * len(TASKS)
+
+
+@pytest.mark.timeout(300)
+def test_rejection_sampling_on_ray_keeps_the_good_attempts_and_resumes(tmp_path):
+    train = sorted((t for t in TaskBank.default().select(split="train") if t.kind == "build"), key=lambda t: t.id)[:2]
+    env = _env(tmp_path)
+    (tmp_path / "models.toml").write_text(f'[models.ref]\nbackend = "scripted"\nlocation = "{tmp_path / "ref.json"}"\n'
+                                          'context_length = 32768\n')
+    (tmp_path / "ref.json").write_text(json.dumps({train[0].prompt: [good_reply(train[0])],
+                                                   train[1].prompt: [flawed_reply(train[1])]}))
+    args = [str(CLI), "data", "sample", "--model", "ref", "--samples", "1", "--kinds", "build", "--limit", "2",
+            "--max-steps", "1", "--out", str(tmp_path / "good.jsonl"), "--ray", "local"]
+    r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and "2 attempts, 1 good, 1 kept" in r.stdout, r.stdout + r.stderr
+    [kept] = [json.loads(line) for line in (tmp_path / "good.jsonl").read_text().splitlines()]
+    assert kept["task_id"] == train[0].id and kept["grade"]["reward"] == 1.0
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0 and "1 attempts, 0 good, 0 kept" in again.stdout, again.stdout + again.stderr

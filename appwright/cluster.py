@@ -1,0 +1,199 @@
+"""Attempts on Ray (issue 20): the executor past one machine, for evals and sampling.
+
+    with connect(RayConfig("local", workers=2)):      # ray.init here; ray.shutdown on the way out
+        deal(jobs, "qwen2.5-coder-0.5b", config, on_outcome, stop)   # each Job's Outcome, as they finish
+
+A `Job` is one attempt: a task, the harness settings, where its bundle goes. Each runs as one
+call on an `AttemptWorker` actor: the agent (`attempt.run_task`), then the graders
+(`attempt.grade`), the same functions a local run calls. A worker holds one instance of its
+model, loaded once when it starts, and one Checker and one Grader (one Chromium each, started
+on first use). It asks Ray for `threads` CPUs (its llama.cpp threads) and one `browser`: a
+custom resource, one per worker on a local Ray; on a cluster each node declares how many
+Chromiums it can run (`ray start ... --resources '{"browser": 4}'`). The environment's
+APPWRIGHT_* variables travel with the workers.
+
+This process is the driver: `deal` hands the jobs to idle workers, takes results as they
+finish (`ray.wait`) and calls `on_outcome` with each, in this thread: the caller stays the
+only writer of its files.
+
+Faults:
+- a worker that dies mid-attempt (its process killed, its node lost): a new worker replaces
+  it and the job is dealt again, once; a second death is an error outcome. Each job has one
+  outcome: nothing is lost or counted twice;
+- an address nothing answers at: a TCP connect first, failing within 5 s with a clear message;
+- Ctrl-C: the caller stops `deal` (its `stop` event) and leaves `connect`, which shuts Ray
+  down and with it every worker of the run (a local Ray stops; a cluster ends this job's actors).
+
+Bundles are written by the workers: on several machines, a job's folder must be one they
+share, or None (a temporary folder on the worker, removed after grading).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Hashable, Iterator
+
+from appwright.agent.config import HarnessConfig
+from appwright.agent.trajectory import Trajectory
+from appwright.tasks.model import Grade, Task
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    """`--ray ADDRESS`: run attempts on Ray instead of local threads."""
+    address: str  # "local": a Ray instance on this machine, started and stopped by the run; else a cluster's
+    #               head (host:port) or Ray's own "auto" (the cluster this machine belongs to)
+    workers: int = 2  # attempt workers per model: each holds one model instance and its Chromiums
+    threads: int = 1  # CPUs each worker asks Ray for, and its llama.cpp threads
+
+    def __post_init__(self):
+        host, _, port = self.address.removeprefix("ray://").rpartition(":")
+        if self.address not in ("local", "auto") and not (host and port.isdigit()):
+            raise ValueError(f"--ray: expected local, auto or a cluster head's host:port; got {self.address!r}")
+        for name, value in (("--ray-workers", self.workers), ("--ray-threads", self.threads)):
+            if value < 1:
+                raise ValueError(f"{name}: must be at least 1; got {value}")
+
+
+@dataclass(frozen=True)
+class Job:
+    key: Hashable  # what the caller knows the attempt by
+    task: Task
+    harness: HarnessConfig
+    folder: Path | None = None  # where the bundle stays; None: a temporary folder on the worker
+    browser: bool = True  # grade with the browser checks too
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    trajectory: Trajectory | None = None  # with its grade; None on an error
+    grade: Grade | None = None
+    error: str | None = None
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """A ConnectionError, within `timeout`, when nothing listens at a cluster address."""
+    if address in ("local", "auto"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ConnectionError(f"cannot reach a Ray cluster at {address} ({exc}); is `ray start --head` running "
+                              "there, and is the port open?") from None
+
+
+@contextmanager
+def connect(config: RayConfig) -> Iterator[None]:
+    """Ray initialised: a local instance sized for the workers, or the cluster at the address;
+    shut down on the way out, whatever happens."""
+    check_reachable(config.address)
+    import ray
+
+    quiet = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if config.address == "local":
+        ray.init(num_cpus=config.workers * config.threads, resources={"browser": config.workers}, **quiet)
+    else:
+        ray.init(address=config.address, **quiet)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+class AttemptWorker:
+    """One model instance, one Checker and one Grader, running attempts end to end (a Ray actor)."""
+
+    def __init__(self, model: str, threads: int, grade_seconds: float):
+        from appwright.agent.check_app import Checker
+        from appwright.models import backend_for, get_model
+        from appwright.tasks.graders import Grader
+
+        self.spec = get_model(model)
+        self.backend = backend_for(self.spec, n_threads=threads)
+        self.checker = Checker()
+        self.grader = Grader(max_seconds=grade_seconds)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def run(self, job: Job) -> tuple[Trajectory, Grade]:
+        from appwright import attempt as attempts
+
+        folder = job.folder or Path(tempfile.mkdtemp(prefix="aw-ray-attempt-")) / "app"
+        try:
+            traj = attempts.run_task(job.task, self.backend, folder, job.harness, model_name=self.spec.name,
+                                     prompt_style=self.spec.prompt, checker=self.checker)
+            return traj, attempts.grade(job.task, folder, traj, self.grader, job.browser)
+        finally:
+            if job.folder is None:
+                shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def deal(jobs: list[Job], model: str, config: RayConfig, on_outcome: Callable[[Outcome], Any],
+         stop: threading.Event, grade_seconds: float = 120.0) -> None:
+    """Every job on `model`'s workers; `on_outcome` gets each job's one outcome, in this thread.
+    Returns when all are done, or soon after `stop` is set."""
+    import ray
+    from ray.exceptions import RayActorError
+
+    worker_class = ray.remote(max_restarts=0, max_task_retries=0)(AttemptWorker)
+    options = {"num_cpus": config.threads, "resources": {"browser": 1},
+               "runtime_env": {"env_vars": {k: v for k, v in os.environ.items() if k.startswith("APPWRIGHT_")}}}
+
+    def start() -> Any:
+        return worker_class.options(**options).remote(model, config.threads, grade_seconds)
+
+    todo = deque(jobs)
+    if not todo or stop.is_set():
+        return
+    workers = [start() for _ in range(min(config.workers, len(todo)))]
+    try:
+        try:
+            ray.get([w.pid.remote() for w in workers])  # the model loads once per worker, here
+        except RayActorError as exc:  # it cannot load: no job of it can run
+            for job in todo:
+                on_outcome(Outcome(job, error=f"could not start a Ray worker for {model}: {exc}"))
+            return
+        idle, inflight, died = list(workers), {}, set()  # died: keys of jobs whose worker died
+        while (todo or inflight) and not stop.is_set():
+            while todo and idle:
+                job, w = todo.popleft(), idle.pop(0)
+                inflight[w.run.remote(job)] = (job, w)
+            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=0.5)
+            for ref in ready:
+                job, w = inflight.pop(ref)
+                try:
+                    traj, grade = ray.get(ref)
+                    on_outcome(Outcome(job, traj, grade))
+                except RayActorError as exc:  # the worker died: a new one replaces it; the job goes again once
+                    workers.remove(w)
+                    w = start()
+                    workers.append(w)
+                    if job.key in died:
+                        on_outcome(Outcome(job, error=f"its Ray worker died twice: {exc}"))
+                    else:
+                        died.add(job.key)
+                        todo.appendleft(job)
+                except Exception as exc:  # noqa: BLE001 - the attempt raised: one attempt's bug
+                    cause = getattr(exc, "cause", None) or exc
+                    on_outcome(Outcome(job, error=f"{type(cause).__name__}: {cause}"))
+                idle.append(w)
+    except Exception:
+        if not stop.is_set():  # after Ctrl-C, Ray is shut down under this thread: nothing to report
+            raise
+    finally:
+        if not stop.is_set():
+            for w in workers:
+                ray.kill(w)
