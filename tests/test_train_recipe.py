@@ -120,6 +120,9 @@ def test_a_recipe_names_its_mistakes_before_it_starts(tmp_path):
         RecipeConfig(out="o", sft={"dataset": "x"})
     with pytest.raises(ConfigError, match="unknown keys"):
         RecipeConfig(out="o", round_sft={"learning_rat": 1e-4})
+    with pytest.raises(ConfigError, match="ray: --ray: expected local, auto or a cluster head's host:port"):
+        RecipeConfig(out="o", ray={"address": "my laptop"})
+    assert RecipeConfig(out="o", ray={"address": "local", "workers": 3}).cluster().workers == 3
     bad = tmp_path / "r.yaml"
     bad.write_text("out: x\nrounds: -1\n")
     r = CliRunner().invoke(app, ["train", "recipe", str(bad)])

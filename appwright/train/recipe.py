@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 from rich.console import Console
 
+from appwright.cluster import RayConfig
 from appwright.train.config import ConfigError, SFTRunConfig, from_mapping, to_yaml
 
 RECIPE_FILE = "recipe.json"
@@ -68,6 +69,7 @@ class RecipeConfig:
     round_sft: dict = field(default_factory=dict)  # SFTRunConfig keys of each round's training
     browser: bool = True  # grade with the browser checks too (the good ones are what the user sees)
     quant: str = "f16"  # the adapter GGUF: f16, q8_0 or f32
+    ray: dict | None = None  # the rounds' sampling on Ray: RayConfig keys (address, workers, threads); docs/scale.md
 
     def __post_init__(self):
         for key in ("data_tokens", "round_tasks", "samples", "gain_tasks", "temperature"):
@@ -83,6 +85,16 @@ class RecipeConfig:
                               f"got {self.held_out_family!r}")
         self.sft_config("sft", "m", "d", "o")  # unknown or bad keys fail now, not an hour in
         self.sft_config("round_sft", "m", "d", "o", adapter="a")
+        self.cluster()
+
+    def cluster(self) -> RayConfig | None:
+        """`ray` as a RayConfig (None: the rounds sample here); a ConfigError names a bad key."""
+        if self.ray is None:
+            return None
+        try:
+            return RayConfig(**self.ray)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"ray: {exc}") from None
 
     def sft_config(self, key: str, model: str, dataset: str, out: str, adapter: str | None = None) -> SFTRunConfig:
         values: dict[str, Any] = getattr(self, key) or {}
@@ -261,14 +273,16 @@ def run_recipe(config: RecipeConfig, console: Console | None = None) -> dict:
     harness = HarnessConfig(budget=Budget(max_steps=2), temperature=config.temperature)
 
     def attempts(model_name: str, tasks: list, path: Path, samples: int, keep: str) -> dict:
-        backend = load_backend(model_name, console=console)
+        cluster = config.cluster()
+        backend = load_backend(model_name, console=console) if cluster is None else model_name  # Ray: per worker
         try:
             sample(tasks, backend, path, samples, keep, harness, browser=config.browser,  # type: ignore[arg-type]
-                   prompt_style=get_model(model_name).prompt,
+                   prompt_style=get_model(model_name).prompt, ray=cluster,
                    on_attempt=lambda t, tr: console.print(f"  {t.id}: reward {tr.grade.reward:.2f}"
                                                           f"{' good' if tr.grade.good else ''}", highlight=False))
         finally:
-            backend.close()
+            if not isinstance(backend, str):
+                backend.close()
         return {"model": model_name, "file": str(path), **good_rate(path)}
 
     def round_data(r: int, samples_file: Path) -> dict:
