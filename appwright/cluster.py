@@ -1,4 +1,4 @@
-"""Attempts on Ray (issue 20): the executor past one machine, for evals and sampling.
+"""Attempts on Ray (issue 20): the executor past one machine, for evals, sampling and GRPO's rollouts.
 
     with connect(RayConfig("local", workers=2)):      # ray.init here; ray.shutdown on the way out
         deal(jobs, "qwen2.5-coder-0.5b", config, on_outcome, stop)   # each Job's Outcome, as they finish
@@ -26,6 +26,9 @@ Faults:
 
 Bundles are written by the workers: on several machines, a job's folder must be one they
 share, or None (a temporary folder on the worker, removed after grading).
+
+GRPO generates its completions in the trainer; `RayScorer` grades them on `GradeWorker`s (one
+Grader each), in parallel, in the order given: the reward function's `score_all`.
 """
 
 from __future__ import annotations
@@ -141,6 +144,65 @@ class AttemptWorker:
                 shutil.rmtree(folder.parent, ignore_errors=True)
 
 
+class Pool:
+    """Ray actors of one kind, each doing one call at a time; one that dies is replaced."""
+
+    def __init__(self, start: Callable[[], Any], size: int):
+        self.start = start
+        self.workers = [start() for _ in range(size)]
+
+    def ready(self) -> None:
+        """Wait until every worker has started (its model loaded); RayActorError if one cannot."""
+        import ray
+
+        ray.get([w.pid.remote() for w in self.workers])
+
+    def map(self, items: list, call: Callable[[Any, Any], Any], on_done: Callable[[Any, Any, str | None], Any],
+            stop: threading.Event) -> None:
+        """Each item through `call(worker, item)` (an actor method's `.remote`); `on_done(item, result,
+        error)` in this thread as each finishes. An item whose worker died goes again, once, to a new
+        worker; a second death is its error. Returns when all are done, or soon after `stop` is set."""
+        import ray
+        from ray.exceptions import RayActorError
+
+        todo, idle, inflight, died = deque(range(len(items))), list(self.workers), {}, set()
+        while (todo or inflight) and not stop.is_set():
+            while todo and idle:
+                i, w = todo.popleft(), idle.pop(0)
+                inflight[call(w, items[i])] = (i, w)
+            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=0.5)
+            for ref in ready:
+                i, w = inflight.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except RayActorError as exc:  # the worker died: a new one replaces it; the item goes again once
+                    self.workers.remove(w)
+                    w = self.start()
+                    self.workers.append(w)
+                    if i in died:
+                        on_done(items[i], None, f"its Ray worker died twice: {exc}")
+                    else:
+                        died.add(i)
+                        todo.appendleft(i)
+                except Exception as exc:  # noqa: BLE001 - the call raised: that item's error
+                    cause = getattr(exc, "cause", None) or exc
+                    on_done(items[i], None, f"{type(cause).__name__}: {cause}")
+                else:
+                    on_done(items[i], result, None)
+                idle.append(w)
+
+    def close(self) -> None:
+        import ray
+
+        for w in self.workers:
+            ray.kill(w)
+
+
+def _options(config: RayConfig, cpus: int) -> dict:
+    return {"num_cpus": cpus, "resources": {"browser": 1},
+            "runtime_env": {"env_vars": {k: v for k, v in os.environ.items() if k.startswith("APPWRIGHT_")}}}
+
+
 def deal(jobs: list[Job], model: str, config: RayConfig, on_outcome: Callable[[Outcome], Any],
          stop: threading.Event, grade_seconds: float = 120.0) -> None:
     """Every job on `model`'s workers; `on_outcome` gets each job's one outcome, in this thread.
@@ -148,52 +210,71 @@ def deal(jobs: list[Job], model: str, config: RayConfig, on_outcome: Callable[[O
     import ray
     from ray.exceptions import RayActorError
 
-    worker_class = ray.remote(max_restarts=0, max_task_retries=0)(AttemptWorker)
-    options = {"num_cpus": config.threads, "resources": {"browser": 1},
-               "runtime_env": {"env_vars": {k: v for k, v in os.environ.items() if k.startswith("APPWRIGHT_")}}}
-
-    def start() -> Any:
-        return worker_class.options(**options).remote(model, config.threads, grade_seconds)
-
-    todo = deque(jobs)
-    if not todo or stop.is_set():
+    if not jobs or stop.is_set():
         return
-    workers = [start() for _ in range(min(config.workers, len(todo)))]
+    worker = ray.remote(max_restarts=0, max_task_retries=0)(AttemptWorker).options(**_options(config, config.threads))
+    pool = Pool(lambda: worker.remote(model, config.threads, grade_seconds), min(config.workers, len(jobs)))
     try:
         try:
-            ray.get([w.pid.remote() for w in workers])  # the model loads once per worker, here
+            pool.ready()  # the model loads once per worker, here
         except RayActorError as exc:  # it cannot load: no job of it can run
-            for job in todo:
+            for job in jobs:
                 on_outcome(Outcome(job, error=f"could not start a Ray worker for {model}: {exc}"))
             return
-        idle, inflight, died = list(workers), {}, set()  # died: keys of jobs whose worker died
-        while (todo or inflight) and not stop.is_set():
-            while todo and idle:
-                job, w = todo.popleft(), idle.pop(0)
-                inflight[w.run.remote(job)] = (job, w)
-            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=0.5)
-            for ref in ready:
-                job, w = inflight.pop(ref)
-                try:
-                    traj, grade = ray.get(ref)
-                    on_outcome(Outcome(job, traj, grade))
-                except RayActorError as exc:  # the worker died: a new one replaces it; the job goes again once
-                    workers.remove(w)
-                    w = start()
-                    workers.append(w)
-                    if job.key in died:
-                        on_outcome(Outcome(job, error=f"its Ray worker died twice: {exc}"))
-                    else:
-                        died.add(job.key)
-                        todo.appendleft(job)
-                except Exception as exc:  # noqa: BLE001 - the attempt raised: one attempt's bug
-                    cause = getattr(exc, "cause", None) or exc
-                    on_outcome(Outcome(job, error=f"{type(cause).__name__}: {cause}"))
-                idle.append(w)
+        pool.map(jobs, lambda w, job: w.run.remote(job),
+                 lambda job, done, error: on_outcome(Outcome(job, *done) if error is None else Outcome(job, error=error)),
+                 stop)
     except Exception:
         if not stop.is_set():  # after Ctrl-C, Ray is shut down under this thread: nothing to report
             raise
     finally:
         if not stop.is_set():
-            for w in workers:
-                ray.kill(w)
+            pool.close()
+
+
+class GradeWorker:
+    """One Grader (one Chromium) grading answers, each written into a fresh workspace (a Ray actor)."""
+
+    def __init__(self, browser: bool, grade_seconds: float):
+        from appwright.tasks.graders import Grader
+        from appwright.train.rollout import HarnessScorer
+
+        self.scorer = HarnessScorer(Grader(max_seconds=grade_seconds),
+                                    Path(tempfile.mkdtemp(prefix="aw-ray-rollouts-")), browser=browser)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def score(self, task: Task, completion: str, step: int):
+        return self.scorer.score(task, completion, step)
+
+
+class RayScorer:
+    """GRPO's rollouts graded on Ray workers (train/rl.py): `score_all` as HarnessScorer's, the
+    completions of a generation batch spread over `config.workers` GradeWorkers."""
+
+    def __init__(self, config: RayConfig, browser: bool = True, grade_seconds: float = 120.0):
+        import ray
+
+        worker = ray.remote(max_restarts=0, max_task_retries=0)(GradeWorker).options(**_options(config, 1))
+        self.pool = Pool(lambda: worker.remote(browser, grade_seconds), config.workers)
+        self.pool.ready()
+
+    def score_all(self, items: list[tuple[Task, str]], step: int = 0) -> list:
+        results: dict[int, Any] = {}
+        errors: list[str] = []
+
+        def done(item, rollout, error) -> None:
+            if error is None:
+                results[item[0]] = rollout
+            else:
+                errors.append(error)
+
+        self.pool.map(list(enumerate(items)), lambda w, item: w.score.remote(item[1][0], item[1][1], step), done,
+                      threading.Event())
+        if errors:
+            raise RuntimeError(f"{len(errors)} completions could not be graded on Ray: {errors[0]}")
+        return [results[i] for i in range(len(items))]
+
+    def close(self) -> None:
+        self.pool.close()

@@ -116,18 +116,20 @@ def test_a_rerun_resumes_from_the_last_checkpoint(rl_run):
     assert sum(PassRates.load(out / "pass_rates.json").tried.values()) == len(after)  # rates carried over
 
 
+def replay(prompts, trainer):
+    """TRL's rollout_func: one completion per (already repeated) prompt, a reference answer and a
+    bad one by turns."""
+    good, bad = files_answer(reference_files(TASK)).removeprefix('<file path="app.json">\n'), "no app, sorry"
+    tok = trainer.processing_class
+    answers = [good if i % 2 == 0 else bad for i in range(len(prompts))]
+    return {"prompt_ids": [tok(p, add_special_tokens=False)["input_ids"] for p in prompts],
+            "completion_ids": [tok(a + "<|im_end|>", add_special_tokens=False)["input_ids"] for a in answers],
+            "logprobs": None}
+
+
 @pytest.fixture(scope="module")
 def replay_run(tiny, sft_run, tmp_path_factory):
     from appwright.train.rl import run_rl
-
-    good, bad = files_answer(reference_files(TASK)).removeprefix('<file path="app.json">\n'), "no app, sorry"
-
-    def replay(prompts, trainer):  # TRL's rollout_func: one completion per (already repeated) prompt
-        tok = trainer.processing_class
-        answers = [good if i % 2 == 0 else bad for i in range(len(prompts))]
-        return {"prompt_ids": [tok(p, add_special_tokens=False)["input_ids"] for p in prompts],
-                "completion_ids": [tok(a + "<|im_end|>", add_special_tokens=False)["input_ids"] for a in answers],
-                "logprobs": None}
 
     out = tmp_path_factory.mktemp("replay") / "run"
     config = RLConfig(model=str(tiny), adapter=sft_run[0].adapter, out=str(out), task_ids=(TASK.id,),
@@ -145,6 +147,21 @@ def test_grpo_moves_every_lora_parameter_when_the_graders_rewards_differ(sft_run
     unchanged = [k for k in start if (start[k] == end[k]).all()]
     assert not unchanged, unchanged
     assert [s.kind for s in [*record.previous, record]] == ["sft", "rl"]
+
+
+@pytest.mark.timeout(300)
+def test_grpo_grades_its_rollouts_on_two_ray_workers(tiny, sft_run, tmp_path):
+    pytest.importorskip("ray")
+    from appwright.cluster import RayConfig
+    from appwright.train.rl import run_rl
+
+    config = RLConfig(model=str(tiny), adapter=sft_run[0].adapter, out=str(tmp_path / "run"), task_ids=(TASK.id,),
+                      tasks_per_step=1, num_generations=2, max_steps=2, max_completion_length=2048, browser=False,
+                      learning_rate=1e-2, save_steps=10, ray=RayConfig("local", workers=2))
+    record = run_rl(config, rollout_func=replay)
+    rollouts = [json.loads(x) for x in (tmp_path / "run" / "rollouts.jsonl").read_text().splitlines()]
+    assert record.steps == 2 and [(r["step"], r["reward"]) for r in rollouts] == [(0, 1.0), (0, 0.0), (1, 1.0),
+                                                                                  (1, 0.0)]  # in order
 
 
 def test_the_export_is_a_gguf_the_llamacpp_backend_serves(replay_run, tmp_path, monkeypatch, request):

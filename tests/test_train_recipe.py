@@ -17,7 +17,7 @@ from appwright.models import get_model, load_registry
 from appwright.tasks.bank import TaskBank
 from appwright.tasks.domains import load_domains
 from appwright.tasks.model import CheckResult, Grade
-from appwright.train.config import ConfigError
+from appwright.train.config import ConfigError, from_mapping
 from appwright.train.recipe import RecipeConfig
 from appwright.train.references import reference_row
 
@@ -121,8 +121,10 @@ def test_a_recipe_names_its_mistakes_before_it_starts(tmp_path):
     with pytest.raises(ConfigError, match="unknown keys"):
         RecipeConfig(out="o", round_sft={"learning_rat": 1e-4})
     with pytest.raises(ConfigError, match="ray: --ray: expected local, auto or a cluster head's host:port"):
-        RecipeConfig(out="o", ray={"address": "my laptop"})
-    assert RecipeConfig(out="o", ray={"address": "local", "workers": 3}).cluster().workers == 3
+        from_mapping(RecipeConfig, {"out": "o", "ray": {"address": "my laptop"}})
+    with pytest.raises(ConfigError, match="ray: unknown keys"):
+        from_mapping(RecipeConfig, {"out": "o", "ray": {"adress": "local"}})
+    assert from_mapping(RecipeConfig, {"out": "o", "ray": {"address": "local", "workers": 3}}).ray.workers == 3
     bad = tmp_path / "r.yaml"
     bad.write_text("out: x\nrounds: -1\n")
     r = CliRunner().invoke(app, ["train", "recipe", str(bad)])

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from appwright.cluster import RayConfig
+
 KINDS = ("build", "edit", "fix", "taste")
 
 
@@ -127,6 +129,8 @@ class RLConfig:
     save_total_limit: int = 3
     resume: bool = True  # continue from the newest checkpoint in `out`, if any
     log_completions: bool = False  # print a table of sampled completions each logging step
+    # where the completions are graded: here, or on Ray workers (appwright/cluster.py, docs/scale.md)
+    ray: RayConfig | None = None
 
     def __post_init__(self):
         _positive(self, "max_steps", "num_generations", "tasks_per_step", "max_completion_length", "learning_rate",
@@ -173,14 +177,18 @@ def from_mapping(cls: type[C], data: dict[str, Any], where: str = "config") -> C
     values = {}
     for name, value in data.items():
         hint = hints[name]
-        if dataclasses.is_dataclass(hint):
-            value = from_mapping(hint, value or {}, f"{where}: {name}")
+        optional = [a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)]  # `X | None`
+        if dataclasses.is_dataclass(hint) or (optional and isinstance(value, dict)):
+            value = from_mapping(hint if dataclasses.is_dataclass(hint) else optional[0], value or {},
+                                 f"{where}: {name}")
         elif isinstance(value, list):
             value = tuple(value)
         values[name] = value
     try:
         return cls(**values)
-    except TypeError as exc:  # a required key left out
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:  # a required key left out; a value the config refuses
         raise ConfigError(f"{where}: {exc}") from None
 
 

@@ -69,7 +69,7 @@ class RecipeConfig:
     round_sft: dict = field(default_factory=dict)  # SFTRunConfig keys of each round's training
     browser: bool = True  # grade with the browser checks too (the good ones are what the user sees)
     quant: str = "f16"  # the adapter GGUF: f16, q8_0 or f32
-    ray: dict | None = None  # the rounds' sampling on Ray: RayConfig keys (address, workers, threads); docs/scale.md
+    ray: RayConfig | None = None  # the rounds' sampling on Ray workers (address, workers, threads); docs/scale.md
 
     def __post_init__(self):
         for key in ("data_tokens", "round_tasks", "samples", "gain_tasks", "temperature"):
@@ -85,16 +85,6 @@ class RecipeConfig:
                               f"got {self.held_out_family!r}")
         self.sft_config("sft", "m", "d", "o")  # unknown or bad keys fail now, not an hour in
         self.sft_config("round_sft", "m", "d", "o", adapter="a")
-        self.cluster()
-
-    def cluster(self) -> RayConfig | None:
-        """`ray` as a RayConfig (None: the rounds sample here); a ConfigError names a bad key."""
-        if self.ray is None:
-            return None
-        try:
-            return RayConfig(**self.ray)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"ray: {exc}") from None
 
     def sft_config(self, key: str, model: str, dataset: str, out: str, adapter: str | None = None) -> SFTRunConfig:
         values: dict[str, Any] = getattr(self, key) or {}
@@ -273,7 +263,7 @@ def run_recipe(config: RecipeConfig, console: Console | None = None) -> dict:
     harness = HarnessConfig(budget=Budget(max_steps=2), temperature=config.temperature)
 
     def attempts(model_name: str, tasks: list, path: Path, samples: int, keep: str) -> dict:
-        cluster = config.cluster()
+        cluster = config.ray
         backend = load_backend(model_name, console=console) if cluster is None else model_name  # Ray: per worker
         try:
             sample(tasks, backend, path, samples, keep, harness, browser=config.browser,  # type: ignore[arg-type]

@@ -18,13 +18,16 @@ One run, top to bottom (see `run_rl`):
 6. At the end: out/adapter (the LoRA weights and tokenizer) and out/run.json.
 
 The only subclass of a TRL class here is `HarnessGRPOTrainer`, and it replaces only the
-sampler (TRL has no argument for one). Not done: several processes (accelerate launch works
-in principle, but each process would open its own Grader and write its own rollouts), vLLM
+sampler (TRL has no argument for one). With `ray:` in the config, the completions of each
+batch are graded in parallel on Ray workers (cluster.RayScorer), in order, so the rewards and
+rollouts.jsonl are the same. Not done: several processes (accelerate launch works in
+principle, but each process would open its own Grader and write its own rollouts), vLLM
 generation, the multi-turn `tools` protocol.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -76,7 +79,7 @@ class HarnessReward:
 
     def __call__(self, prompts, completions, task_id, trainer_state=None, log_metric=None, **_) -> list[float]:
         step = trainer_state.global_step if trainer_state is not None else 0
-        done = [self.scorer.score(self.tasks[t], c, step) for c, t in zip(completions, task_id, strict=True)]
+        done = self.scorer.score_all([(self.tasks[t], c) for c, t in zip(completions, task_id, strict=True)], step)
         for r in done:
             self.rates.add(r.task_id, r.good)
         self._append(done)
@@ -193,10 +196,18 @@ def run_rl(config: RLConfig, console: Console | None = None, rollout_func=None) 
     resume = last_checkpoint(out) if config.resume else None
     rates = PassRates.load(resume / PASS_RATES) if resume and (resume / PASS_RATES).is_file() else PassRates()
     trainer_cls, save_rates = _trainer_class()
-    with Grader(max_seconds=config.grade_seconds) as grader, \
-            tempfile.TemporaryDirectory(prefix="aw-rollouts-") as work:
-        reward = HarnessReward(tasks, HarnessScorer(grader, Path(work), browser=config.browser), rates,
-                               out / ROLLOUTS)
+    with contextlib.ExitStack() as stack:
+        if config.ray is None:
+            grader = stack.enter_context(Grader(max_seconds=config.grade_seconds))
+            work = stack.enter_context(tempfile.TemporaryDirectory(prefix="aw-rollouts-"))
+            scorer = HarnessScorer(grader, Path(work), browser=config.browser)
+        else:  # the completions graded on Ray workers, a batch at a time
+            from appwright.cluster import RayScorer, connect
+
+            stack.enter_context(connect(config.ray))
+            scorer = RayScorer(config.ray, browser=config.browser, grade_seconds=config.grade_seconds)
+            stack.callback(scorer.close)
+        reward = HarnessReward(tasks, scorer, rates, out / ROLLOUTS)
         trainer = trainer_cls(model=model, reward_funcs=[reward], args=grpo_args(config), train_dataset=dataset,
                               processing_class=tokenizer, peft_config=peft_config, rollout_func=rollout_func,
                               callbacks=[*metrics_callbacks(out), save_rates(rates)],

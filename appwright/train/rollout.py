@@ -86,6 +86,10 @@ class HarnessScorer:
         self.browser = browser
         self.keep_bundles = keep_bundles
 
+    def score_all(self, items: list[tuple[Task, str]], step: int = 0) -> list[Rollout]:
+        """Each (task, completion) graded in turn (cluster.RayScorer does the same on Ray workers)."""
+        return [self.score(task, completion, step) for task, completion in items]
+
     def score(self, task: Task, completion: str, step: int = 0) -> Rollout:
         self.work_root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{task.id[:40]}-", dir=self.work_root))
