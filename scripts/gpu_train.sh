@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The whole training recipe on one GPU, in one command:
+# The whole training recipe on one GPU or several, in one command:
 #   export-hf -> eval on dev (before) -> SFT (if data exists) -> GRPO for N steps -> export GGUF
 #   -> eval on dev (after) -> both scores in the model's card.
 #
 #   bash scripts/gpu_train.sh                       # Qwen2.5-Coder-0.5B, 200 GRPO steps
 #   STEPS=50 NAME=qwen0.5b-rl-try bash scripts/gpu_train.sh
 #   BASE=qwen2.5-coder-1.5b bash scripts/gpu_train.sh
+#   GPUS=8 bash scripts/gpu_train.sh                # SFT and GRPO under accelerate, DDP on 8 GPUs
 #   TINY=1 bash scripts/gpu_train.sh                # every stage on a CPU, in minutes (see below)
 #
 # Environment: BASE (registry name, default qwen2.5-coder-0.5b), NAME (the trained model's
 # registry name), STEPS (GRPO steps), RUNS (output root, default runs/train), DATA (trajectory
 # JSONL for SFT; default data/good.jsonl, skipped when absent), EVAL_LIMIT (dev tasks per
-# eval, default 40), SFT_CONFIG / RL_CONFIG (YAML templates, default examples/train/*).
+# eval, default 40), SFT_CONFIG / RL_CONFIG (YAML templates, default examples/train/*), GPUS
+# (default 1; more: `accelerate launch` with examples/train/accelerate-ddp.yaml, one process a
+# GPU, its choices explained there; GRPO's graders then run in every process, or on a Ray
+# cluster with `ray: {address: HEAD:6379}` in the RL config: docs/scale.md).
 # TINY=1 checks the recipe itself on a CPU: the model trained is the random 2-layer Qwen2 of
 # the CI test (train/tiny.py, the real tokenizer from BASE's GGUF) instead of BASE, with 2 GRPO
 # steps of 2 completions, 2 dev tasks per eval, and the same export (Q4_K_M). The "before"
@@ -41,6 +45,12 @@ SFT_CONFIG="${SFT_CONFIG:-examples/train/sft-qwen0.5b.yaml}"
 RL_CONFIG="${RL_CONFIG:-examples/train/rl-qwen0.5b.yaml}"
 AW=.venv/bin/appwright
 PY=.venv/bin/python
+GPUS="${GPUS:-1}"
+TRAIN=("$AW" train)  # SFT and GRPO; under accelerate with DDP when GPUS > 1
+if [ "$GPUS" -gt 1 ]; then
+    TRAIN=(.venv/bin/accelerate launch --config_file examples/train/accelerate-ddp.yaml --num_processes "$GPUS"
+           "$AW" train)
+fi
 HF="$RUNS/hf/$BASE"
 
 if [ -n "$TINY" ]; then
@@ -82,7 +92,7 @@ if [ -s "$DATA" ]; then
     echo "== 3. SFT on $DATA"
     [ -d "$RUNS/sft-data" ] || "$AW" data sft "$DATA" --out "$RUNS/sft-data"
     configure "$SFT_CONFIG" "$RUNS/sft.yaml" "model=$HF" "dataset=$RUNS/sft-data" "out=$RUNS/sft"
-    "$AW" train sft "$RUNS/sft.yaml"
+    "${TRAIN[@]}" sft "$RUNS/sft.yaml"
     ADAPTER="$RUNS/sft/adapter"
 else
     echo "== 3. no SFT data at $DATA (make some: $AW data sample --model $BASE --samples 4 --out $DATA); skipped"
@@ -91,7 +101,7 @@ fi
 echo "== 4. GRPO, $STEPS steps"
 configure "$RL_CONFIG" "$RUNS/rl.yaml" "model=$HF" "adapter=$ADAPTER" "out=$RUNS/rl" "max_steps=$STEPS" \
     "${RL_EXTRA[@]}"
-"$AW" train rl "$RUNS/rl.yaml"
+"${TRAIN[@]}" rl "$RUNS/rl.yaml"
 
 echo "== 5. export $NAME (merged, Q4_K_M GGUF, registry entry)"
 "$PY" -c "from appwright.models import get_model; get_model('$NAME')" 2>/dev/null \

@@ -222,3 +222,18 @@ def new_database(server: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return f"{server}/{name}"
+
+
+# -- training ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(request, tmp_path_factory) -> Path:
+    """A tiny random Qwen2 (2 layers, hidden 64) with the real tokenizer, as an HF folder."""
+    from appwright.models import get_model
+    from appwright.train.tiny import cached_tokenizer, tiny_qwen2
+
+    gguf = get_model("qwen2.5-coder-0.5b").cache_path()
+    if not gguf.is_file():
+        pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
+    tokenizer = cached_tokenizer(gguf, Path(request.config.cache.mkdir("appwright-train")))
+    return tiny_qwen2(tokenizer, tmp_path_factory.mktemp("tiny") / "model")

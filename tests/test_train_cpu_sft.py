@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from appwright.agent.sft import SFTDataStats, sft_row, write_sft_dataset
-from appwright.models import get_model
 from appwright.tasks.bank import TaskBank
 from appwright.train.config import ConfigError, SFTRunConfig
 from appwright.train.metrics import read_metrics
@@ -19,17 +18,6 @@ from appwright.train.rl import TrainError
 
 pytestmark = pytest.mark.slow
 TASKS = [t for t in TaskBank.default().select(split="train", kind="build")][:3]
-
-
-@pytest.fixture(scope="module")
-def tiny(request, tmp_path_factory) -> Path:
-    from appwright.train.tiny import cached_tokenizer, tiny_qwen2
-
-    gguf = get_model("qwen2.5-coder-0.5b").cache_path()
-    if not gguf.is_file():
-        pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
-    tokenizer = cached_tokenizer(gguf, Path(request.config.cache.mkdir("appwright-train")))
-    return tiny_qwen2(tokenizer, tmp_path_factory.mktemp("tiny") / "model")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from appwright.models import GenerationConfig, Message, get_model
+from appwright.models import GenerationConfig, Message
 from appwright.models import ScriptedBackend
 from appwright.tasks.bank import TaskBank, reference_files
 from appwright.train.config import RLConfig, SFTRunConfig
@@ -37,17 +37,6 @@ def lora_tensors(folder: Path) -> dict:
     tensors = load_file(str(folder / "adapter_model.safetensors"))
     assert tensors and all("lora_" in k for k in tensors)
     return tensors
-
-
-@pytest.fixture(scope="module")
-def tiny(request, tmp_path_factory) -> Path:
-    from appwright.train.tiny import cached_tokenizer, tiny_qwen2
-
-    gguf = get_model("qwen2.5-coder-0.5b").cache_path()
-    if not gguf.is_file():
-        pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
-    tokenizer = cached_tokenizer(gguf, Path(request.config.cache.mkdir("appwright-train")))
-    return tiny_qwen2(tokenizer, tmp_path_factory.mktemp("tiny") / "model")
 
 
 @pytest.fixture(scope="module")

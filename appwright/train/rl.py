@@ -20,9 +20,12 @@ One run, top to bottom (see `run_rl`):
 The only subclass of a TRL class here is `HarnessGRPOTrainer`, and it replaces only the
 sampler (TRL has no argument for one). With `ray:` in the config, the completions of each
 batch are graded in parallel on Ray workers (cluster.RayScorer), in order, so the rewards and
-rollouts.jsonl are the same. Not done: several processes (accelerate launch works in
-principle, but each process would open its own Grader and write its own rollouts), vLLM
-generation, the multi-turn `tools` protocol.
+rollouts.jsonl are the same. Under `accelerate launch` (DDP, scripts/gpu_train.sh with GPUS=N)
+each process grades its share of a batch and the outcomes are gathered, so every process keeps
+the same pass rates (the curriculum must deal each process the same sequence) and rank 0
+writes rollouts.jsonl, the adapter and run.json. With several processes, `ray:` must name a
+cluster (each process connects to it), not `local`. Not done: vLLM generation, the
+multi-turn `tools` protocol.
 """
 
 from __future__ import annotations
@@ -80,9 +83,11 @@ class HarnessReward:
     def __call__(self, prompts, completions, task_id, trainer_state=None, log_metric=None, **_) -> list[float]:
         step = trainer_state.global_step if trainer_state is not None else 0
         done = self.scorer.score_all([(self.tasks[t], c) for c, t in zip(completions, task_id, strict=True)], step)
-        for r in done:
+        every = _from_every_process(done)  # under DDP each process grades its share; the rates need all
+        for r in every:
             self.rates.add(r.task_id, r.good)
-        self._append(done)
+        if _rank() == 0:
+            self._append(every)
         if log_metric is not None:
             n = len(done)
             log_metric("harness/good_rate", sum(r.good for r in done) / n)
@@ -98,6 +103,22 @@ class HarnessReward:
         self.rollouts.parent.mkdir(parents=True, exist_ok=True)
         with open(self.rollouts, "a", encoding="utf-8") as f:
             f.write("".join(json.dumps(asdict(r)) + "\n" for r in done))
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _from_every_process(items: list) -> list:
+    """Under DDP (`accelerate launch`), every process's items in rank order, so that each process
+    keeps the same pass rates and the curriculum deals every process the same tasks; alone, `items`."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return items
+    parts: list = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, items)
+    return [x for part in parts for x in part]
 
 
 def _trainer_class():
@@ -124,7 +145,7 @@ def _trainer_class():
 
         def on_save(self, args, state, control, **kwargs):
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if folder.is_dir():
+            if folder.is_dir() and state.is_world_process_zero:
                 self.rates.save(folder / PASS_RATES)
 
     return HarnessGRPOTrainer, SavePassRates
@@ -172,7 +193,9 @@ def run_rl(config: RLConfig, console: Console | None = None, rollout_func=None) 
     started = time.monotonic()
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(to_yaml(config), encoding="utf-8")
+    main = _rank() == 0  # under DDP, one process writes the run's files
+    if main:
+        (out / "config.yaml").write_text(to_yaml(config), encoding="utf-8")
 
     # 1. Tasks -> prompts, exactly as the harness sends them.
     tasks = train_tasks(config)
@@ -217,9 +240,10 @@ def run_rl(config: RLConfig, console: Console | None = None, rollout_func=None) 
         result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
 
     # 6. The adapter and the record of the run.
-    trainer.save_model(str(out / ADAPTER))
-    tokenizer.save_pretrained(str(out / ADAPTER))
-    rates.save(out / PASS_RATES)
+    trainer.save_model(str(out / ADAPTER))  # the main process only (TrainingArguments.should_save)
+    if main:
+        tokenizer.save_pretrained(str(out / ADAPTER))
+        rates.save(out / PASS_RATES)
     source = read_source(Path(config.model))
     before = run_of_adapter(Path(config.adapter)) if config.adapter else None
     record = RunRecord(format=1, kind="rl", model=config.model, base=before.base if before else
@@ -228,5 +252,6 @@ def run_rl(config: RLConfig, console: Console | None = None, rollout_func=None) 
                        started_from=config.adapter, previous=[before] if before else [], config=to_yaml(config),
                        seconds=round(time.monotonic() - started, 1),
                        final_metrics={k: float(v) for k, v in result.metrics.items() if isinstance(v, (int, float))})
-    write_run(out, record)
+    if main:
+        write_run(out, record)
     return record

@@ -24,6 +24,7 @@ mix them across the attention boundary without flash attention), evaluation duri
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -85,7 +86,9 @@ def run_sft(config: SFTRunConfig, console: Console | None = None) -> RunRecord:
     started = time.monotonic()
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(to_yaml(config), encoding="utf-8")
+    main = int(os.environ.get("RANK", "0")) == 0  # under `accelerate launch` (DDP), one process writes files
+    if main:
+        (out / "config.yaml").write_text(to_yaml(config), encoding="utf-8")
 
     # 1. The data, held to the train split.
     dataset = load_from_disk(config.dataset)
@@ -112,14 +115,17 @@ def run_sft(config: SFTRunConfig, console: Console | None = None) -> RunRecord:
 
     # 4. Adapter and record.
     return finish(config, trainer.model, tokenizer, out, steps=trainer.state.global_step, rows=len(dataset),
-                  seconds=time.monotonic() - started, metrics=result.metrics)
+                  seconds=time.monotonic() - started, metrics=result.metrics,
+                  write=trainer.accelerator.is_main_process)
 
 
 def finish(config: SFTRunConfig, model, tokenizer, out: Path, steps: int, rows: int, seconds: float,
-           metrics: dict) -> RunRecord:
-    """out/adapter (LoRA + tokenizer) and out/run.json: the end of either trainer."""
-    model.save_pretrained(str(out / ADAPTER))
-    tokenizer.save_pretrained(str(out / ADAPTER))
+           metrics: dict, write: bool = True) -> RunRecord:
+    """out/adapter (LoRA + tokenizer) and out/run.json: the end of either trainer (`write`: this
+    process is the one that writes, under DDP)."""
+    if write:
+        model.save_pretrained(str(out / ADAPTER))
+        tokenizer.save_pretrained(str(out / ADAPTER))
     source, stats = read_source(Path(config.model)), read_stats(Path(config.dataset))
     data = f"{config.dataset}: {rows} rows" + (f" of {stats.tasks} train tasks" if stats else "")
     before = run_of_adapter(Path(config.adapter)) if config.adapter else None
@@ -128,5 +134,6 @@ def finish(config: SFTRunConfig, model, tokenizer, out: Path, steps: int, rows: 
                        started_from=config.adapter, previous=[*before.previous, replace(before, previous=[])] if before else [],
                        seconds=round(seconds, 1),
                        final_metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
-    write_run(out, record)
+    if write:
+        write_run(out, record)
     return record
