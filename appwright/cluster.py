@@ -33,6 +33,7 @@ Grader each), in parallel, in the order given: the reward function's `score_all`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -103,16 +104,45 @@ def connect(config: RayConfig) -> Iterator[None]:
     shut down on the way out, whatever happens."""
     check_reachable(config.address)
     import ray
+    from ray._private import auto_init_hook
 
+    # No Ray call may start a Ray of its own: after a Ctrl-C the driver thread can still be in
+    # one when this shuts Ray down, and it would start a new local Ray that outlives the run.
+    auto_init_hook.enable_auto_connect = False
     quiet = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-    if config.address == "local":
-        ray.init(num_cpus=config.workers * config.threads, resources={"browser": config.workers}, **quiet)
-    else:
+    if config.address != "local":
         ray.init(address=config.address, **quiet)
+        try:
+            yield
+        finally:
+            ray.shutdown()  # ends this job's actors on the cluster
+        return
+    ray.init(num_cpus=config.workers * config.threads, resources={"browser": config.workers}, **quiet)
+    raylet = ray._private.worker._global_node.all_processes["raylet"][0].process.pid
     try:
         yield
     finally:
-        ray.shutdown()
+        _end_local(raylet)
+
+
+def _end_local(raylet: int) -> None:
+    """Shut the local Ray down, then end whatever its raylet started that is still there a moment
+    later (its agents and workers must not outlive the run)."""
+    import psutil
+    import ray
+
+    try:
+        started = psutil.Process(raylet).children(recursive=True)
+    except psutil.NoSuchProcess:
+        started = []
+    ray.shutdown()
+    for p in started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+    _, alive = psutil.wait_procs(started, timeout=3)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
 
 
 class AttemptWorker:

@@ -3,6 +3,7 @@ embedded 0.5B's weights, with its sha256 and a model card; the default stays the
 the adapter beats it on the frozen dev 40 (docs/results.md)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,17 @@ def test_it_answers_on_the_embedded_base():
     finally:
         backend.close()
     assert done.completion_tokens >= 1 and done.text.strip()
+
+
+def test_an_eval_goes_into_the_shipped_card_whatever_the_working_folder(tmp_path, monkeypatch):
+    from appwright.train.export import add_eval
+
+    adapter = get_model(NAME).lora_path()
+    card = tmp_path / "pkg" / (adapter.name + ".card.json")  # a copy: the card names its GGUF relative to the package
+    card.parent.mkdir()
+    card.write_text(adapter.with_name(adapter.name + ".card.json").read_text())
+    monkeypatch.chdir(tmp_path)  # where "adapters/..." does not exist
+    run = Path(__file__).resolve().parent.parent / "docs" / "results" / "eval-aw05b-dev40"
+    add_eval(card, run)
+    summary = json.loads(card.read_text())["eval"][str(run)]
+    assert summary["overall"][0]["model"] == NAME and summary["attempts"] == 40

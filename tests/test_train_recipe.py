@@ -41,7 +41,8 @@ def tiny_gguf(request, tmp_path_factory) -> Path:
 
 def scripted_sample(calls: list):
     def sample(tasks, backend, out, samples, keep="good", config=None, browser=True, on_attempt=None,
-               prompt_style="full"):
+               prompt_style="full", ray=None):
+        assert ray is None  # the recipe samples here unless its config names a Ray
         calls.append((backend.name, [t.id for t in tasks], prompt_style))
         for task in tasks:
             row = reference_row(task)

@@ -90,7 +90,8 @@ def sample(tasks: list[Task], backend: Backend | str, out: Path, samples: int, k
             on_attempt(task, traj)
 
     if ray is not None:
-        _sample_on_ray(todo, str(backend), config, browser, ray, record)
+        if todo:  # nothing to do starts no Ray
+            _sample_on_ray(todo, str(backend), config, browser, ray, record)
         return stats
     with Grader() as grader, tempfile.TemporaryDirectory(prefix="aw-sample-") as tmp:
         for task, _ in todo:

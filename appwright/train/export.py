@@ -387,8 +387,9 @@ def card_path(gguf: Path) -> Path:
     return gguf.with_name(gguf.name + ".card.json")
 
 
-def write_card(card: ModelCard) -> None:
-    card_path(Path(card.gguf)).write_text(json.dumps(asdict(card), indent=2) + "\n", encoding="utf-8")
+def write_card(card: ModelCard, path: Path | None = None) -> None:
+    """The card beside its GGUF, or at `path` (a shipped card names its GGUF relative to the package)."""
+    (path or card_path(Path(card.gguf))).write_text(json.dumps(asdict(card), indent=2) + "\n", encoding="utf-8")
 
 
 def add_eval(card_file: Path, eval_dir: Path) -> ModelCard:
@@ -398,5 +399,5 @@ def add_eval(card_file: Path, eval_dir: Path) -> ModelCard:
     data = json.loads(card_file.read_text(encoding="utf-8"))
     card = ModelCard(**{**data, "stages": [_record(s) for s in data["stages"]],
                         "eval": {**data["eval"], str(eval_dir): read_eval(eval_dir)}})
-    write_card(card)
+    write_card(card, card_file)
     return card
