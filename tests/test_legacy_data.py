@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from appwright.agent.trajectory import read_jsonl
-from appwright.evals.records import AttemptRow, read_rows
+from appwright.evals.records import FORMAT, AttemptRow, read_rows
 from appwright.evals.report import write_report
 from appwright.tasks.model import Grade
 from conftest import ROOT
@@ -51,13 +51,20 @@ def test_published_eval_rows_load_and_rebuild_the_same_metrics(folder, tmp_path)
     assert json.loads(metrics.model_dump_json()) == json.loads((src / "metrics.json").read_text(encoding="utf-8"))
 
 
-def test_a_format_1_row_reads_as_format_2_and_writes_the_grade_record():
+def test_a_format_1_row_reads_as_the_current_format_and_writes_the_grade_record():
     old = _lines(RESULTS / FOLDERS[-1] / "results.jsonl")[0]
     row = AttemptRow.model_validate(old)
     data = json.loads(row.model_dump_json())
-    assert data["format"] == 2 and "reward" not in data and "checks" not in data
+    assert data["format"] == FORMAT and "reward" not in data and "checks" not in data and data["rungs"] is None
     assert data["grade"]["reward"] == old["reward"] and data["grade"]["good"] == old["good"]
     assert AttemptRow.model_validate(data) == row  # and reads back
+
+
+def test_a_format_2_row_reads_as_the_current_format():
+    old = _lines(RESULTS / "eval-05b-dev40-v2c" / "results.jsonl")[0]
+    assert old["format"] == 2
+    row = AttemptRow.model_validate(old)
+    assert row.format == FORMAT and row.rungs is None and row.grade.reward == old["grade"]["reward"]
 
 
 def test_published_trajectories_load_with_their_grade_as_the_record():
