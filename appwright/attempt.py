@@ -90,6 +90,17 @@ def probe_problems(folder: str | Path, browser: bool = True) -> list[str]:
     return [f"security probe {c.name}: {c.evidence}" for c in grade.checks if c.required and not c.passed]
 
 
+def verify(traj: Trajectory, folder: str | Path, browser: bool = True) -> list[str]:
+    """Why `auto` does not accept the app in `folder` (gateway, `new --model auto`, the studio,
+    the eval's cascade): the agent's final check_app failed or never ran, else the app's own
+    security probe's failures; empty: accepted."""
+    if traj.check is None:
+        return [f"the agent stopped before a check: {traj.stop_reason}" + (f" ({traj.error})" if traj.error else "")]
+    if not traj.check.ok:
+        return [traj.check.text]
+    return probe_problems(folder, browser)
+
+
 def keep_version(folder: str | Path, traj: Trajectory) -> None:
     """Save the agent's bundle as a workspace version when its final check found it servable,
     and record the version's id in the trajectory."""

@@ -137,7 +137,7 @@ def climb(prompt: str, bundle: Path, ladder: list[ModelSpec], keys: dict[str, st
     `new` empties the folder. Every rung's trajectory is appended to BUNDLE/.aw/trajectories.jsonl.
     When no rung passes, the last rung's app stays. Returns the last trajectory (None when no
     model could be loaded) and whether it was accepted."""
-    from appwright.attempt import probe_problems
+    from appwright.attempt import verify
     from appwright.gateway.config import api_key
     from appwright.models import backend_for
 
@@ -160,10 +160,7 @@ def climb(prompt: str, bundle: Path, ladder: list[ModelSpec], keys: dict[str, st
             traj = build(prompt, bundle, BuildOptions(spec.name, harness, spec.prompt), console, edit=edit,
                          backend=backend)
             report(traj, bundle, console)
-            if traj.check is None or not traj.check.ok:
-                problems = [traj.check.text if traj.check else f"the agent stopped before a check: {traj.stop_reason}"]
-            else:
-                problems = probe_problems(bundle, browser)
+            problems = verify(traj, bundle, browser)
             if not problems:
                 console.print(f"[green]accepted[/] the app of {escape(spec.name)}: it passed check_app and its "
                               "security probe", highlight=False)

@@ -110,10 +110,7 @@ def climb(task: Task, sample: int, ladder: list[ModelSpec], config: EvalConfig, 
             fresh.append(found[0])
         traj, folder = last = found
         verify_started = time.monotonic()
-        if traj.check is None or not traj.check.ok:
-            problems = [traj.check.text if traj.check else f"the agent stopped before a check: {traj.stop_reason}"]
-        else:
-            problems = attempts.probe_problems(folder, browser)
+        problems = attempts.verify(traj, folder, browser)
         records.append(RungRecord(
             model=spec.name, trajectory_id=traj.id, reused=reused, accepted=not problems,
             problems=[p[:500] for p in problems[:5]], prompt_tokens=traj.prompt_tokens,

@@ -137,7 +137,7 @@ def try_rung(spec: ModelSpec, backend: Backend, prompt: str, files: dict[str, st
              checker=None) -> Rung:
     """The agent with `backend` on the task, in a throw-away folder (as `appwright new` runs it),
     then its check_app and the app's own security probe."""
-    from appwright.attempt import probe_problems, run
+    from appwright.attempt import run, verify
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aw-gateway-app-") as tmp:
@@ -148,13 +148,7 @@ def try_rung(spec: ModelSpec, backend: Backend, prompt: str, files: dict[str, st
         folder = Path(tmp) / "app"
         traj = run(prompt, folder, backend, start=start, model_name=spec.name, prompt_style=spec.prompt,
                    checker=checker, save_version=False)
-        if traj.check is None:
-            problems = [f"the agent stopped before a check: {traj.stop_reason}"
-                        + (f" ({traj.error})" if traj.error else "")]
-        elif not traj.check.ok:
-            problems = [traj.check.text]
-        else:
-            problems = probe_problems(folder, browser)
+        problems = verify(traj, folder, browser)
         bundle = read_bundle(folder) if folder.is_dir() else {}
     return Rung(model=spec.name, accepted=not problems, problems=problems, reply=traj.summary or "",
                 files=bundle, prompt_tokens=traj.prompt_tokens, completion_tokens=traj.completion_tokens,

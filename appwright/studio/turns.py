@@ -41,7 +41,7 @@ from sqlalchemy import func, select, update
 
 from appwright.agent.check_app import check_app
 from appwright.agent.trajectory import Trajectory
-from appwright.attempt import probe_problems, run
+from appwright.attempt import run, verify
 from appwright.gateway.apps import cli_ladder
 from appwright.gateway.config import AUTO
 from appwright.models import get_model, load_registry
@@ -181,7 +181,7 @@ class TurnRunner:
                 if turn.model != AUTO or live.stop.is_set():
                     break
                 # `auto`: the app must pass check_app and its own security probe, else the next rung.
-                problems = _verify(traj, scratch, self.config.check_in_browser)
+                problems = verify(traj, scratch, self.config.check_in_browser)
                 if not problems:
                     live.publish(StudioEvent(kind="status", text=f"auto: {name}'s app passed its checks"))
                     break
@@ -262,14 +262,6 @@ class TurnRunner:
         if version is not None:
             self.security.enqueue(turn.app_id, new_vid)
         return done
-
-
-def _verify(traj: Trajectory, folder: Path, browser: bool) -> list[str]:
-    """What keeps an `auto` rung's app from being accepted: its check_app, then its security probe
-    (as the gateway verifies an app task, gateway/apps.py)."""
-    if traj.check is None or not traj.check.ok:
-        return [traj.check.text if traj.check else f"the agent stopped before a check: {traj.stop_reason}"]
-    return probe_problems(folder, browser)
 
 
 def _manifest_check(root: Path):
