@@ -160,3 +160,23 @@ def test_rejection_sampling_on_ray_keeps_the_good_attempts_and_a_rerun_resumes(t
     args[args.index("--limit") + 1] = "1"  # the task whose good attempt is kept: nothing left, so no Ray starts
     again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "0 attempts, 0 good, 0 kept" in again.stdout, again.stdout + again.stderr
+
+
+@pytest.mark.timeout(400)
+def test_the_real_model_answers_on_a_ray_worker(tmp_path):
+    """The embedded 0.5B with our adapter, loaded once in a Ray worker (2 llama.cpp threads),
+    makes a real attempt that the real graders score; rows, trajectory and report as locally."""
+    [task] = select_tasks(TaskBank.default(), "dev", ("fix",), 1)
+    (tmp_path / "tasks.txt").write_text(task.id + "\n")
+    env = {**os.environ, "COLUMNS": "200"}
+    r = subprocess.run([str(CLI), "eval", "run", "--models", "appwright-0.5b", "--tasks", str(tmp_path / "tasks.txt"),
+                        "--max-steps", "1", "--seed", "0", "--out", str(tmp_path / "out"), "--ray", "local",
+                        "--ray-workers", "1", "--ray-threads", "2"], env=env, capture_output=True, text=True, timeout=380)
+    assert r.returncode == 0 and "1 attempt(s) run" in r.stdout, r.stdout + r.stderr
+    [row] = read_rows(tmp_path / "out" / "results.jsonl")
+    assert row.model == "appwright-0.5b" and row.task_id == task.id and row.completion_tokens > 0
+    assert row.checks and 0.0 <= row.reward <= 1.0  # graded by the real graders, whatever the model wrote
+    [trajectory] = [json.loads(x) for x in (tmp_path / "out" / "trajectories.jsonl").read_text().splitlines()]
+    assert trajectory["id"] == row.trajectory_id
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert no_ray_left_within(15)
