@@ -1,7 +1,8 @@
 """Local against Ray on this machine: the wall time of the same eval, run both ways in one go.
 
     .venv/bin/python benchmarks/scale.py --out runs/scale                      # the frozen dev 40
-    .venv/bin/python benchmarks/scale.py --out runs/scale --every 2            # every other one of them
+    .venv/bin/python benchmarks/scale.py --out runs/scale-a --every 2           # every other one of them
+    .venv/bin/python benchmarks/scale.py --out runs/scale-b --every 2 --start 1 # and the rest
 
 Runs `appwright eval run` twice on the same tasks, model and seed: first locally (one agent
 thread with every llama.cpp thread, one grading thread: the default), then with `--ray local
@@ -69,11 +70,12 @@ def main() -> None:
     ap.add_argument("--model", default="appwright-0.5b")
     ap.add_argument("--tasks", type=Path, default=ROOT / "docs" / "results" / "dev40.txt")
     ap.add_argument("--every", type=int, default=1, help="take every n-th task of --tasks (1: all)")
+    ap.add_argument("--start", type=int, default=0, help="with --every: the first task taken (0-based)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     console = Console()
     ids = [x.strip() for x in args.tasks.read_text().splitlines() if x.strip() and not x.startswith("#")]
-    ids = ids[:: args.every]
+    ids = ids[args.start :: args.every]
     args.out.mkdir(parents=True, exist_ok=True)
     tasks = args.out / "tasks.txt"
     tasks.write_text("\n".join(ids) + "\n")

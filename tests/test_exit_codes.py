@@ -148,3 +148,18 @@ def test_the_rule_is_written_in_the_cli_reference():
     docs = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
     rule = next(line for line in docs.splitlines() if line.startswith("Exit codes"))
     assert f"{USAGE} bad usage or input" in rule and f"{FAILED} a run that was attempted and failed" in rule
+
+
+def test_an_export_whose_converter_fails_exits_1_and_one_with_no_adapter_exits_2(run, tmp_path, monkeypatch):
+    from appwright.train import export
+
+    (tmp_path / "run").mkdir()
+    r = run("models", "export", "mine", "--from", tmp_path / "run")  # nothing to export there: the caller's mistake
+    assert r.exit_code == exits.USAGE and "no LoRA adapter" in flat(r.output), r.output
+
+    def converter_crashes(*args, **kwargs):
+        raise export.ConversionError("convert_hf_to_gguf.py failed (1):\nKeyError: 'lm_head.weight'")
+    monkeypatch.setattr(export, "export_model", converter_crashes)
+    r = run("models", "export", "mine", "--from", tmp_path / "run")
+    assert r.exit_code == exits.FAILED and "convert_hf_to_gguf.py failed" in flat(r.output), r.output
+    assert "Traceback" not in r.output

@@ -90,10 +90,11 @@ def test_reference_solution_grades_one_and_good(grader, tmp_path, task_id):
                            ("repairs", "submit_only")] for f in flaws_for(domain(d), a)])
 def test_each_planted_flaw_fails_the_check_meant_to_catch_it(grader, tmp_path, dom, access, flaw):
     task = BANK.get(f"fix-{dom}-{access.replace('_', '')}-{flaw.replace('_', '-')}")
-    g = grader.grade(materialise_start(task, tmp_path / "app"), task)
+    meant = [c for c in task.checks if c.kind == FLAWS[flaw].catches]  # only these: the others cost time, not proof
+    assert any(c.required for c in meant)
+    g = grader.grade(materialise_start(task, tmp_path / "app"), task.model_copy(update={"checks": meant}))
     assert not g.good
-    kinds = {c.kind for c in g.checks if not c.passed and c.required}
-    assert FLAWS[flaw].catches in kinds, failed(g)
+    assert any(not c.passed and c.required for c in g.checks), failed(g)
 
 
 def _taste_bad(task_id: str, folder: Path) -> Path:

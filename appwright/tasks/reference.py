@@ -239,9 +239,10 @@ form.addEventListener("submit", {submit_head} {{
 
 
 def _value_of(number: str) -> str:
-    """A form field's value in its type (`number`: the line that returns a number field's)."""
+    """A form field's value in its type (`number`: the line that returns a number field's).
+    `namedItem`, not `elements[name]`: there a field named item or length is the collection's own."""
     return f"""function valueOf(f) {{
-  const el = form.elements[f.name];
+  const el = form.elements.namedItem(f.name);
   if (f.type === "boolean") return el.checked;
   const v = el.value.trim();
   if (v === "") return undefined;

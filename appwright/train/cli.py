@@ -280,7 +280,7 @@ def export_command(
     """Merge a LoRA into its base (--adapter: keep it apart), write a GGUF llamacpp serves, add it to your registry."""
     from appwright.models import ModelError
     from appwright.models.settings import models_settings
-    from appwright.train.export import ExportError, export_adapter, export_model
+    from appwright.train.export import ConversionError, ExportError, export_adapter, export_model
 
     if base is not None and not adapter:
         fail("--base goes with --adapter (a merged export carries its base inside)", USAGE)
@@ -288,6 +288,8 @@ def export_command(
     try:
         card = (export_adapter(name, checkpoint, target, quant or "f16", base, evals, prompt=prompt) if adapter
                 else export_model(name, checkpoint, target, quant or "q4_k_m", evals))
+    except ConversionError as exc:  # the converter, the quantiser or the smoke test failed
+        fail(str(exc), FAILED)
     except (ExportError, ModelError) as exc:  # no adapter, a name taken, a bad --quant or --eval, no base GGUF
         fail(str(exc), USAGE)
     out.print(f"[green]{escape(name)}[/]: {escape(card.gguf)} ({card.size_bytes / 2**20:.0f} MiB); "

@@ -65,7 +65,11 @@ _FTYPES = {"q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M"}
 
 
 class ExportError(RuntimeError):
-    """An export to GGUF that cannot be done (no checkpoint, converter missing or failing)."""
+    """An export to GGUF that cannot be done as asked (no checkpoint, a name taken, a bad option)."""
+
+
+class ConversionError(ExportError):
+    """A tool the export runs failed on good input: the converter, the quantiser, the smoke test."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +154,8 @@ def converter(cache: Path, script: str = CONVERTER) -> Path:
                            capture_output=True, text=True)
         sdists = list(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
         if r.returncode or not sdists:
-            raise ExportError(f"could not get the llama-cpp-python {version} sdist for {script}: "
-                              f"{r.stderr.strip()[-500:]}")
+            raise ConversionError(f"could not get the llama-cpp-python {version} sdist for {script}: "
+                                  f"{r.stderr.strip()[-500:]}")
         prefix = f"{sdists[0].name.removesuffix('.tar.gz')}/vendor/llama.cpp/"
         with tarfile.open(sdists[0]) as tar:
             members = [m for m in tar.getmembers() if m.isfile() and (m.name in (prefix + CONVERTER,
@@ -161,7 +165,7 @@ def converter(cache: Path, script: str = CONVERTER) -> Path:
             staging = Path(tmp) / "x"
             tar.extractall(staging, members=members, filter="data")
         if not (staging / prefix / script).is_file():
-            raise ExportError(f"the llama-cpp-python {version} sdist has no vendor/llama.cpp/{script}")
+            raise ConversionError(f"the llama-cpp-python {version} sdist has no vendor/llama.cpp/{script}")
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)  # an older extraction, made before the LoRA converter was taken
         (staging / prefix).rename(folder)
@@ -174,7 +178,7 @@ def _run_converter(args: list[str], out: Path, script: Path) -> Path:
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}
     r = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=env)
     if r.returncode or not out.is_file():
-        raise ExportError(f"{script.name} failed ({r.returncode}):\n{(r.stderr or r.stdout).strip()[-2000:]}")
+        raise ConversionError(f"{script.name} failed ({r.returncode}):\n{(r.stderr or r.stdout).strip()[-2000:]}")
     return out
 
 
@@ -195,7 +199,7 @@ def quantize(src: Path, dest: Path, quant: str) -> Path:
     params.ftype = getattr(llama_cpp, _FTYPES[quant])
     code = llama_cpp.llama_model_quantize(str(src).encode(), str(dest).encode(), params)
     if code != 0 or not dest.is_file():
-        raise ExportError(f"llama_model_quantize({quant}) failed with {code}")
+        raise ConversionError(f"llama_model_quantize({quant}) failed with {code}")
     return dest
 
 
@@ -213,7 +217,7 @@ def smoke_test(spec: ModelSpec, gguf: Path) -> None:
     finally:
         backend.close()
     if done.completion_tokens < 1:
-        raise ExportError(f"{spec.lora_path() or gguf} loads but generates nothing")
+        raise ConversionError(f"{spec.lora_path() or gguf} loads but generates nothing")
 
 
 def _toml_str(value: str) -> str:
