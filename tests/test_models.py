@@ -71,7 +71,7 @@ context_length = 8192
     reg = load_registry()
     small = reg["qwen2.5-coder-0.5b"]
     assert small.context_length == 4096 and small.price.output_per_m == 9.0
-    assert small.price.input_per_m == 0.18 and small.sha256  # untouched fields are kept
+    assert small.price.input_per_m == 0.19 and small.sha256  # untouched fields are kept
     assert reg["gpt-4.1-mini"].backend == "llamacpp" and not reg["gpt-4.1-mini"].packages  # other backend: replaced
     assert reg["mine"].location == "http://10.0.0.2:8000/v1"
     assert get_model("mine").model == "qwen"
