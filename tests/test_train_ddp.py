@@ -23,6 +23,7 @@ from appwright.models import ScriptedBackend
 from appwright.tasks.bank import TaskBank, reference_files
 from appwright.train.data import build_sft_dataset, sample
 from conftest import ROOT, free_port
+from test_train_loop import files_answer
 
 CONFIG = ROOT / "examples" / "train" / "accelerate-ddp.yaml"
 BIN = Path(sys.executable).parent
@@ -42,7 +43,7 @@ def test_the_accelerate_config_is_ddp_on_every_gpu_of_one_machine():
 @pytest.mark.timeout(300)
 def test_two_cpu_processes_take_one_ddp_step_and_one_writes(tiny, tmp_path):
     tasks = sorted((t for t in TaskBank.default().select(split="train") if t.kind == "build"), key=lambda t: t.id)[:2]
-    answers = ["\n".join(f'<file path="{p}">\n{c}\n</file>' for p, c in reference_files(t).items()) for t in tasks]
+    answers = [files_answer(reference_files(t)) for t in tasks]
     assert sample(tasks, ScriptedBackend(answers), tmp_path / "good.jsonl", samples=1, browser=False).kept == 2
     build_sft_dataset([tmp_path / "good.jsonl"], tmp_path / "data")
     (tmp_path / "sft.yaml").write_text(yaml.safe_dump({
