@@ -215,6 +215,22 @@ BREAKS = {  # test -> (file, old, new): a reference solution made to fail exactl
 }
 
 
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir()
+    for rel, text in files.items():
+        (folder / rel).write_text(text)
+    return folder
+
+
+def _broken(files: dict[str, str], test: str) -> dict[str, str]:
+    path, old, new = BREAKS[test]
+    assert old in files[path], (test, path)
+    broken = dict(files, **{path: files[path].replace(old, new, 1)})
+    if test == "empty_state":  # the list's closing: `, "No notes yet.");` becomes `)}`;`
+        broken[path] = re.sub(r', "No [^"]*yet\."\);', ")}`;", broken[path])
+    return broken
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("test", LOOK_TESTS)
 def test_each_look_check_passes_on_a_reference_solution_and_fails_on_one_broken_for_it(chromium, tmp_path, test):
@@ -224,19 +240,23 @@ def test_each_look_check_passes_on_a_reference_solution_and_fails_on_one_broken_
     task = TaskBank.default().get("build-notes-owner")
     files = reference_files(task)
     check = next(c for c in task.checks if c.kind == "look" and c.test == test)
-    good = tmp_path / "good"
-    good.mkdir()
-    for rel, text in files.items():
-        (good / rel).write_text(text)
-    _look(good, test, check.entity, check.record, chromium.get())
-    path, old, new = BREAKS[test]
-    assert old in files[path], (test, path)
-    broken = dict(files, **{path: files[path].replace(old, new, 1)})
-    if test == "empty_state":  # the list's closing: `, "No notes yet.");` becomes `)}`;`
-        broken[path] = re.sub(r', "No [^"]*yet\."\);', ")}`;", broken[path])
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    for rel, text in broken.items():
-        (bad / rel).write_text(text)
+    _look(_write(tmp_path / "good", files), test, check.entity, check.record, chromium.get())
     with pytest.raises(Fail):
-        _look(bad, test, check.entity, check.record, chromium.get())
+        _look(_write(tmp_path / "bad", _broken(files, test)), test, check.entity, check.record, chromium.get())
+
+
+@pytest.mark.slow
+def test_in_a_grade_each_broken_page_fails_its_own_look_check_and_no_other(tmp_path):
+    """The one-page look tests share one load of the page (graders/look.py): each verdict stays its own."""
+    from appwright.tasks.bank import TaskBank, reference_files
+    from appwright.tasks.graders import Grader
+
+    task = TaskBank.default().get("build-notes-owner")
+    looks = task.model_copy(update={"checks": [c for c in task.checks if c.kind == "look"]})
+    assert {c.test for c in looks.checks} == set(LOOK_TESTS)
+    files = reference_files(task)
+    with Grader() as grader:
+        for test in LOOK_TESTS:
+            g = grader.grade(_write(tmp_path / test, _broken(files, test)), looks)
+            failed = {c.name: c.evidence for c in g.checks if not c.passed}
+            assert list(failed) == [f"look-{test.replace('_', '-')}"], failed

@@ -28,6 +28,7 @@ class Context:
     browser: Any = None  # a Playwright Browser, for ui and xss checks
     page: Any = None  # the grade's one page (graders/ui.py open_page), closed by the Grader
     hung: str | None = None  # set when the page failed to load: later browser checks fail at once
+    looks: dict[str, Any] | None = None  # the one-page look tests' results (graders/look.py _page_looks)
     notes: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # asked for in people's words, not in the app (meaning.py)
 

@@ -12,7 +12,7 @@ Finding things on a page the model wrote, without knowing its markup:
   save, create, submit, post or send;
 - `click_in`: the smallest element holding the text that also holds a matching button or
   link (by its text, aria-label or title); confirm() dialogs are accepted.
-Waiting: text expectations poll for up to EXPECT_S seconds.
+Waiting: text expectations poll for up to EXPECT_S seconds, and stop at a JavaScript error.
 
 Pages: a check opens `/` or the page it names (`admin.html`); an app that has no file of that
 name is opened on its other page (`page_path`), so an app that names its admin page
@@ -219,24 +219,26 @@ def _body(page) -> str:
     return page.evaluate("document.body ? document.body.innerText : ''")
 
 
-def _poll(fn, seconds: float = EXPECT_S):
+def _poll(fn, seconds: float = EXPECT_S, page=None):
+    """`fn()` -> (ok, last) until ok, for at most `seconds`; at once when the page has thrown (a
+    check with a JavaScript error fails whatever else it finds)."""
     deadline = time.monotonic() + seconds
     while True:
         ok, last = fn()
-        if ok or time.monotonic() > deadline:
+        if ok or time.monotonic() > deadline or (page is not None and page.errors):
             return ok, last
         time.sleep(0.1)
 
 
 def _expect_text(page, wanted: str | list[str]) -> str:
     options = [wanted] if isinstance(wanted, str) else wanted
-    ok, body = _poll(lambda: (any(o.lower() in (b := _body(page)).lower() for o in options), b))
+    ok, body = _poll(lambda: (any(o.lower() in (b := _body(page)).lower() for o in options), b), page=page)
     expect(ok, f"the page does not show {' or '.join(map(repr, options))}; it shows: {short(body, 240)}")
     return f"shows {options[0]!r}"
 
 
 def _expect_absent(page, text: str) -> str:
-    ok, body = _poll(lambda: (text.lower() not in (b := _body(page)).lower(), b))
+    ok, body = _poll(lambda: (text.lower() not in (b := _body(page)).lower(), b), page=page)
     expect(ok, f"the page still shows {text!r}: {short(body, 240)}")
     return f"hides {text!r}"
 
@@ -246,16 +248,16 @@ def _expect_order(page, texts: list[str]) -> str:
         body = _body(page).lower()
         at = [body.find(t.lower()) for t in texts]
         return all(a >= 0 for a in at) and at == sorted(at), body
-    ok, body = _poll(ordered)
+    ok, body = _poll(ordered, page=page)
     expect(ok, f"expected {' before '.join(map(repr, texts))}; the page shows: {short(body, 240)}")
     return "in order: " + ", ".join(texts)
 
 
-def _saved(env: AppEnv, client, entity: str, wanted: dict[str, Any], present: bool) -> str:
+def _saved(env: AppEnv, page, client, entity: str, wanted: dict[str, Any], present: bool) -> str:
     def look():
         items = items_of(client.get(env.api(entity), params={"limit": 200}))
         return any(matches(i, wanted) for i in items) == present, items
-    ok, items = _poll(look)
+    ok, items = _poll(look, page=page)
     expect(ok, f"{'no' if present else 'still a'} {entity} record with {short(wanted)} in the API "
                f"(records: {short(items, 240)})")
     return f"{'saved' if present else 'deleted'}: {short(wanted, 60)}"
@@ -313,4 +315,4 @@ def _run(env: AppEnv, page, entity: str | None, step: UiStep, state: dict) -> st
     if action == "expect_order":
         return _expect_order(page, arg)
     expect(entity is not None, f"{action} needs an entity")
-    return _saved(env, state["reader"], entity, map_record(env, entity, arg), present=action == "expect_saved")
+    return _saved(env, page, state["reader"], entity, map_record(env, entity, arg), present=action == "expect_saved")
