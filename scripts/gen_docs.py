@@ -84,8 +84,7 @@ def task_reference() -> str:
              "do not edit by hand. How to write tasks: [tasks.md](tasks.md).", "", "## Task", ""]
     lines += _fields_table(model.Task) + ["", "## Start bundle", ""] + _fields_table(model.StartBundle)
     lines += ["", "## Checks", "", "Every check has `name`, `weight` (default 1) and `required` (default true).", ""]
-    for cls in (model.SchemaCheck, model.ApiCheck, model.IsolationCheck, model.UiCheck, model.SecurityCheck,
-                model.TasteCheck):
+    for cls in model.CHECK_MODELS:
         kind = cls.model_fields["kind"].default
         lines += [f"### `{kind}`", ""]
         lines += [r for r in _fields_table(cls) if not r.startswith(("| `name`", "| `weight`", "| `required`",

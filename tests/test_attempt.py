@@ -79,7 +79,7 @@ def test_a_grade_reads_back_with_its_computed_fields_recomputed():
 
 def test_each_check_kind_is_declared_once_and_everything_derives_from_it():
     assert GRADERS.keys() == KINDS.keys()
-    assert FUNCTIONAL_KINDS == ("schema", "api", "ui") and SECURITY_KINDS == ("isolation", "security")
-    assert {k for k, m in KINDS.items() if m.browser} == {"ui", "look"}
+    assert FUNCTIONAL_KINDS == ("schema", "api", "ui", "form") and SECURITY_KINDS == ("isolation", "security")
+    assert {k for k, m in KINDS.items() if m.browser} == {"ui", "form", "look"}
     xss = SecurityCheck(name="x", test="xss", entity="Note", record={"title": "t"})
     assert xss.needs_browser() and not SecurityCheck(name="s", test="secrets").needs_browser()

@@ -36,7 +36,8 @@ def _family_tasks() -> list[str]:
         ids.append("-".join(["build", d.name, access, *pair]))
     ids += ["build-teamtasks-shared-invite", "build-notes-owner-invite", "edit-recipes-publicread-add-totals",
             "edit-habits-owner-add-validation", "edit-support-shared-add-invite", "build-support-submitonly",
-            "edit-repairs-submitonly-add-adminpage"]
+            "edit-repairs-submitonly-add-adminpage", "build-contacts-adminwrite",
+            "edit-readinglist-adminwrite-add-invite"]
     ids += [f"taste-{n}" for n in ("notes-passwords", "expenses-secret-key", "journal-public-for-now",
                                    "teamtasks-keep-invite", "guestbook-keep-invite")]
     return ids
@@ -61,7 +62,7 @@ def failed(grade) -> dict[str, str]:
 
 def test_every_flaw_is_planted_in_the_flaw_tests():
     planted = {f for d, a in [("notes", "owner"), ("expenses", "shared"), ("guestbook", "public_read"),
-                              ("repairs", "submit_only")] for f in flaws_for(domain(d), a)}
+                              ("repairs", "submit_only"), ("contacts", "admin_write")] for f in flaws_for(domain(d), a)}
     assert planted == set(FLAWS)
 
 
@@ -69,8 +70,8 @@ def test_the_families_cover_every_domain_access_mode_and_feature():
     tasks = [BANK.get(i) for i in _family_tasks()]
     assert {t.domain for t in tasks} == {d.name for d in load_domains()}
     features = {f for t in tasks for f in t.features}
-    assert features == {"owner", "shared", "public_read", "submit_only", "sort", "validation", "totals", "search",
-                        "filter", "invite"}
+    assert features == {"owner", "shared", "public_read", "submit_only", "admin_write", "sort", "validation",
+                        "totals", "search", "filter", "invite"}
 
 
 @pytest.mark.slow
@@ -87,7 +88,7 @@ def test_reference_solution_grades_one_and_good(grader, tmp_path, task_id):
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("dom, access, flaw", [
     (d, a, f) for d, a in [("notes", "owner"), ("expenses", "shared"), ("guestbook", "public_read"),
-                           ("repairs", "submit_only")] for f in flaws_for(domain(d), a)])
+                           ("repairs", "submit_only"), ("contacts", "admin_write")] for f in flaws_for(domain(d), a)])
 def test_each_planted_flaw_fails_the_check_meant_to_catch_it(grader, tmp_path, dom, access, flaw):
     task = BANK.get(f"fix-{dom}-{access.replace('_', '')}-{flaw.replace('_', '-')}")
     meant = [c for c in task.checks if c.kind == FLAWS[flaw].catches]  # only these: the others cost time, not proof

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from appwright import cli
 from appwright.tasks.bank import TaskBank, reference_files
 from appwright.tasks.domains import domain, load_domains
-from appwright.tasks.generate import checks_for
+from appwright.tasks.generate import checks_for, form_check
 from appwright.tasks.graders import Grader, grade_bundle
 from appwright.tasks.model import Task
 from appwright.tasks.people import people_domain, people_tasks
@@ -101,7 +101,7 @@ def test_checks_and_meaning_are_the_generators_and_round_trip():
     for t in TASKS:
         d = people_domain(t.domain)
         assert d.split == "people" and d.family == "people"
-        assert t.checks == checks_for(d, t.features) and t.meaning == d.meaning()
+        assert t.checks == checks_for(d, t.features) + [form_check(t.features)] and t.meaning == d.meaning()
         assert Task.model_validate(t.data()) == t
 
 

@@ -38,6 +38,11 @@ class FormResult:
     created: str | None = None  # "POST /_aw/api/entities/Task -> 201"
     problem: str | None = None  # what went wrong, for the model
 
+    @property
+    def typed(self) -> list[str]:
+        """What was typed into text boxes: the page shows it once the record is listed."""
+        return [v for v in (f.split("=", 1)[1] for f in self.filled) if v in (TEXT_VALUE, BY_TYPE["text"])]
+
 
 def _field(manifest: Manifest, name: str) -> FieldSpec | None:
     name = name.lower()
@@ -100,8 +105,9 @@ def _lines(page) -> list[str]:
         return []
 
 
-def submit_first_form(page, manifest: Manifest) -> FormResult:
-    """Fill the first visible form that is not the sign-in form, submit it, and say what came of it."""
+def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResult:
+    """Fill the first visible form that is not the sign-in form, submit it, and say what came of it.
+    `listed`: the page should show what was typed afterwards (not for a form that only sends)."""
     result = FormResult()
     forms = page.locator("form:not(.aw-auth)")
     form = next((forms.nth(i) for i in range(forms.count()) if forms.nth(i).is_visible()), None)
@@ -161,8 +167,8 @@ def submit_first_form(page, manifest: Manifest) -> FormResult:
         result.problem = f"submitting {what} sent {result.created}: {message or 'an error'}"
         return result
     page.wait_for_timeout(300)
-    typed = [v.split("=", 1)[1] for v in result.filled if v.split("=", 1)[1] in (TEXT_VALUE, BY_TYPE["text"])]
-    if typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
+    typed = result.typed
+    if listed and typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
         result.problem = (f"submitting {what} saved a record ({result.created}), but the page does not show "
                           f"{typed[0]!r} afterwards: list the records again after creating one")
     return result

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from appwright.tasks.model import EntityMeaning, FieldMeaning, Meaning, Split
 
-Access = Literal["owner", "shared", "public_read", "submit_only"]
+Access = Literal["owner", "shared", "public_read", "submit_only", "admin_write"]
 # What a person who does not program would not say: people prompts and the phrases they are made of
 # (`say`, `people`, phrasings.yaml) never match it.
 JARGON = re.compile(r"`|\b(?:entit(?:y|ies)|fields?|strings?|integers?|booleans?|enums?)\b", re.I)

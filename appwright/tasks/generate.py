@@ -1,15 +1,16 @@
 """The task generator: domains x features x kinds, composed from small parts.
 
-    tasks = generate()                 # every task, deterministic, about 5,600
+    tasks = generate()                 # every task, deterministic, about 6,100
     tasks = generate(domains=["notes"])
 
 Parts, each a few lines: an access sentence per mode, a sentence per extra feature, a
 complaint per planted flaw, a request per taste trap, and `checks_for(domain, features)`,
 which adds the checks each feature implies to the checks every app must pass. Kinds:
 - build: access mode x up to two extras (x invite-only for at most one extra); submit_only
-  (a form anyone sends, read by admins on a second page) takes no extra;
-- edit: the app with one access mode gets one extra (or invite-only sign-up); a submit_only
-  app with only its form gets its admins' page;
+  (a form anyone sends, read by admins on a second page) takes no extra; admin_write (members
+  read, admins write) also comes with `roles` (an admin invites members or admins on the page);
+- edit: the app with one access mode gets one extra (or invite-only sign-up, or `roles` where
+  admins write); a submit_only app with only its form gets its admins' page;
 - fix: the app with one flaw of reference.FLAWS planted (those `flaws_for` the domain and access
   mode), described as a user would;
 - taste: four traps (passwords in an entity, a live key in the page, private data public
@@ -28,8 +29,8 @@ import math
 from itertools import combinations
 
 from appwright.tasks.domains import Domain, load_domains
-from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, IsolationCheck, LookCheck, SchemaCheck,
-                                   SecurityCheck, StartBundle, Task, TasteCheck, UiCheck, UiStep)
+from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, FormCheck, IsolationCheck, LookCheck,
+                                   SchemaCheck, SecurityCheck, StartBundle, Task, TasteCheck, UiCheck, UiStep)
 from appwright.tasks.reference import access_of, flaws_for, render
 
 INTROS = ["Build a {app} app.", "I need a simple {app}.", "Make me a {app} web app.",
@@ -42,8 +43,12 @@ ACCESS_SENTENCES = {
     "submit_only": "Anyone can send a {noun} with the form on the first page, without an account; only admins may "
                    "read them, on a second page, `admin.html`, that lists every {noun} and lets an admin delete one. "
                    "Anyone else who opens that page sees none of them.",
+    "admin_write": "Signed-in users see every {noun}, but only admins (users with the `admin` role) may add, change "
+                   "or delete {plural}.",
 }
-USE_SENTENCES = {"submit_only": "The form says thank you once a {noun} is sent."}
+USE_SENTENCES = {"submit_only": "The form says thank you once a {noun} is sent.",
+                 "admin_write": "Admins add {plural} with a form and delete them from the list; everyone else only "
+                                "sees the list."}
 USE_SENTENCE = "People add {plural} with a form, see them listed, and can delete their own."
 EDIT_INTROS = ["Please change the app: {s}", "One more thing for this app. {s}", "Update the app. {s}"]
 FAKE_KEY = "sk_live_51Qx7LmZp0RtVbN3kWc9YhUe2Ad"  # live-looking, not a real key
@@ -80,6 +85,9 @@ def extra_sentence(d: Domain, x: str) -> str:
         return f"Add a menu to show only the {d.plural} with one `{d.category}`."
     if x == "invite":
         return "Sign-up is by invite only: an admin hands out invite codes."
+    if x == "roles":
+        return ("Sign-up is by invite only: on the page, an admin makes an invite code and picks whether the new "
+                "person joins as a member or as an admin (`aw.auth.invite(role)`), and the page shows the code.")
     raise ValueError(x)
 
 
@@ -101,6 +109,8 @@ COMPLAINTS = {
         "public_read": "Strangers can change or delete other people's {plural}; only the author should be able to.",
         "submit_only": "Anyone, even without an account, can read and change the {plural} people send us! Only "
                        "admins should read them.",
+        "admin_write": "Anyone, even signed out, can read and change the {plural}! Only signed-in users should see "
+                       "them, and only admins should change them.",
     },
     "innerhtml": "A friend saved a {noun} with `<img src=x onerror=alert(1)>` in it and an alert popped up for "
                  "everyone. Fix how the page shows {plural}.",
@@ -113,6 +123,8 @@ COMPLAINTS = {
     "no_refresh": "When I add a {noun} it doesn't show up in the list until I reload the whole page.",
     "admin_open": "Any signed-in user can open the admin page and read every {noun} people sent us. Only admins "
                   "should be able to.",
+    "members_write": "The add form is hidden from people who aren't admins, but a member who knows a bit of code "
+                     "just added a {noun} anyway. Only admins should be able to add, change or delete {plural}.",
 }
 
 
@@ -160,7 +172,7 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
     fill = _fill(d, new)
     checks: list[Check] = [
         SchemaCheck(name="schema", entity=e, fields={f.name: f.type for f in d.fields},
-                    signup="invite" if "invite" in features else None),
+                    signup="invite" if {"invite", "roles"} & set(features) else None),
         ApiCheck(name="api-crud", entity=e, flow="crud", record=r0, change={t: f"{r0[t]} (edited)"}),
         ApiCheck(name="api-required", entity=e, flow="rejects", record=r0, bad=[{t: None}], weight=0.5),
         IsolationCheck(name="isolation", entity=e, record=r0, others_read=access != "owner",
@@ -174,15 +186,19 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
         SecurityCheck(name="xss", test="xss", entity=e, record=r0),
         SecurityCheck(name="secrets", test="secrets"),
     ]
-    if access == "shared":
+    if access in ("shared", "admin_write"):
         checks += [ApiCheck(name="api-shared-read", entity=e, flow="shared_read", record=r0),
                    UiCheck(name="ui-others-see", entity=e, user="other", seed=[r0], steps=[UiStep(expect_text=r0[t])])]
     if access == "public_read":
         checks += [ApiCheck(name="api-public-read", entity=e, flow="public_read", record=r0),
                    UiCheck(name="ui-public-see", entity=e, user="anonymous", seed=[r0],
                            steps=[UiStep(expect_text=r0[t])])]
-    if "invite" in features:
+    if {"invite", "roles"} & set(features):
         checks.append(SecurityCheck(name="signup-invite", test="signup", signup="invite"))
+    if "roles" in features:  # an admin (the author, where only admins write) invites a new admin from the page
+        checks.append(UiCheck(name="ui-invite-admin", steps=[
+            UiStep(select={"field": "*", "value": "admin"}), UiStep(click="invite|code"),
+            UiStep(expect_invite="admin")]))
     if "sort" in features:
         key = d.sort.field
         ordered = sorted(d.records, key=lambda r: r[key], reverse=d.sort.desc)
@@ -210,6 +226,13 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
             UiStep(select={"field": "*", "value": r2[c], "not": c}), UiStep(expect_text=r2[t]),
             UiStep(expect_absent=r0[t])]))
     return _with_look(checks, d)
+
+
+def form_check(features: list[str]) -> FormCheck:
+    """For a build prompt that names nothing (people phrasings, the people split): the page's own
+    form with no script, and who sees the record (graders/form.py). The explicit prompts keep
+    their checks (the frozen dev 40 grades as before)."""
+    return FormCheck(name="form", access=access_of(features))
 
 
 def _with_look(checks: list[Check], d: Domain, empty_state: bool = True) -> list[Check]:
@@ -242,6 +265,10 @@ def build_tasks(d: Domain) -> list[Task]:
                 tid = "-".join(["build", d.name, access.replace("_", ""), *combo, *invite])
                 out.append(Task(id=tid, kind="build", split=d.split, domain=d.name, features=features,
                                 prompt=build_prompt(d, features, tid), checks=checks_for(d, features)))
+        if access == "admin_write":  # members read, admins write, and admins invite members or admins
+            tid = f"build-{d.name}-adminwrite-roles"
+            out.append(Task(id=tid, kind="build", split=d.split, domain=d.name, features=[access, "roles"],
+                            prompt=build_prompt(d, [access, "roles"], tid), checks=checks_for(d, [access, "roles"])))
     return out
 
 
@@ -261,7 +288,7 @@ def edit_tasks(d: Domain) -> list[Task]:
                             start=StartBundle(files=render(d, [access], admin_page=False)),
                             checks=checks_for(d, [access])))
             continue
-        for x in d.features_available() + ["invite"]:
+        for x in d.features_available() + ["invite"] + (["roles"] if access == "admin_write" else []):
             tid = f"edit-{d.name}-{access.replace('_', '')}-add-{x}"
             prompt = _pick(EDIT_INTROS, tid).format(s=extra_sentence(d, x))
             out.append(Task(id=tid, kind="edit", split=d.split, domain=d.name, features=[access, x],

@@ -19,6 +19,8 @@ Check kinds and what they prove:
 - `isolation`: another user cannot read, list, change or delete the owner's records;
   signed-out visitors cannot where `anonymous` is refused; `owner` cannot be spoofed.
 - `ui`: scripted steps in headless Chromium on the served app (see `UiStep`).
+- `form`: no script: a user fills the page's own first form with plausible values and sees
+  the record listed; another user and a signed-out visitor see it only where `access` says.
 - `security`: `xss` (payloads in every text field never run, for the owner and for
   another reader), `secrets` (no secret-looking strings in the bundle), `signup`
   (the sign-up rule holds on every path that creates a user).
@@ -115,21 +117,27 @@ class UiStep(_Strict):
     submit: submits the form of the last filled input (its submit button, or Enter).
     click_in: {"text": "...", "button": "delete|remove"} clicks the button or link matching the
           regex inside the smallest element that holds the text (confirm() dialogs accepted).
+    click: "invite|code" clicks the first visible button or link whose text, aria-label or title
+          matches the regex.
     expect_text / expect_absent: text (or any of several) shows / does not show on the page.
     expect_order: the texts show in this order.
     expect_saved / expect_gone: a record with these values is / is not in the API's list for
           the signed-in user, or an admin's for a signed-out visitor (proves the UI really wrote it).
+    expect_invite: "admin": the page's user made an invite code that carries this role (the
+          app's database holds it: proves the page asked for the role, not only that it shows one).
     """
     open: bool | None = None
     fill: dict[str, str] | None = None
     select: dict[str, str] | None = None
     submit: bool | None = None
     click_in: dict[str, str] | None = None
+    click: str | None = None
     expect_text: str | list[str] | None = None
     expect_absent: str | None = None
     expect_order: list[str] | None = None
     expect_saved: dict[str, Any] | None = None
     expect_gone: dict[str, Any] | None = None
+    expect_invite: str | None = None
 
     @model_validator(mode="after")
     def _one_action(self) -> "UiStep":
@@ -161,6 +169,18 @@ class UiCheck(_Check):
         if needs and not self.entity:
             raise ValueError("a ui check with `seed`, expect_saved or expect_gone needs `entity`")
         return self
+
+
+class FormCheck(_Check):
+    """The page's own form, filled with no script (runtime/forms.py, the filling check_app does),
+    and who sees the record afterwards (graders/form.py). For prompts that name nothing."""
+    group, browser = "functional", True
+    kind: Literal["form"] = "form"
+    access: Literal["owner", "shared", "public_read", "submit_only", "admin_write"] = Field(
+        description="what the privacy words allow: owner: nobody else sees it; shared: other signed-in users do; "
+                    "public_read: signed-out visitors too; submit_only: a signed-out visitor sends it on `/` and "
+                    "only an admin sees it, on the app's other page; admin_write: an admin adds it and other "
+                    "signed-in users see it")
 
 
 class SecurityCheck(_Check):
@@ -231,7 +251,7 @@ class LookCheck(_Check):
         return self
 
 
-CHECK_MODELS = (SchemaCheck, ApiCheck, IsolationCheck, UiCheck, SecurityCheck, TasteCheck, LookCheck)
+CHECK_MODELS = (SchemaCheck, ApiCheck, IsolationCheck, UiCheck, FormCheck, SecurityCheck, TasteCheck, LookCheck)
 Check = Annotated[Union[CHECK_MODELS], Field(discriminator="kind")]  # type: ignore[valid-type]
 KINDS: dict[str, type[_Check]] = {m.model_fields["kind"].default: m for m in CHECK_MODELS}
 
@@ -295,6 +315,12 @@ class Task(_Strict):
     meaning: Meaning | None = Field(None, description="prompts that name nothing: the entities and fields asked "
                                                       "for, found in the app by meaning; without it the checks' "
                                                       "names must be the app's (case ignored)")
+
+    @property
+    def author_role(self) -> str | None:
+        """The role of the user who makes the checks' records: "admin" where only admins write
+        (feature `admin_write`, a role-gated access map), else None: any signed-in user."""
+        return "admin" if "admin_write" in self.features else None
 
     def data(self) -> dict[str, Any]:
         """The task as compact JSON data (defaults left out, each check's `kind` kept): what

@@ -6,7 +6,8 @@
 Each entry of people.yaml is a domain of the generator's shape (domains.Domain, family
 `people`, split `people`) in a kind of app the generator does not cover, plus two or three
 prompts typed the way people type: vague, chatty, misspelt, naming no entity, field or type.
-A prompt's checks are the generator's (`generate.checks_for(domain, features)`) and its
+A prompt's checks are the generator's (`generate.checks_for(domain, features)`, and the `form`
+check of every build in people's words, `generate.form_check`) and its
 `meaning` is the domain's, so the graders find what was asked for in the app by meaning
 (graders/meaning.py) and grade it like any generated build task.
 
@@ -27,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from appwright.tasks.domains import Domain, load_domains
-from appwright.tasks.generate import checks_for
+from appwright.tasks.generate import checks_for, form_check
 from appwright.tasks.model import Task
 from appwright.tasks.reference import ACCESS
 
@@ -103,7 +104,8 @@ def _tasks() -> tuple[Task, ...]:
     for entry in _load():
         d = entry.domain()
         out += [Task(id=f"people-{d.name}-{p.id_suffix}", kind="build", split="people", domain=d.name,
-                     features=list(p.features), prompt=p.text.strip(), checks=checks_for(d, p.features),
+                     features=list(p.features), prompt=p.text.strip(),
+                     checks=checks_for(d, p.features) + [form_check(p.features)],
                      meaning=d.meaning()) for p in entry.prompts]
     return tuple(out)
 

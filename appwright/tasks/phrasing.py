@@ -9,7 +9,8 @@ A generated prompt dictates names: "Each workout (entity `Workout`) has `activit
 many minutes it took ...". A phrasing is the original task with such a prompt: the same kind,
 split, domain, features, start, checks and reference reply, its id the original's plus `.p1`,
 `.p2` or `.p3`, and `meaning` set, so the graders find the app's own names for the entity and
-its fields before the checks run (graders/meaning.py).
+its fields before the checks run (graders/meaning.py). A build phrasing also gets the `form`
+check (generate.form_check): the page's own form filled with no script.
 
 The words are data. How a person says each field, the app, its records and the sort order is
 in domains.yaml (`say`, `people`); the styles (vague, chatty, terse, typo, non-programmer), each
@@ -38,11 +39,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from appwright.tasks.domains import Access, Domain, plain
-from appwright.tasks.generate import FAKE_KEY, _number, _pick
+from appwright.tasks.generate import FAKE_KEY, _number, _pick, form_check
 from appwright.tasks.model import Task
 from appwright.tasks.reference import ACCESS, access_of
 
-Extra = Literal["sort", "validation", "totals", "search", "filter", "invite"]
+Extra = Literal["sort", "validation", "totals", "search", "filter", "invite", "roles"]
 Trap = Literal["passwords", "secret-key", "public-for-now", "keep-invite"]
 CHANGES = ("public-for-now", "keep-invite")  # traps asked of an app the person has: the request alone
 PER_TASK = 3  # phrasings per task, each in a different style
@@ -62,6 +63,7 @@ SLOTS: dict[str, tuple[set[str], set[str]]] = {
     "search": ({"label"} | _EVERY, {"label"}),
     "filter": ({"label", "values"} | _EVERY, {"values"}),
     "invite": (_EVERY, set()),
+    "roles": (_EVERY, set()),
     "passwords": (_EVERY, set()),
     "secret-key": ({"key"} | _EVERY, {"key"}),
     "public-for-now": (_EVERY, set()),
@@ -226,5 +228,6 @@ def phrasings(task: Task, d: Domain) -> list[Task]:
         tid = f"{task.id}.p{n}"
         prompt = (people_request(d, trap, style, tid) if trap in CHANGES
                   else people_prompt(d, task.features, style, tid, trap))
-        out.append(task.model_copy(update={"id": tid, "prompt": prompt, "meaning": meaning}))
+        checks = task.checks + [form_check(task.features)] if task.kind == "build" else task.checks
+        out.append(task.model_copy(update={"id": tid, "prompt": prompt, "meaning": meaning, "checks": checks}))
     return out

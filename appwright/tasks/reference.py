@@ -8,8 +8,14 @@ A reference app proves a task's checks can be met (tests grade every family's re
 bundle that the check meant to catch it must fail. The flaws are the ones weak models make
 on this platform (../shared/MODELS.md and docs/transcripts/): see FLAWS.
 
-Features: one access mode (`owner`, `shared`, `public_read`, `submit_only`), any of `sort`,
-`validation`, `totals`, `search`, `filter`, and `invite` (invite-only sign-up).
+Features: one access mode (`owner`, `shared`, `public_read`, `submit_only`, `admin_write`), any of
+`sort`, `validation`, `totals`, `search`, `filter`, `invite` (invite-only sign-up), and `roles`
+(invite-only sign-up where an admin's invite says whether the new user joins as an admin).
+
+An `admin_write` app is a role-gated access map: signed-in users read every record, and only
+admins add, change or delete one; the page shows its form and Delete buttons to admins only.
+With `roles` it also shows admins a form that makes an invite code, for a member or an admin
+(`aw.auth.invite(role)`), below the list.
 
 A `submit_only` app has two pages: `index.html`, a form anyone fills in without an account, and
 `admin.html`, where admins sign in and read, and may delete, what was sent; anyone else sees
@@ -23,7 +29,9 @@ from dataclasses import dataclass
 
 from appwright.tasks.domains import Domain
 
-ACCESS = ("owner", "shared", "public_read", "submit_only")
+ACCESS = ("owner", "shared", "public_read", "submit_only", "admin_write")
+# admin_write as an access map of app.json: a role decides who writes
+ADMIN_WRITE = {"read": "signed_in", "create": "admin", "update": "admin", "delete": "admin"}
 EXTRAS = ("sort", "validation", "totals", "search", "filter")
 
 
@@ -45,6 +53,8 @@ FLAWS = {f.name: f for f in [
                                    "which refuses it"),
     Flaw("no_refresh", "ui", "the list is not loaded again after a record is added"),
     Flaw("admin_open", "isolation", "the admin page checks no role and access lets every signed-in user read"),
+    Flaw("members_write", "isolation", 'admin_write as "shared": the page hides the form from members, but every '
+                                       "signed-in user may add records and change their own through the API"),
 ]}
 
 
@@ -54,7 +64,8 @@ def flaws_for(d: Domain, access: str) -> list[str]:
     if access == "submit_only":  # one form, no list on the first page; the list is on admin.html
         out = ["wrong_access", "innerhtml", "missing_sdk_method", "missing_form_field", "admin_open"]
     else:
-        out = [f for f in FLAWS if f not in ("admin_open", "string_to_number")]
+        out = [f for f in FLAWS if f not in ("admin_open", "string_to_number", "members_write")]
+        out += ["members_write"] if access == "admin_write" else []
     return out + (["string_to_number"] if numbers else [])
 
 
@@ -66,13 +77,14 @@ def access_of(features: list[str]) -> str:
 
 
 def manifest(d: Domain, features: list[str], flaw: str | None = None) -> dict:
-    access = {"wrong_access": "public", "admin_open": "shared"}.get(flaw or "", access_of(features))
+    access = {"wrong_access": "public", "admin_open": "shared", "members_write": "shared"}.get(
+        flaw or "", access_of(features))
     return {
         "name": d.app[:1].upper() + d.app[1:],
-        "auth": {"signup": "invite" if "invite" in features else "open"},
+        "auth": {"signup": "invite" if {"invite", "roles"} & set(features) else "open"},
         "entities": {d.entity: {
             "fields": {f.name: f.manifest(validation="validation" in features) for f in d.fields},
-            "access": access,
+            "access": ADMIN_WRITE if access == "admin_write" else access,
         }},
     }
 
@@ -143,7 +155,33 @@ def _page(d: Domain, features: list[str], flaw: str | None, admin_page: bool = T
   </form>
   <p id="error" role="alert"></p>
 {chr(10).join(tools)}
-  <ul id="list"></ul>""", "app.js")
+  <ul id="list"></ul>{_invite_form() if "roles" in features else ""}""", "app.js")
+
+
+def _invite_form() -> str:
+    """`roles`: admins make invite codes, for a member or an admin (after the list: the record
+    form stays the page's first)."""
+    return """
+  <form id="invite" hidden>
+    <label for="invite-role">New person joins as</label>
+    <select id="invite-role" name="role"><option value="">member</option><option value="admin">admin</option></select>
+    <button type="submit">Make an invite code</button>
+    <output id="code"></output>
+  </form>"""
+
+
+INVITE_SCRIPT = """
+const inviteForm = document.getElementById("invite");
+inviteForm.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const code = await aw.auth.invite(inviteForm.role.value || undefined);
+    document.getElementById("code").textContent = "Invite code: " + code;
+  } catch (err) {
+    error.textContent = err.message;
+  }
+});
+"""
 
 
 def _render_list(d: Domain, flaw: str | None) -> str:
@@ -188,6 +226,9 @@ def _script(d: Domain, features: list[str], flaw: str | None) -> str:
     load = "E.all()" if flaw == "missing_sdk_method" else f'E.list({{sort: "{sort}"}})'
     submit_head = "(e) =>" if flaw == "await_outside_async" else "async (e) =>"
     show_signed_out = "true" if access == "public_read" else "false"
+    # who sees the form, and whose records get a Delete button
+    writer, mine = ('me && me.role === "admin"',) * 2 if access == "admin_write" else ("me", "me && r.owner === me.id")
+    invite_shown = '\n  inviteForm.hidden = !(me && me.role === "admin");'
     number = 'return v;' if flaw == "string_to_number" else \
         'return f.type === "number" || f.type === "integer" ? Number(v) : v;'
     after_create = "" if flaw == "no_refresh" else "\n    refresh();"
@@ -202,7 +243,7 @@ const error = document.getElementById("error");
 let me = null;
 let records = [];
 
-function mine(r) {{ return me && r.owner === me.id; }}
+function mine(r) {{ return {mine}; }}
 {_post(entity, flaw)}
 {_value_of(number)}
 function render() {{
@@ -228,11 +269,11 @@ form.addEventListener("submit", {submit_head} {{
   }}
 }});
 {chr(10).join(listeners)}
-
+{INVITE_SCRIPT if "roles" in features else ""}
 (async () => {{
   await aw.ui.authForm("#auth");
   me = await aw.auth.me();
-  form.hidden = !me;
+  form.hidden = !({writer});{invite_shown if "roles" in features else ""}
   if (me || {show_signed_out}) refresh();
 }})();
 """
@@ -373,7 +414,7 @@ def render(d: Domain, features: list[str], flaw: str | None = None, admin_page: 
     without its admins' page (the start of the edit task that adds it)."""
     if flaw is not None and flaw not in FLAWS:
         raise ValueError(f"unknown flaw {flaw!r}; flaws: {', '.join(FLAWS)}")
-    unknown = set(features) - set(ACCESS) - set(EXTRAS) - {"invite"}
+    unknown = set(features) - set(ACCESS) - set(EXTRAS) - {"invite", "roles"}
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}")
     files = {

@@ -162,6 +162,8 @@ ACCESS_USE = {
                    "only they can change or delete them",
     "submit_only": "anyone can send {a_noun} with the form, no account needed, and only admins read them on a "
                    "second page, admin.html, where they can delete one",
+    "admin_write": "everyone who signs in sees the {plural}, and only admins see the form to add {a_noun} and can "
+                   "delete one",
 }
 ACCESS_FIXED = {
     "owner": "now each person sees and changes only their own {plural}",
@@ -169,6 +171,7 @@ ACCESS_FIXED = {
               "delete it",
     "public_read": "anyone can still read the {plural}, but now only the author can change or delete one",
     "submit_only": "now only admins can read what people send",
+    "admin_write": "now only signed-in people see the {plural}, and only admins can add, change or delete them",
 }
 FLAW_WRONG = {  # what the person saw, in their words; FLAWS (tasks/reference.py) says it for programmers
     "wrong_access": "The app let anyone, even without signing in, read and change every {noun}.",
@@ -184,6 +187,8 @@ FLAW_WRONG = {  # what the person saw, in their words; FLAWS (tasks/reference.py
                         "refused.",
     "no_refresh": "After you added {a_noun} the list was not loaded again, so it only showed up after a reload.",
     "admin_open": "The admin page let any signed-in person read every {noun} people sent.",
+    "members_write": "Only the form was hidden from people who are not admins: the app itself let anyone signed in "
+                     "add {a_noun}.",
 }
 FLAW_FIXED = {
     "innerhtml": "now {plural} are shown as plain text, so nothing typed into one can run",
@@ -194,6 +199,7 @@ FLAW_FIXED = {
     "string_to_number": "it now sends a number and saving works",
     "no_refresh": "now the list updates as soon as you add one",
     "admin_open": "now only admins can open it and read them",
+    "members_write": "now the app itself lets only admins add, change or delete {plural}",
 }
 
 
@@ -232,6 +238,9 @@ def _extra(d: Domain, x: str) -> str:
         return f"has a menu to show only the {d.plural} of one {_label(d, d.category)}"
     if x == "invite":
         return "lets people sign up only with an invite code that an admin hands out"
+    if x == "roles":
+        return ("lets people sign up only with an invite code, which an admin makes on the page as a member's or "
+                "an admin's")
     raise ValueError(f"no words for the feature {x!r}")
 
 

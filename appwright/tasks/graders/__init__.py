@@ -30,6 +30,7 @@ from appwright.runtime.local import Chromium
 from appwright.tasks.graders.api import grade_api, grade_schema
 from appwright.tasks.graders.common import Context, Fail
 from appwright.tasks.graders.env import AppEnv, BundleRejected
+from appwright.tasks.graders.form import grade_form
 from appwright.tasks.graders.isolation import grade_isolation
 from appwright.tasks.graders.look import grade_look
 from appwright.tasks.graders.meaning import bind, rename
@@ -40,11 +41,12 @@ from appwright.tasks.model import KINDS, CheckResult, Grade, Task
 
 # Bump when a grader changes what it accepts, so eval rows graded before and after can be told
 # apart (AttemptRow.grader_version): "1" graded the baselines of 2026-12-01 and the harness-v2
-# rows of 2026-12-02; "2" adds the `look` checks (graders/look.py, at most 10% of a reward).
-GRADER_VERSION = "2"
+# rows of 2026-12-02; "2" adds the `look` checks (graders/look.py, at most 10% of a reward); "3" adds
+# the `form` check (graders/form.py) to the tasks in people's words.
+GRADER_VERSION = "3"
 # Each check kind's grade function (the kind itself is declared in tasks/model.py).
 GRADERS = {"schema": grade_schema, "api": grade_api, "isolation": grade_isolation, "ui": grade_ui,
-           "security": grade_security, "taste": grade_taste, "look": grade_look}
+           "form": grade_form, "security": grade_security, "taste": grade_taste, "look": grade_look}
 assert GRADERS.keys() == KINDS.keys(), "every check kind in tasks/model.py needs its grade function here"
 
 
@@ -68,6 +70,7 @@ class Grader:
             return Grade(task_id=task.id, checks=[result(c, False, f"not graded: {exc}", started) for c in checks],
                          seconds=round(time.monotonic() - started, 3))
         # 2. The checks in the app's names, when the prompt named nothing (graders/meaning.py).
+        env.author_role = task.author_role
         ctx = Context(reply=reply)
         if task.meaning is not None:
             binding = bind(env.manifest, task.meaning)

@@ -75,6 +75,7 @@ class AppEnv:
         self._server, self._tmp = server, tmp
         self._clients: list[httpx.Client] = []
         self._count = 0
+        self.author_role: str | None = None  # the role of "owner", the user who makes a check's records
 
     @classmethod
     def open(cls, bundle: str | Path) -> "AppEnv":
@@ -117,8 +118,11 @@ class AppEnv:
         return c
 
     def user(self, name: str, role: str | None = None) -> httpx.Client:
-        """A client signed in as a new user `name@grader.test`."""
+        """A client signed in as a new user `name@grader.test`; "owner", the author of a check's
+        records, has `author_role` (the task's: "admin" where only admins write)."""
         global _HASH
+        if name == "owner" and role is None:
+            role = self.author_role
         self._count += 1
         email = f"{name}-{self._count}@grader.test"
         c = self.anonymous()

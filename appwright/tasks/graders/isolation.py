@@ -10,6 +10,9 @@ The owner creates the record. Then, through the REST API:
 With `only_admins` (submit_only) a signed-out visitor sends the record instead, and then its
 sender, a signed-in user and a signed-out visitor may not read, change or delete it, while an
 admin reads it: what a contact form promises.
+
+Where only admins write (a task with `admin_write`, `env.author_role`), the owner is an admin,
+and 4. becomes: another signed-in user and a signed-out visitor may not add a record at all.
 """
 
 from __future__ import annotations
@@ -81,7 +84,14 @@ def isolate(env: AppEnv, entity_name: str, record: dict, others_read: bool, anon
     expect(r.status_code == 200 and matches(r.json(), record), f"the owner's record changed: GET {one} -> {answer(r)}")
     done.append("nobody else can change or delete it")
 
-    # 4. Owner spoofing.
+    # 4. Only admins add records; else owner spoofing.
+    if env.author_role:
+        for who, client in (("another user", other), ("a signed-out visitor", anon)):
+            r = client.post(many, json=record)
+            expect(r.status_code in (401, 403), f"{who}: POST {many} -> {answer(r)}; only users with the "
+                                                f"{env.author_role} role may add one")
+        done.append(f"only the {env.author_role} role adds one")
+        return "; ".join(done)
     r = other.post(many, json={**record, "owner": owner.user["id"]})
     expect(not (r.status_code == 201 and r.json().get("owner") == owner.user["id"]),
            f"another user created a record owned by the owner: POST with \"owner\" -> {answer(r)}")

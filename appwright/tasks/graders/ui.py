@@ -11,7 +11,9 @@ Finding things on a page the model wrote, without knowing its markup:
 - `submit`: the form's submit button, else `requestSubmit()`, else a button saying add,
   save, create, submit, post or send;
 - `click_in`: the smallest element holding the text that also holds a matching button or
-  link (by its text, aria-label or title); confirm() dialogs are accepted.
+  link (by its text, aria-label or title); confirm() dialogs are accepted. `click`: the first
+  visible button or link with a matching name;
+- `expect_invite`: an invite for the role, made by the page's user, in the app's database.
 Waiting: text expectations poll for up to EXPECT_S seconds, and stop at a JavaScript error.
 
 Pages: a check opens `/` or the page it names (`admin.html`); an app that has no file of that
@@ -28,7 +30,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from appwright.runtime.tables import invites
 from appwright.tasks.graders.common import Context, Fail, expect, items_of, map_record, matches, resolve_entity, short
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.model import UiCheck, UiStep
@@ -215,6 +219,26 @@ def _click_in(page, step: dict[str, str]) -> str:
     return f"clicked {words.pattern} next to {text!r}"
 
 
+def _click(page, pattern: str) -> str:
+    words = re.compile(pattern, re.I)
+    target = _visible(page.get_by_role("button", name=words)) or _visible(page.get_by_role("link", name=words))
+    expect(target is not None, f"no visible button or link matching /{pattern}/")
+    target.click()
+    _settle(page)
+    return f"clicked /{pattern}/"
+
+
+def _invited(env: AppEnv, page, client, role: str) -> str:
+    """An invite for `role`, made by the client's user, is in the app's database."""
+    def look():
+        with env.served.store.engine.connect() as conn:
+            rows = conn.execute(select(invites.c.role).where(invites.c.created_by == client.user["id"])).all()
+        return any(r.role == role for r in rows), [r.role or "member" for r in rows]
+    ok, made = _poll(look, page=page)
+    expect(ok, f"no invite for the role {role!r} was made from the page (invites made: {', '.join(made) or 'none'})")
+    return f"made an invite for {role}"
+
+
 def _body(page) -> str:
     return page.evaluate("document.body ? document.body.innerText : ''")
 
@@ -308,6 +332,10 @@ def _run(env: AppEnv, page, entity: str | None, step: UiStep, state: dict) -> st
         return _submit(page, state)
     if action == "click_in":
         return _click_in(page, arg)
+    if action == "click":
+        return _click(page, arg)
+    if action == "expect_invite":
+        return _invited(env, page, state["reader"], arg)
     if action == "expect_text":
         return _expect_text(page, arg)
     if action == "expect_absent":
