@@ -31,7 +31,7 @@ from itertools import combinations
 from appwright.tasks.domains import Domain, load_domains
 from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, FormCheck, IsolationCheck, LookCheck,
                                    SchemaCheck, SecurityCheck, StartBundle, Task, TasteCheck, UiCheck, UiStep)
-from appwright.tasks.reference import access_of, flaws_for, render
+from appwright.tasks.reference import access_of, flaws_for, invite_only, render
 
 INTROS = ["Build a {app} app.", "I need a simple {app}.", "Make me a {app} web app.",
           "Can you build a {app} for me?", "Create a small {app}."]
@@ -172,7 +172,7 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
     fill = _fill(d, new)
     checks: list[Check] = [
         SchemaCheck(name="schema", entity=e, fields={f.name: f.type for f in d.fields},
-                    signup="invite" if {"invite", "roles"} & set(features) else None),
+                    signup="invite" if invite_only(features) else None),
         ApiCheck(name="api-crud", entity=e, flow="crud", record=r0, change={t: f"{r0[t]} (edited)"}),
         ApiCheck(name="api-required", entity=e, flow="rejects", record=r0, bad=[{t: None}], weight=0.5),
         IsolationCheck(name="isolation", entity=e, record=r0, others_read=access != "owner",
@@ -193,7 +193,7 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
         checks += [ApiCheck(name="api-public-read", entity=e, flow="public_read", record=r0),
                    UiCheck(name="ui-public-see", entity=e, user="anonymous", seed=[r0],
                            steps=[UiStep(expect_text=r0[t])])]
-    if {"invite", "roles"} & set(features):
+    if invite_only(features):
         checks.append(SecurityCheck(name="signup-invite", test="signup", signup="invite"))
     if "roles" in features:  # an admin (the author, where only admins write) invites a new admin from the page
         checks.append(UiCheck(name="ui-invite-admin", steps=[

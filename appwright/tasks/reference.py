@@ -69,6 +69,11 @@ def flaws_for(d: Domain, access: str) -> list[str]:
     return out + (["string_to_number"] if numbers else [])
 
 
+def invite_only(features: list[str]) -> bool:
+    """Sign-up needs an invite code: `invite`, or `roles` (whose invites also carry a role)."""
+    return bool({"invite", "roles"} & set(features))
+
+
 def access_of(features: list[str]) -> str:
     found = [f for f in features if f in ACCESS]
     if len(found) != 1:
@@ -81,7 +86,7 @@ def manifest(d: Domain, features: list[str], flaw: str | None = None) -> dict:
         flaw or "", access_of(features))
     return {
         "name": d.app[:1].upper() + d.app[1:],
-        "auth": {"signup": "invite" if {"invite", "roles"} & set(features) else "open"},
+        "auth": {"signup": "invite" if invite_only(features) else "open"},
         "entities": {d.entity: {
             "fields": {f.name: f.manifest(validation="validation" in features) for f in d.fields},
             "access": ADMIN_WRITE if access == "admin_write" else access,
