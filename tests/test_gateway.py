@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 from appwright.cli import app as cli_app
 from appwright.gateway.app import close_gateway, create_gateway
-from appwright.gateway.config import RouterConfig, load_config
+from appwright.gateway.config import RouterConfig, auto_models, load_config, served_models
 from appwright.gateway.db import VERSION_TABLE, Base, Database, RequestRow
 from appwright.gateway.keys import add_key
 from appwright.gateway.router import read_signs, route_request
@@ -192,6 +192,22 @@ def test_the_router_rule():
                          auto, cfg, 100)
     assert long.ladder == ["mid", "dear"] and "skipped the cheapest, cheap" in long.reason
     assert route_request("dear", [Message("user", "hi")], specs, auto, cfg, 100).ladder == ["dear"]
+
+
+def test_a_trained_model_takes_its_bases_place_on_the_default_ladder(monkeypatch, tmp_path):
+    """No `auto` list: appwright-0.5b (a LoRA on the 0.5B) climbs first and the base is left off; an
+    `auto` list that names the base keeps it."""
+    import appwright.models.pull as pull
+
+    local = ["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "appwright-0.5b"]
+    config = load_config(tmp_path / "none.toml", models=local)
+    served = served_models(config)
+    monkeypatch.setattr(pull, "is_installed", lambda spec: True)
+    assert sorted(auto_models(config, served, {})) == ["appwright-0.5b", "qwen2.5-coder-1.5b"]
+    monkeypatch.setattr(pull, "is_installed", lambda spec: spec.name != "appwright-0.5b")
+    assert sorted(auto_models(config, served, {})) == ["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
+    listed = load_config(tmp_path / "none.toml", models=local, auto=local)
+    assert auto_models(listed, served, {}) == local
 
 
 def test_auto_takes_the_cheapest_and_escalates_past_a_failing_remote(gateway):

@@ -137,7 +137,9 @@ def served_models(config: GatewayConfig) -> dict[str, ModelSpec]:
 
 
 def auto_models(config: GatewayConfig, served: dict[str, ModelSpec], keys: dict[str, str]) -> list[str]:
-    """The names `auto` may choose, in config order (the router sorts them by price)."""
+    """The names `auto` may choose, in config order (the router sorts them by price). Without an
+    `auto` list: the ready models, less the base of a ready trained one (appwright-0.5b replaces
+    qwen2.5-coder-0.5b: the same weights and price, and the adapter was trained for this job)."""
     if config.auto is not None:
         missing = [n for n in config.auto if n not in served]
         if missing:
@@ -151,4 +153,6 @@ def auto_models(config: GatewayConfig, served: dict[str, ModelSpec], keys: dict[
         if spec.backend == "llamacpp":  # transformers entries are for training, not serving
             return is_installed(spec) if spec.embedded else spec.cache_path().exists()
         return spec.backend == "openai" and api_key(spec, keys) is not None
-    return [name for name, spec in served.items() if ready(spec)]
+    names = [name for name, spec in served.items() if ready(spec)]
+    trained = {served[n].base for n in names if served[n].lora}
+    return [n for n in names if n not in trained]
