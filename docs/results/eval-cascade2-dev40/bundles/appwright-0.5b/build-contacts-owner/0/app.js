@@ -1,0 +1,65 @@
+// contact book: the contact book application
+const E = aw.entities.Contact;
+const FIELDS = [{"name": "name", "type": "string", "label": "name"}, {"name": "phone", "type": "string", "label": "phone"}, {"name": "relation", "type": "enum", "label": "relation"}];
+const form = document.getElementById("new");
+const list = document.getElementById("list");
+const error = document.getElementById("error");
+let me = null;
+let records = [];
+
+function mine(r) { return me && r.owner === me.id; }
+function valueOf(f) {
+  const el = form.elements[f.name];
+  if (f.type === "boolean") return el.checked;
+  const v = el.value.trim();
+  if (v === "") return undefined;
+  return f.type === "number" || f.type === "integer" ? Number(v) : v;
+}
+
+function render() {
+  let shown = records;
+  const where = aw.ui.list.filter(where);
+  const limit = aw.ui.list.limit;
+  aw.ui.list.render(list, shown, FIELDS, "Contact", "Edit contact", mine);
+}
+
+async function refresh() {
+  try {
+    records = await E.list({sort: "-created_at"});
+    error.textContent = "";
+  } catch (err) {
+    records = [];
+    error.textContent = err.message;
+  }
+  render();
+}
+
+list.addEventListener("click", async (e) => {
+  const id = e.target.dataset && e.target.dataset.id;
+  if (!id) return;
+  try { await E.remove(id); } catch (err) { error.textContent = err.message; }
+  refresh();
+});
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const record = {};
+  for (const f of FIELDS) {
+    const v = valueOf(f);
+    if (v !== undefined) record[f.name] = v;
+  }
+  try {
+    await E.create(record);
+    form.reset();
+    refresh();
+  } catch (err) {
+    error.textContent = err.message;
+  }
+});
+
+(async () => {
+  await aw.ui.authForm("#auth");
+  me = await aw.auth.me();
+  form.hidden = !me;
+  if (me || false) refresh();
+})();

@@ -1,0 +1,64 @@
+// event RSVP list: the data is in the server
+const E = aw.entities.Rsvp;
+const FIELDS = [{"name": "guest_name", "type": "string", "label": "Guest name"}, {"name": "party_size", "type": "integer", "label": "Party size"}, {"name": "answer", "type": "enum", "label": "Answer"}];
+const form = document.getElementById("new");
+const list = document.getElementById("list");
+const error = document.getElementById("error");
+let me = null;
+let records = [];
+let sorted = false;
+
+function mine(r) { return me && r.owner === me.id; }
+
+function valueOf(f) {
+  const el = form.elements[f.name];
+  if (f.type === "boolean") return el.checked;
+  const v = el.value.trim();
+  if (v === "") return undefined;
+  return f.type === "number" || f.type === "integer" ? Number(v) : v;
+}
+
+function render() {
+  let shown = records;
+  if (sorted) shown = shown.sort((a, b) => a.answer.localeCompare(b.answer));
+  aw.ui.list(list, shown, r => aw.html`<li><strong>${r.guest_name}</strong>${r.party_size === null || r.party_size === "" ? "" : " · Party size: "}${r.party_size ?? ""} ${r.answer === null || r.answer === "" ? "" : " · Answer: "}${r.answer ?? ""} ${mine(r) ? aw.html`<button data-id="${r.id}">Delete</button>` : ""}</li>`, "No RSVPs");
+}
+
+async function refresh() {
+  try {
+    records = await E.list({sort: sorted});
+    error.textContent = "";
+  } catch (err) {
+    records = [];
+    error.textContent = err.message;
+  }
+  render();
+}
+
+list.addEventListener("click", async (e) => {
+  const id = e.target.dataset && e.target.dataset.id;
+  if (!id) return;
+  try { await E.remove(id); } catch (err) { error.textContent = err.message; }
+  refresh();
+});
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const record = {};
+  for (const f of FIELDS) {
+    const v = valueOf(f);
+    if (v !== undefined) record[f.name] = v;
+  }
+  try {
+    await E.create(record);
+    form.reset();
+    refresh();
+  } catch (err) {
+    error.textContent = err.message;
+  }
+});
+
+document.getElementById("auth").hidden = !me;
+document.getElementById("new").hidden = !me || records.length === 0;
+sorted = true;
+list.hidden = records.length === 0;
