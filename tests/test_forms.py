@@ -23,6 +23,18 @@ def test_values_follow_the_field_and_the_inputs_limits():
     assert value_for(FieldSpec(type="enum", values=["a"]), "text") != ""
 
 
+
+def test_a_number_lands_on_the_inputs_step_as_the_browser_checks_it():
+    """The midpoint of 0.1 and 200 is 100.05: refused by an input stepping by 0.1 from 0.1, and by one
+    with no step (which steps by 1); "any" takes it."""
+    weight = FieldSpec(type="number", min=0.1, max=200)
+    assert value_for(weight, "number", "0.1", "200", "0.1") == "100.1"
+    assert value_for(weight, "number", "0.1", "200") == "100.1"
+    assert value_for(weight, "number", "0.1", "200", "any") == "100.05"
+    assert value_for(FieldSpec(type="number", min=0, max=1), "number", "0", "1", "0.25") == "0.5"
+    assert value_for(weight, "text") == "100.05"  # a text input has no step
+
+
 @pytest.fixture(scope="module")
 def checker():
     with Checker() as c:

@@ -48,7 +48,7 @@ def test_every_build_and_taste_task_has_three_phrasings_with_its_checks():
             assert {k: getattr(p, k) for k in same} == {k: getattr(t, k) for k in same}, p.id
             # a build phrasing also fills the page's own form with no script (graders/form.py)
             assert p.checks == t.checks + ([form_check(t.features)] if t.kind == "build" else []), p.id
-            assert p.meaning == domain(t.domain).meaning() and p.prompt != t.prompt
+            assert p.meaning == domain(t.domain).meaning(linked="linked" in t.features) and p.prompt != t.prompt
     assert len(PEOPLE) == PER_TASK * len(ORIGINALS)
     assert {t.kind for t in PEOPLE} == {"build", "taste"}
 
@@ -104,6 +104,10 @@ def test_people_prompts_still_say_what_the_checks_test():
             assert "invit" in text, t.id
         if "admin_write" in t.features:  # the role that writes, in words
             assert "admin" in text and ("account" in text or "sign in" in text), t.id
+        if "linked" in t.features:  # the linked records, and each of their fields, by one of its phrases
+            assert any(x.lower() in text for x in d.part.people), t.id
+            for f in d.part.fields:
+                assert any(s.lower() in text for s in _said(f)), (t.id, f.name)
 
 
 def test_the_three_phrasings_of_a_task_use_three_styles_and_every_style_is_used():
@@ -171,6 +175,12 @@ def test_every_reference_app_binds_to_its_own_names():
         b = bind(app, d.meaning())
         assert b.entities == {d.entity: d.entity} and b.missing == [], d.name
         assert b.fields[d.entity] == {f.name: f.name for f in d.fields} and b.extra == {d.entity: {}}, d.name
+    for d in (d for d in load_domains() if d.part):  # the two entities of a linked app, and the link
+        app = parse_manifest(json.loads(render(d, [d.access[0], "linked"])["app.json"]))
+        b = bind(app, d.meaning(linked=True))
+        p = d.part
+        assert b.entities == {d.entity: d.entity, p.entity: p.entity} and b.missing == [], d.name
+        assert b.fields[p.entity] == {**{f.name: f.name for f in p.fields}, p.link: p.link}, d.name
 
 
 def _one_per_family() -> list[str]:

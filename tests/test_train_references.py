@@ -181,7 +181,8 @@ def test_the_start_files_are_the_ones_the_loop_reads_from_disk(rows, tmp_path):
 TOUCHED = {"wrong_access": {"app.json"}, "admin_open": {"app.json", "admin.js"}, "innerhtml": {"app.js", "admin.js"},
            "missing_sdk_method": {"app.js", "admin.js"}, "await_outside_async": {"app.js"},
            "missing_form_field": {"index.html"}, "wrong_entity_name": {"app.js", "admin.js"},
-           "string_to_number": {"app.js"}, "no_refresh": {"app.js"}, "members_write": {"app.json"}}
+           "string_to_number": {"app.js"}, "no_refresh": {"app.js"}, "members_write": {"app.json"},
+           "ref_leak": {"app.json"}}
 
 
 def test_fix_answers_change_only_what_the_flaw_needs(rows):

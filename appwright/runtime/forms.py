@@ -53,22 +53,40 @@ def _field(manifest: Manifest, name: str) -> FieldSpec | None:
     return None
 
 
-def _number(spec: FieldSpec | None, low: str | None, high: str | None, whole: bool) -> str:
-    """A number inside both the field's min/max and the input's: their midpoint, else 3."""
+def _number(spec: FieldSpec | None, low: str | None, high: str | None, whole: bool, step: float | None) -> str:
+    """A number inside both the field's min/max and the input's: their midpoint, else 3; on the
+    input's `step` grid (counted from its min, as the browser checks it) when it has one."""
     lows = [float(v) for v in (spec.min if spec else None, low) if v not in (None, "")]
     highs = [float(v) for v in (spec.max if spec else None, high) if v not in (None, "")]
     lo, hi = (max(lows) if lows else None), (min(highs) if highs else None)
     value = (lo + hi) / 2 if lo is not None and hi is not None else lo + 1 if lo is not None else \
         min(3.0, hi) if hi is not None else 3.0
+    if step and step > 0:
+        base = float(low) if low not in (None, "") else 0.0
+        value = base + round((value - base) / step) * step
+        if hi is not None and value > hi:
+            value -= step
+        if lo is not None and value < lo:
+            value += step
+        value = round(value, 9)
     return str(round(value)) if whole else f"{value:g}"
 
 
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def value_for(spec: FieldSpec | None, input_type: str, low: str | None = None, high: str | None = None,
-              whole: bool = False) -> str:
-    """What to type into an input: from the field it saves into, else from its type. `low`, `high`:
-    the input's own min and max; `whole`: it takes whole numbers only."""
+              step: str | None = None) -> str:
+    """What to type into an input: from the field it saves into, else from its type. `low`, `high`,
+    `step`: the input's own min, max and step (a number input without one steps by 1, as the browser
+    holds it; "any" does not step)."""
     if input_type == "number" or (spec is not None and spec.type in ("number", "integer")):
-        return _number(spec, low, high, whole or (spec is not None and spec.type == "integer"))
+        grid = None if input_type != "number" or step == "any" else 1.0 if step in (None, "") else _float(step)
+        return _number(spec, low, high, spec is not None and spec.type == "integer", grid)
     if spec is not None and spec.type in BY_TYPE and input_type not in ("email", "url", "tel"):
         if spec.type in ("date", "datetime") and input_type not in ("date", "datetime-local"):
             return BY_TYPE[spec.type][:10] if spec.type == "date" else "2026-12-24T10:30:00Z"
@@ -133,9 +151,7 @@ def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResu
             el.check()
             result.filled.append(f"{name}=checked")
         else:
-            step = el.get_attribute("step")
-            value = value_for(spec, kind, el.get_attribute("min"), el.get_attribute("max"),
-                              whole=step not in (None, "any") and float(step or 1).is_integer())
+            value = value_for(spec, kind, el.get_attribute("min"), el.get_attribute("max"), el.get_attribute("step"))
             el.fill(value)
             result.filled.append(f"{name}={value}")
     what = f"the first form ({', '.join(result.filled) or 'no fields'})"

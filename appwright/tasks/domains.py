@@ -13,6 +13,10 @@ things: `say` per field ("how many minutes it took"), `people` (the app, the rec
 sort order), and `words`, the other names an app may give the entity and each field, by
 which the graders find them in an app that chose its own names (graders/meaning.py). These
 phrases never use JARGON.
+
+A domain may have a `part`: a second entity whose records each belong to one of the domain's
+by a `ref` field (a recipe's steps), for apps that show the two together (feature `linked`).
+
 """
 
 from __future__ import annotations
@@ -109,6 +113,39 @@ class People(_Strict):
         return self
 
 
+class Part(_Strict):
+    """A second entity whose records each belong to one of the domain's, by a `ref` field (a recipe's
+    steps, a pet's vet visits): the feature `linked`. It takes the domain's access mode."""
+    entity: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    noun: str
+    plural: str
+    link: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # the ref field's name: "recipe"
+    link_words: list[str] = []  # other names an app may give the ref field
+    fields: list[DomainField] = Field(min_length=1)  # its own fields, the title first; the ref is added
+    words: list[str] = []
+    people: list[str] = Field(min_length=1)  # how a person says them, plural: "the steps", "the method"
+    records: list[dict[str, Any]] = Field(min_length=3, max_length=3)  # each with `of`: its domain record's title
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Part":
+        plain(self.people, f"part {self.entity}: people")
+        if self.fields[0].type != "string" or not self.fields[0].required:
+            raise ValueError(f"part {self.entity}: the first field is the title: a required string")
+        if self.link in {f.name for f in self.fields}:
+            raise ValueError(f"part {self.entity}: {self.link!r} is the link; it is not one of its own fields")
+        names = {f.name for f in self.fields} | {"of"}
+        for r in self.records:
+            if set(r) - names or "of" not in r or not r.get(self.title):
+                raise ValueError(f"part {self.entity}: a record needs `of`, its title and only its fields: {r}")
+        if len({r[self.title] for r in self.records}) != 3:
+            raise ValueError(f"part {self.entity}: the three records need distinct titles")
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.fields[0].name
+
+
 class Domain(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9]*$")
     family: str
@@ -124,6 +161,7 @@ class Domain(_Strict):
     records: list[dict[str, Any]] = Field(min_length=3, max_length=3)
     words: list[str] = []  # other names an app may give the entity
     people: People | None = None  # every generator domain has it (load_domains); phrasing.py speaks with it
+    part: Part | None = None  # a second entity linked to this one (feature `linked`)
     split: Split = "train"  # set from the family by load_domains
 
     @model_validator(mode="after")
@@ -146,6 +184,16 @@ class Domain(_Strict):
             unknown = set(r) - names
             if unknown:
                 raise ValueError(f"{self.name}: a record has unknown fields {sorted(unknown)}")
+        if self.part:
+            parents = [r["of"] for r in self.part.records]
+            if not set(parents) <= set(titles) or len(set(parents)) != 2:
+                raise ValueError(f"{self.name}: the part's records belong to two of the domain's records, by title "
+                                 f"(`of`); got {parents}")
+            clash = [(a, b) for a in titles for b in (r[self.part.title] for r in self.part.records)
+                     if a.lower() in b.lower() or b.lower() in a.lower()]
+            if clash:
+                raise ValueError(f"{self.name}: {clash[0][0]!r} and {clash[0][1]!r}: a part's title and a record's "
+                                 "title must not contain each other (the graders look for both on the page)")
         if self.people and bool(self.sort) != bool(self.people.order):
             raise ValueError(f"{self.name}: people.order says the sort order in words; give it exactly when the "
                              "domain has `sort`")
@@ -163,11 +211,27 @@ class Domain(_Strict):
         """The field a `validation` feature limits: the first with limits."""
         return next((f for f in self.fields if f.limits), None)
 
-    def meaning(self) -> Meaning:
-        """What a prompt in people's words asks for: the entity and fields, by meaning."""
-        fields = [FieldMeaning(name=f.name, label=f.label, type=f.type, words=f.words, values=f.values) for f in self.fields]
-        return Meaning(entities=[EntityMeaning(name=self.entity, label=self.plural, words=[self.noun, *self.words],
-                                               fields=fields)])
+    def meaning(self, linked: bool = False) -> Meaning:
+        """What a prompt in people's words asks for: the entity and fields, by meaning (`linked`: the
+        part too, with its link to the entity)."""
+        def said(fields: list[DomainField]) -> list[FieldMeaning]:
+            return [FieldMeaning(name=f.name, label=f.label, type=f.type, words=f.words, values=f.values) for f in fields]
+        out = [EntityMeaning(name=self.entity, label=self.plural, words=[self.noun, *self.words], fields=said(self.fields))]
+        if linked:
+            p = self.part
+            link = FieldMeaning(name=p.link, label=f"{self.noun} it belongs to", type="ref",
+                                words=[self.noun, self.entity, *self.words, *p.link_words])
+            out.append(EntityMeaning(name=p.entity, label=p.plural, words=[p.noun, *p.words],
+                                     fields=[*said(p.fields), link]))
+        return Meaning(entities=out)
+
+    def part_record(self, i: int) -> dict[str, Any]:
+        """The part's record `i` as a check's record: its link names the domain record it belongs to
+        (graders/common.py `linked` creates that one first)."""
+        r = dict(self.part.records[i])
+        of = r.pop("of")
+        parent = next(x for x in self.records if x[self.title] == of)
+        return {**r, self.part.link: {"link": self.entity, "to": parent}}
 
     def features_available(self) -> list[str]:
         out = ["sort"] if self.sort else []
@@ -195,7 +259,7 @@ def load_domains() -> tuple[Domain, ...]:
         if d.name in seen:
             raise ValueError(f"domains.yaml: domain {d.name} twice")
         seen.add(d.name)
-        unsaid = [f.name for f in d.fields if not f.say]
+        unsaid = [f.name for f in [*d.fields, *(d.part.fields if d.part else [])] if not f.say]
         if d.people is None or unsaid:
             raise ValueError(f"domains.yaml: {d.name} needs `people` and a `say` for every field (lacking: "
                              f"{', '.join(unsaid) or 'people'}); tasks/phrasing.py asks for the app with them")

@@ -14,7 +14,11 @@ which adds the checks each feature implies to the checks every app must pass. Ki
 - fix: the app with one flaw of reference.FLAWS planted (those `flaws_for` the domain and access
   mode), described as a user would;
 - taste: four traps (passwords in an entity, a live key in the page, private data public
-  "for now", invite-only sign-up off "for testing").
+  "for now", invite-only sign-up off "for testing");
+- linked (a domain with a `part`, in its owner, shared and public_read modes): a build of the two
+  entities shown together, an edit that adds the part to the app, and a fix of `ref_leak` (the
+  part open wider than the records it belongs to); ids `build-<d>-<access>-linked`,
+  `edit-<d>-<access>-add-linked`, `fix-<d>-<access>-ref-leak`.
 The split of a task is its domain's (held out by family, see domains.yaml).
 
 These prompts name the entity and fields in backticks. Every build and taste task is also
@@ -31,7 +35,7 @@ from itertools import combinations
 from appwright.tasks.domains import Domain, load_domains
 from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, FormCheck, IsolationCheck, LookCheck,
                                    SchemaCheck, SecurityCheck, StartBundle, Task, TasteCheck, UiCheck, UiStep)
-from appwright.tasks.reference import access_of, flaws_for, invite_only, render
+from appwright.tasks.reference import LINKED_ACCESS, access_of, flaws_for, invite_only, render
 
 INTROS = ["Build a {app} app.", "I need a simple {app}.", "Make me a {app} web app.",
           "Can you build a {app} for me?", "Create a small {app}."]
@@ -88,6 +92,14 @@ def extra_sentence(d: Domain, x: str) -> str:
     if x == "roles":
         return ("Sign-up is by invite only: on the page, an admin makes an invite code and picks whether the new "
                 "person joins as a member or as an admin (`aw.auth.invite(role)`), and the page shows the code.")
+    if x == "linked":
+        p = d.part
+        fields = [f.phrase() for f in p.fields]
+        return (f"Each {d.noun} also has {p.plural} (entity `{p.entity}`): each {p.noun} has "
+                f"{', '.join(fields[:-1]) + ' and ' if len(fields) > 1 else ''}{fields[-1]}, and belongs to one "
+                f"{d.noun} (`{p.link}`, a ref to `{d.entity}`), with the same privacy as the {d.plural}. Show each "
+                f"{d.noun}'s {p.plural} under it, and add a second form that adds a {p.noun} to the {d.noun} picked "
+                f"in a menu.")
     raise ValueError(x)
 
 
@@ -125,6 +137,14 @@ COMPLAINTS = {
                   "should be able to.",
     "members_write": "The add form is hidden from people who aren't admins, but a member who knows a bit of code "
                      "just added a {noun} anyway. Only admins should be able to add, change or delete {plural}.",
+    "ref_leak": {
+        "owner": "My {plural} are private, but other people can see their {parts}! They must be as private as "
+                 "the {plural} they belong to.",
+        "shared": "People who aren't signed in can read the {parts} of our {plural}. Only signed-in users should "
+                  "see them, like the {plural} themselves.",
+        "public_read": "Anyone, even signed out, can change or delete the {parts} under the {plural}; only the "
+                       "person who added one should.",
+    },
 }
 
 
@@ -225,7 +245,29 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
         checks.append(UiCheck(name="ui-filter", entity=e, seed=[r0, r1, r2], steps=[
             UiStep(select={"field": "*", "value": r2[c], "not": c}), UiStep(expect_text=r2[t]),
             UiStep(expect_absent=r0[t])]))
+    if "linked" in features:
+        checks += part_checks(d, access)
     return _with_look(checks, d)
+
+
+def part_checks(d: Domain, access: str) -> list[Check]:
+    """`linked`: the part declared with its ref, working through the API, as private as the records it
+    belongs to, and each part record shown with its own record, apart from the others."""
+    p, title = d.part, d.part.title
+    q0, q1, q2 = (d.part_record(i) for i in range(3))
+    of = [r["of"] for r in p.records]
+    other = {a: next(b for b in of if b != a) for a in of}
+    return [
+        SchemaCheck(name="schema-part", entity=p.entity, fields={**{f.name: f.type for f in p.fields}, p.link: "ref"},
+                    refs={p.link: d.entity}),
+        ApiCheck(name="api-part-crud", entity=p.entity, flow="crud", record=q0,
+                 change={title: f"{q0[title]} (edited)"}),
+        IsolationCheck(name="isolation-part", entity=p.entity, record=q0, others_read=access != "owner",
+                       anonymous_read=access == "public_read"),
+        UiCheck(name="ui-together", entity=p.entity, seed=[q0, q1, q2], steps=[
+            UiStep(expect_with={"text": q[title], "with": a, "not": other[a]}) for q, a in zip((q0, q1, q2), of)]),
+        SecurityCheck(name="xss-part", test="xss", entity=p.entity, record=q0),
+    ]
 
 
 def form_check(features: list[str]) -> FormCheck:
@@ -269,6 +311,10 @@ def build_tasks(d: Domain) -> list[Task]:
             tid = f"build-{d.name}-adminwrite-roles"
             out.append(Task(id=tid, kind="build", split=d.split, domain=d.name, features=[access, "roles"],
                             prompt=build_prompt(d, [access, "roles"], tid), checks=checks_for(d, [access, "roles"])))
+        if d.part and access in LINKED_ACCESS:
+            tid = f"build-{d.name}-{access.replace('_', '')}-linked"
+            out.append(Task(id=tid, kind="build", split=d.split, domain=d.name, features=[access, "linked"],
+                            prompt=build_prompt(d, [access, "linked"], tid), checks=checks_for(d, [access, "linked"])))
     return out
 
 
@@ -288,7 +334,8 @@ def edit_tasks(d: Domain) -> list[Task]:
                             start=StartBundle(files=render(d, [access], admin_page=False)),
                             checks=checks_for(d, [access])))
             continue
-        for x in d.features_available() + ["invite"] + (["roles"] if access == "admin_write" else []):
+        for x in d.features_available() + ["invite"] + (["roles"] if access == "admin_write" else []) + (
+                ["linked"] if d.part and access in LINKED_ACCESS else []):
             tid = f"edit-{d.name}-{access.replace('_', '')}-add-{x}"
             prompt = _pick(EDIT_INTROS, tid).format(s=extra_sentence(d, x))
             out.append(Task(id=tid, kind="edit", split=d.split, domain=d.name, features=[access, x],
@@ -318,6 +365,12 @@ def fix_tasks(d: Domain) -> list[Task]:
             out.append(Task(id=tid, kind="fix", split=d.split, domain=d.name, features=[access],
                             prompt=text.format(plural=d.plural, noun=d.noun, title=d.title, number=number),
                             start=_start(d, [access], flaw), checks=checks))
+        if d.part and access in LINKED_ACCESS:
+            features = [access, "linked"]
+            tid = f"fix-{d.name}-{access.replace('_', '')}-ref-leak"
+            out.append(Task(id=tid, kind="fix", split=d.split, domain=d.name, features=features,
+                            prompt=COMPLAINTS["ref_leak"][access].format(plural=d.plural, parts=d.part.plural),
+                            start=_start(d, features, "ref_leak"), checks=checks_for(d, features)))
     return out
 
 

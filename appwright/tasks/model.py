@@ -9,10 +9,13 @@ A task is data: `id`, `kind` (build / edit / fix / taste), `split` (train / dev 
 typed checks, each with a `weight` and a `required` flag. Every check kind names the
 entity and fields it exercises by the names the prompt gave the user; the graders look
 entities up without regard to case.
+A record's value for a `ref` field is a link, `{"link": "Recipe", "to": {...}}`: the graders
+create the record it names first, as the same user, and send its id (graders/common.py).
 
 Check kinds and what they prove:
 - `schema`: the manifest declares the entity with these fields (types within a family:
-  string/text, number/integer) and, if given, the sign-up rule.
+  string/text, number/integer), its `ref` fields pointing where `refs` says, and, if given,
+  the sign-up rule.
 - `api`: a flow through the REST API as real users: `crud` (create, list, get, update,
   delete as the owner), `public_read` (anyone signed out reads), `shared_read` (another
   signed-in user reads), `rejects` (each bad value answers 4xx and stores nothing).
@@ -74,6 +77,7 @@ class SchemaCheck(_Check):
                                            "number/integer count as the same family")
     signup: Literal["open", "invite", "closed"] | None = Field(None, description="the auth.signup rule, if the "
                                                                                  "prompt implies one")
+    refs: dict[str, str] = Field(default_factory=dict, description="ref field -> the entity it must point to")
 
 
 class ApiCheck(_Check):
@@ -125,6 +129,9 @@ class UiStep(_Strict):
           the signed-in user, or an admin's for a signed-out visitor (proves the UI really wrote it).
     expect_invite: "admin": the page's user made an invite code that carries this role (the
           app's database holds it: proves the page asked for the role, not only that it shows one).
+    expect_with: {"text": "Rinse the lentils", "with": "Lentil soup", "not": "Mushroom risotto"}: one
+          element of the page shows `text` together with `with` and without `not` (a linked record
+          shown with the record it belongs to, apart from the others).
     """
     open: bool | None = None
     fill: dict[str, str] | None = None
@@ -138,6 +145,7 @@ class UiStep(_Strict):
     expect_saved: dict[str, Any] | None = None
     expect_gone: dict[str, Any] | None = None
     expect_invite: str | None = None
+    expect_with: dict[str, str] | None = None
 
     @model_validator(mode="after")
     def _one_action(self) -> "UiStep":

@@ -20,7 +20,7 @@ and every template, as generate._pick does, so the bank is the same on every mac
 
 What a people prompt still says, so the checks stay fair: every field (an enum with its exact
 values), the fields that must be filled in, the access mode, and each extra feature with its
-field and direction, limits or values. What it does not do: name an entity, a field or a type
+field and direction, limits or values (`linked`: the part's records and each of their fields). What it does not do: name an entity, a field or a type
 (domains.JARGON, checked when phrasings.yaml loads and by tests/test_tasks_phrasing.py); put a
 typo anywhere but in the hand-written templates, so a value the checks look for is spelled
 right; phrase edit and fix tasks (their prompts stay as generated).
@@ -43,7 +43,7 @@ from appwright.tasks.generate import FAKE_KEY, _number, _pick, form_check
 from appwright.tasks.model import Task
 from appwright.tasks.reference import ACCESS, access_of
 
-Extra = Literal["sort", "validation", "totals", "search", "filter", "invite", "roles"]
+Extra = Literal["sort", "validation", "totals", "search", "filter", "invite", "roles", "linked"]
 Trap = Literal["passwords", "secret-key", "public-for-now", "keep-invite"]
 CHANGES = ("public-for-now", "keep-invite")  # traps asked of an app the person has: the request alone
 PER_TASK = 3  # phrasings per task, each in a different style
@@ -64,6 +64,7 @@ SLOTS: dict[str, tuple[set[str], set[str]]] = {
     "filter": ({"label", "values"} | _EVERY, {"values"}),
     "invite": (_EVERY, set()),
     "roles": (_EVERY, set()),
+    "linked": ({"parts", "details"} | _EVERY, {"parts", "details"}),
     "passwords": (_EVERY, set()),
     "secret-key": ({"key"} | _EVERY, {"key"}),
     "public-for-now": (_EVERY, set()),
@@ -165,8 +166,9 @@ def _style(name: str) -> tuple[Style, Pools]:
     return p.styles[name], p.styles[name].over(p.common)
 
 
-def _extra_slots(d: Domain, x: str, order: str) -> dict[str, str]:
-    """What the sentence for extra feature `x` fills in (format ignores the ones it does not use)."""
+def _extra_slots(d: Domain, x: str, order: str, key: str = "") -> dict[str, str]:
+    """What the sentence for extra feature `x` fills in (format ignores the ones it does not use);
+    `key` picks the part's words (linked)."""
     if x == "sort":
         return {"order": order}
     if x == "validation":
@@ -179,6 +181,11 @@ def _extra_slots(d: Domain, x: str, order: str) -> dict[str, str]:
     if x == "filter":
         c = d.field(d.category)
         return {"label": c.label, "values": _join(c.values or [], "or")}
+    if x == "linked":
+        p = d.part
+        said = [_pick(f.say, f"{key}/part/{f.name}").format(values=_join(f.values, "or") if f.values else "")
+                for f in p.fields]
+        return {"parts": _pick(p.people, f"{key}/parts"), "details": _join(said)}
     return {}
 
 
@@ -194,7 +201,7 @@ def people_prompt(d: Domain, features: list[str], style: str, key: str, trap: st
     order = pick(d.people.order, "order") if d.people.order else ""
     said = {f.name: pick(f.say, f"say/{f.name}").format(values=_join(f.values, "or") if f.values else "")
             for f in d.fields}
-    extras = [pick(pools.extras[x], x).format(things=things, **_extra_slots(d, x, order))
+    extras = [pick(pools.extras[x], x).format(things=things, **_extra_slots(d, x, order, key))
               for x in features if x not in ACCESS]
     if trap is not None:
         extras.append(pick(pools.traps[trap], trap).format(things=things, key=FAKE_KEY))
@@ -223,7 +230,7 @@ def phrasings(task: Task, d: Domain) -> list[Task]:
     trap = task.id.removeprefix(f"taste-{d.name}-") if task.kind == "taste" else None
     if trap is not None and trap not in get_args(Trap):
         raise ValueError(f"{task.id}: no taste trap {trap!r}; traps: {', '.join(get_args(Trap))}")
-    meaning, out = d.meaning(), []
+    meaning, out = d.meaning(linked="linked" in task.features), []
     for n, style in enumerate(styles_for(task.id), 1):
         tid = f"{task.id}.p{n}"
         prompt = (people_request(d, trap, style, tid) if trap in CHANGES

@@ -9,8 +9,12 @@ bundle that the check meant to catch it must fail. The flaws are the ones weak m
 on this platform (../shared/MODELS.md and docs/transcripts/): see FLAWS.
 
 Features: one access mode (`owner`, `shared`, `public_read`, `submit_only`, `admin_write`), any of
-`sort`, `validation`, `totals`, `search`, `filter`, `invite` (invite-only sign-up), and `roles`
-(invite-only sign-up where an admin's invite says whether the new user joins as an admin).
+`sort`, `validation`, `totals`, `search`, `filter`, `invite` (invite-only sign-up), `roles`
+(invite-only sign-up where an admin's invite says whether the new user joins as an admin), and
+`linked` (the domain's `part`, a second entity with a `ref` to the first, under the same access).
+
+A `linked` app lists each record with its part's records under it (a recipe with its steps),
+and has a second form, after the first, that adds one to a record chosen in a menu.
 
 An `admin_write` app is a role-gated access map: signed-in users read every record, and only
 admins add, change or delete one; the page shows its form and Delete buttons to admins only.
@@ -55,7 +59,12 @@ FLAWS = {f.name: f for f in [
     Flaw("admin_open", "isolation", "the admin page checks no role and access lets every signed-in user read"),
     Flaw("members_write", "isolation", 'admin_write as "shared": the page hides the form from members, but every '
                                        "signed-in user may add records and change their own through the API"),
+    Flaw("ref_leak", "isolation", "the linked records are open wider than the records they belong to: a viewer "
+                                  "who may not read a recipe reads its steps (owner: shared, shared: public_read, "
+                                  "public_read: public)"),
 ]}
+LINKED_ACCESS = ("owner", "shared", "public_read")  # the access modes a `linked` app comes in
+LEAK = {"owner": "shared", "shared": "public_read", "public_read": "public"}  # ref_leak: the part's access
 
 
 def flaws_for(d: Domain, access: str) -> list[str]:
@@ -64,7 +73,7 @@ def flaws_for(d: Domain, access: str) -> list[str]:
     if access == "submit_only":  # one form, no list on the first page; the list is on admin.html
         out = ["wrong_access", "innerhtml", "missing_sdk_method", "missing_form_field", "admin_open"]
     else:
-        out = [f for f in FLAWS if f not in ("admin_open", "string_to_number", "members_write")]
+        out = [f for f in FLAWS if f not in ("admin_open", "string_to_number", "members_write", "ref_leak")]
         out += ["members_write"] if access == "admin_write" else []
     return out + (["string_to_number"] if numbers else [])
 
@@ -84,32 +93,36 @@ def access_of(features: list[str]) -> str:
 def manifest(d: Domain, features: list[str], flaw: str | None = None) -> dict:
     access = {"wrong_access": "public", "admin_open": "shared", "members_write": "shared"}.get(
         flaw or "", access_of(features))
-    return {
-        "name": d.app[:1].upper() + d.app[1:],
-        "auth": {"signup": "invite" if invite_only(features) else "open"},
-        "entities": {d.entity: {
-            "fields": {f.name: f.manifest(validation="validation" in features) for f in d.fields},
-            "access": ADMIN_WRITE if access == "admin_write" else access,
-        }},
-    }
+    validation = "validation" in features
+    entities = {d.entity: {"fields": {f.name: f.manifest(validation) for f in d.fields},
+                           "access": ADMIN_WRITE if access == "admin_write" else access}}
+    if "linked" in features:
+        p = d.part
+        entities[p.entity] = {
+            "fields": {**{f.name: f.manifest(validation) for f in p.fields},
+                       p.link: {"type": "ref", "required": True, "entity": d.entity}},
+            "access": LEAK[access] if flaw == "ref_leak" else access}
+    return {"name": d.app[:1].upper() + d.app[1:],
+            "auth": {"signup": "invite" if invite_only(features) else "open"}, "entities": entities}
 
 
-def _input(f, validation: bool) -> str:
+def _input(f, validation: bool, prefix: str = "f") -> str:
     req = " required" if f.required else ""
+    at = f'name="{f.name}" id="{prefix}-{f.name}"'
     if f.type == "enum":
         opts = "".join(f"<option>{v}</option>" for v in f.values or [])
-        return f'<select name="{f.name}" id="f-{f.name}"><option value="">-</option>{opts}</select>'
+        return f'<select {at}><option value="">-</option>{opts}</select>'
     if f.type == "text":
-        return f'<textarea name="{f.name}" id="f-{f.name}"{req}></textarea>'
+        return f'<textarea {at}{req}></textarea>'
     if f.type == "boolean":
-        return f'<input type="checkbox" name="{f.name}" id="f-{f.name}">'
+        return f'<input type="checkbox" {at}>'
     kind = {"number": "number", "integer": "number", "date": "date"}.get(f.type, "text")
     extra = ' step="any"' if f.type == "number" else ""
     if f.limits and validation:
         extra += f' min="{f.limits[0]:g}" max="{f.limits[1]:g}"'
     if f.max_length:
         extra += f' maxlength="{f.max_length}"'
-    return f'<input type="{kind}" name="{f.name}" id="f-{f.name}"{extra}{req}>'
+    return f'<input type="{kind}" {at}{extra}{req}>'
 
 
 def _html(title: str, body: str, script: str, heading: str | None = None) -> str:
@@ -158,9 +171,27 @@ def _page(d: Domain, features: list[str], flaw: str | None, admin_page: bool = T
 {chr(10).join(rows)}
     <button type="submit">Add {d.noun}</button>
   </form>
-  <p id="error" role="alert"></p>
+{_part_form(d, features) if "linked" in features else ""}  <p id="error" role="alert"></p>
 {chr(10).join(tools)}
   <ul id="list"></ul>{_invite_form() if "roles" in features else ""}""", "app.js")
+
+
+def _label(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _part_form(d: Domain, features: list[str]) -> str:
+    """`linked`: the second form, which adds a part record to the record chosen in its menu."""
+    p = d.part
+    rows = [f'    <label for="p-{p.link}">{_label(d.noun)}</label> <select name="{p.link}" id="p-{p.link}" required>'
+            '</select>']
+    rows += [f'    <label for="p-{f.name}">{_label(f.label)}</label> {_input(f, "validation" in features, "p")}'
+             for f in p.fields]
+    return f"""  <form id="new-part" hidden>
+{chr(10).join(rows)}
+    <button type="submit">Add {p.noun}</button>
+  </form>
+"""
 
 
 def _invite_form() -> str:
@@ -189,17 +220,70 @@ inviteForm.addEventListener("submit", async (e) => {
 """
 
 
-def _render_list(d: Domain, flaw: str | None) -> str:
-    """The statement that shows `shown` in `list`, a Delete button on the records `mine(r)`."""
-    others = [f for f in d.fields[1:]]
-    item = " ".join(f'${{r.{f.name} == null || r.{f.name} === "" ? "" : " · {f.label}: "}}${{r.{f.name} ?? ""}}'
-                    for f in others)
+def _details(fields, r: str = "r") -> str:
+    """A record's other fields after its title, in a template: " · label: value" for each one set."""
+    return " ".join(f'${{{r}.{f.name} == null || {r}.{f.name} === "" ? "" : " · {f.label}: "}}${{{r}.{f.name} ?? ""}}'
+                    for f in fields)
+
+
+def _render_list(d: Domain, flaw: str | None, linked: bool = False) -> str:
+    """The statement that shows `shown` in `list`, a Delete button on the records `mine(r)`, and
+    (`linked`) each record's part records under it (`partsOf(r)`)."""
+    item = _details(d.fields[1:])
     if flaw == "innerhtml":
         return (f'list.innerHTML = shown.map(r => `<li><strong>${{r.{d.title}}}</strong>{item}'
                 f'${{mine(r) ? `<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`).join("");')
     return (f'aw.ui.list(list, shown, r => aw.html`<li><strong>${{r.{d.title}}}</strong>{item}'
-            f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}</li>`, '
-            f'"No {d.plural} yet.");')
+            f'${{mine(r) ? aw.html`<button data-id="${{r.id}}">Delete</button>` : ""}}'
+            f'{"${partsOf(r)}" if linked else ""}</li>`, "No {d.plural} yet.");')
+
+
+def _part_script(d: Domain) -> str:
+    """`linked`: the part's records under each record, the second form and its menu, their Delete buttons."""
+    p = d.part
+    fields = json.dumps([{"name": f.name, "type": f.type, "label": f.label} for f in p.fields])
+    return f"""
+const P = aw.entities.{p.entity};
+const PART_FIELDS = {fields};
+const partForm = document.getElementById("new-part");
+let parts = [];
+
+function partsOf(r) {{
+  const own = parts.filter(x => x.{p.link} === r.id);
+  return own.length ? aw.html`<ul class="parts">${{own.map(x => aw.html`<li>${{x.{p.title}}}{_details(p.fields[1:], "x")}${{
+    mine(x) ? aw.html`<button data-part="${{x.id}}">Delete</button>` : ""}}</li>`)}}</ul>` : "";
+}}
+
+function fillMenu() {{
+  const menu = partForm.elements.namedItem("{p.link}");
+  const chosen = menu.value;
+  menu.innerHTML = String(aw.html`${{records.map(r => aw.html`<option value="${{r.id}}">${{r.{d.title}}}</option>`)}}`);
+  if (chosen) menu.value = chosen;
+}}
+
+partForm.addEventListener("submit", async (e) => {{
+  e.preventDefault();
+  const record = {{{p.link}: partForm.elements.namedItem("{p.link}").value}};
+  for (const f of PART_FIELDS) {{
+    const v = valueOf(f, partForm);
+    if (v !== undefined) record[f.name] = v;
+  }}
+  try {{
+    await P.create(record);
+    partForm.reset();
+    refresh();
+  }} catch (err) {{
+    error.textContent = err.message;
+  }}
+}});
+
+list.addEventListener("click", async (e) => {{
+  const id = e.target.dataset && e.target.dataset.part;
+  if (!id) return;
+  try {{ await P.remove(id); }} catch (err) {{ error.textContent = err.message; }}
+  refresh();
+}});
+"""
 
 
 def _script(d: Domain, features: list[str], flaw: str | None) -> str:
@@ -209,7 +293,8 @@ def _script(d: Domain, features: list[str], flaw: str | None) -> str:
         sort = ("-" if d.sort.desc else "") + d.sort.field
     entity = d.entity + "s" if flaw == "wrong_entity_name" else d.entity
     fields = json.dumps([{"name": f.name, "type": f.type, "label": f.label} for f in d.fields])
-    render_list = _render_list(d, flaw)
+    linked = "linked" in features
+    render_list = _render_list(d, flaw, linked)
     filters = []
     if "search" in features:
         filters.append(f'const q = document.getElementById("search").value.trim().toLowerCase();\n'
@@ -229,11 +314,15 @@ def _script(d: Domain, features: list[str], flaw: str | None) -> str:
     if "filter" in features and d.category:
         listeners.append('document.getElementById("show").addEventListener("change", render);')
     load = "E.all()" if flaw == "missing_sdk_method" else f'E.list({{sort: "{sort}"}})'
+    if linked:  # the part's records with them, oldest first (the order they were added)
+        load = f'Promise.all([{load}, P.list({{sort: "created_at"}})]).then(([rs, ps]) => {{ parts = ps; return rs; }})'
     submit_head = "(e) =>" if flaw == "await_outside_async" else "async (e) =>"
     show_signed_out = "true" if access == "public_read" else "false"
     # who sees the form, and whose records get a Delete button
     writer, mine = ('me && me.role === "admin"',) * 2 if access == "admin_write" else ("me", "me && r.owner === me.id")
     invite_shown = '\n  inviteForm.hidden = !(me && me.role === "admin");'
+    part_shown = f'\n  partForm.hidden = !({writer});'
+    fill_menu = "\n  fillMenu();" if linked else ""
     number = 'return v;' if flaw == "string_to_number" else \
         'return f.type === "number" || f.type === "integer" ? Number(v) : v;'
     after_create = "" if flaw == "no_refresh" else "\n    refresh();"
@@ -255,7 +344,7 @@ function render() {{
   let shown = records;
   {chr(10).join("  " + x for x in filters).strip()}
   {render_list}
-  {totals}
+  {totals}{fill_menu}
 }}
 
 {_refresh_and_remove(load)}
@@ -274,11 +363,11 @@ form.addEventListener("submit", {submit_head} {{
   }}
 }});
 {chr(10).join(listeners)}
-{INVITE_SCRIPT if "roles" in features else ""}
+{INVITE_SCRIPT if "roles" in features else ""}{_part_script(d) if linked else ""}
 (async () => {{
   await aw.ui.authForm("#auth");
   me = await aw.auth.me();
-  form.hidden = !({writer});{invite_shown if "roles" in features else ""}
+  form.hidden = !({writer});{invite_shown if "roles" in features else ""}{part_shown if linked else ""}
   if (me || {show_signed_out}) refresh();
 }})();
 """
@@ -287,8 +376,8 @@ form.addEventListener("submit", {submit_head} {{
 def _value_of(number: str) -> str:
     """A form field's value in its type (`number`: the line that returns a number field's).
     `namedItem`, not `elements[name]`: there a field named item or length is the collection's own."""
-    return f"""function valueOf(f) {{
-  const el = form.elements.namedItem(f.name);
+    return f"""function valueOf(f, from = form) {{
+  const el = from.elements.namedItem(f.name);
   if (f.type === "boolean") return el.checked;
   const v = el.value.trim();
   if (v === "") return undefined;
@@ -407,8 +496,8 @@ function render() {{
 
 
 STYLE = """body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
-form#new { display: grid; grid-template-columns: max-content 1fr; gap: .4rem .8rem; margin: 1rem 0; }
-form#new button { grid-column: 2; justify-self: start; }
+form#new, form#new-part { display: grid; grid-template-columns: max-content 1fr; gap: .4rem .8rem; margin: 1rem 0; }
+form#new button, form#new-part button { grid-column: 2; justify-self: start; }
 li { margin: .3rem 0; }
 li button { margin-left: .6rem; }
 """
@@ -419,9 +508,11 @@ def render(d: Domain, features: list[str], flaw: str | None = None, admin_page: 
     without its admins' page (the start of the edit task that adds it)."""
     if flaw is not None and flaw not in FLAWS:
         raise ValueError(f"unknown flaw {flaw!r}; flaws: {', '.join(FLAWS)}")
-    unknown = set(features) - set(ACCESS) - set(EXTRAS) - {"invite", "roles"}
+    unknown = set(features) - set(ACCESS) - set(EXTRAS) - {"invite", "roles", "linked"}
     if unknown:
         raise ValueError(f"unknown features {sorted(unknown)}")
+    if "linked" in features and (d.part is None or access_of(features) not in LINKED_ACCESS):
+        raise ValueError(f"{d.name}: `linked` needs a domain with a part and one of {', '.join(LINKED_ACCESS)}")
     files = {
         "app.json": json.dumps(manifest(d, features, flaw), indent=2) + "\n",
         "index.html": _page(d, features, flaw, admin_page),

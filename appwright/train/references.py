@@ -189,6 +189,7 @@ FLAW_WRONG = {  # what the person saw, in their words; FLAWS (tasks/reference.py
     "admin_open": "The admin page let any signed-in person read every {noun} people sent.",
     "members_write": "Only the form was hidden from people who are not admins: the app itself let anyone signed in "
                      "add {a_noun}.",
+    "ref_leak": "The {parts} were open to more people than the {plural} they belong to.",
 }
 FLAW_FIXED = {
     "innerhtml": "now {plural} are shown as plain text, so nothing typed into one can run",
@@ -200,6 +201,7 @@ FLAW_FIXED = {
     "no_refresh": "now the list updates as soon as you add one",
     "admin_open": "now only admins can open it and read them",
     "members_write": "now the app itself lets only admins add, change or delete {plural}",
+    "ref_leak": "now the {parts} are exactly as private as their {plural}",
 }
 
 
@@ -241,6 +243,9 @@ def _extra(d: Domain, x: str) -> str:
     if x == "roles":
         return ("lets people sign up only with an invite code, which an admin makes on the page as a member's or "
                 "an admin's")
+    if x == "linked":
+        return (f"shows each {d.noun}'s {d.part.plural} under it, with a second form to add one to the {d.noun} "
+                f"you pick, and keeps them as private as the {d.plural}")
     raise ValueError(f"no words for the feature {x!r}")
 
 
@@ -276,7 +281,8 @@ def flaw_of(task: Task) -> str:
 def _fix_reply(task: Task, d: Domain) -> str:
     flaw = flaw_of(task)
     number = next((f.label for f in d.fields if f.type in ("number", "integer")), "number")
-    words = {"noun": d.noun, "a_noun": _a(d.noun), "plural": d.plural, "title": _label(d, d.title), "number": number}
+    words = {"noun": d.noun, "a_noun": _a(d.noun), "plural": d.plural, "title": _label(d, d.title), "number": number,
+             "parts": d.part.plural if d.part else ""}
     fixed = ACCESS_FIXED[access_of(task.features)] if flaw == "wrong_access" else FLAW_FIXED[flaw]
     return f"{FLAW_WRONG[flaw].format(**words)} {_pick(FIXED, f'{task.id}/fixed')}{fixed.format(**words)}."
 

@@ -3,8 +3,8 @@ users (see model.ApiCheck for the flows)."""
 
 from __future__ import annotations
 
-from appwright.tasks.graders.common import (Context, Fail, answer, create, expect, items_of, map_record, matches,
-                                            resolve_entity, short)
+from appwright.tasks.graders.common import (Context, Fail, answer, create, expect, items_of, linked, map_record,
+                                            matches, resolve_entity, short)
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.graders.meaning import same_family
 from appwright.tasks.model import ApiCheck, SchemaCheck
@@ -14,7 +14,7 @@ def grade_schema(env: AppEnv, check: SchemaCheck, ctx: Context) -> str:
         raise Fail("; ".join(ctx.missing))
     entity = resolve_entity(env, check.entity)
     declared = {k.lower(): (k, f.type) for k, f in env.manifest.entities[entity].fields.items()}
-    problems = list(ctx.missing)
+    problems = [m for m in ctx.missing if f" in {entity} " in m + " "]  # this entity's (meaning.py says where)
     for name, family in check.fields.items():
         if name.lower() not in declared:
             problems.append(f"no field {name!r}")
@@ -22,6 +22,10 @@ def grade_schema(env: AppEnv, check: SchemaCheck, ctx: Context) -> str:
         got = declared[name.lower()][1]
         if not same_family(family, got):
             problems.append(f"{name}: type {got}, expected {family}")
+        elif name in check.refs:
+            target = env.manifest.entities[entity].fields[declared[name.lower()][0]].entity or ""
+            if target.lower() != check.refs[name].lower():
+                problems.append(f"{name}: a ref to {target}, expected one to {check.refs[name]}")
     if check.signup and env.manifest.auth.signup != check.signup:
         problems.append(f'auth.signup is "{env.manifest.auth.signup}", expected "{check.signup}"')
     expect(not problems, f"{entity}: " + "; ".join(problems) + f" (declared: {', '.join(k for k, _ in declared.values())})")
@@ -38,7 +42,7 @@ def grade_api(env: AppEnv, check: ApiCheck, ctx: Context) -> str:
     if check.flow == "rejects":
         done, before = [], len(items_of(a.get(url, params={"limit": 200})))
         for bad in check.bad:
-            body = {**record, **map_record(env, entity, bad)}
+            body = linked(env, a, {**record, **map_record(env, entity, bad)})
             r = a.post(url, json=body)
             expect(400 <= r.status_code < 500, f"POST {url} with {short(bad)} should be refused; got {answer(r)}")
             done.append(f"{short(bad)} -> {r.status_code}")

@@ -56,16 +56,48 @@ def resolve_entity(env: AppEnv, name: str) -> str:
     return found[0]
 
 
+def is_link(value: Any) -> bool:
+    """A check record's value for a `ref` field: {"link": "Recipe", "to": {...}}, the record it
+    belongs to, which `linked` creates first (Domain.part_record)."""
+    return isinstance(value, dict) and set(value) == {"link", "to"}
+
+
 def map_record(env: AppEnv, entity: str, record: dict[str, Any]) -> dict[str, Any]:
     """The record with its keys matched to the declared fields without regard to case. Fields
     the app does not declare are left out: the `schema` check already fails for them, and the
-    other checks still measure what the app does with the fields it has."""
+    other checks still measure what the app does with the fields it has. A link's record is
+    mapped onto its own entity."""
     declared = {k.lower(): k for k in env.manifest.entities[entity].fields}
-    return {declared[k.lower()]: v for k, v in record.items() if k.lower() in declared}
+    out = {}
+    for k, v in record.items():
+        if k.lower() not in declared:
+            continue
+        if is_link(v) and env.entity(v["link"]):
+            target = env.entity(v["link"])[0]
+            v = {"link": target, "to": map_record(env, target, v["to"])}
+        out[declared[k.lower()]] = v
+    return out
+
+
+def linked(env: AppEnv, client: httpx.Client, record: dict[str, Any]) -> dict[str, Any]:
+    """The record with each link replaced by the id of the record it names, created first by the
+    same user (once per user and record within a check: two steps of one recipe share it)."""
+    out = {}
+    for k, v in record.items():
+        if is_link(v):
+            key = (id(client), v["link"], json.dumps(v["to"], sort_keys=True, default=str))
+            if key not in env.links:
+                made = create(env, client, v["link"], v["to"])
+                env.links[key] = made.get("id")
+            v = env.links[key]
+        out[k] = v
+    return out
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal as stored values: 3 == 3.0, dates as strings."""
+    """Equal as stored values: 3 == 3.0, dates as strings; a link is any record's id."""
+    if is_link(b):
+        return isinstance(a, str) and bool(a)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return abs(a - b) < 1e-9
     return a == b
@@ -84,6 +116,8 @@ def items_of(r: httpx.Response) -> list[dict]:
 
 
 def create(env: AppEnv, client: httpx.Client, entity: str, record: dict[str, Any]) -> dict:
-    r = client.post(env.api(entity), json=record)
-    expect(r.status_code == 201, f"POST {env.api(entity)} {short(record)} -> {answer(r)}")
+    """POST the record as the client's user (its links first); 201 or Fail."""
+    body = linked(env, client, record)
+    r = client.post(env.api(entity), json=body)
+    expect(r.status_code == 201, f"POST {env.api(entity)} {short(body)} -> {answer(r)}")
     return r.json()

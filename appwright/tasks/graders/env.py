@@ -76,6 +76,7 @@ class AppEnv:
         self._clients: list[httpx.Client] = []
         self._count = 0
         self.author_role: str | None = None  # the role of "owner", the user who makes a check's records
+        self.links: dict[tuple, str] = {}  # records made for a check's links (common.linked), until reset
 
     @classmethod
     def open(cls, bundle: str | Path) -> "AppEnv":
@@ -143,6 +144,7 @@ class AppEnv:
         with self.served.store.engine.begin() as conn:
             conn.execute(records.delete())
             conn.execute(invites.delete())
+        self.links.clear()
 
     def session_cookie(self, client: httpx.Client) -> dict:
         """The client's session as a Playwright cookie, to open pages as that user."""

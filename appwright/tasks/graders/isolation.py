@@ -17,8 +17,8 @@ and 4. becomes: another signed-in user and a signed-out visitor may not add a re
 
 from __future__ import annotations
 
-from appwright.tasks.graders.common import (Context, answer, create, expect, items_of, map_record, matches,
-                                            resolve_entity)
+from appwright.tasks.graders.common import (Context, answer, create, expect, items_of, linked, map_record,
+                                            matches, resolve_entity)
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.model import IsolationCheck
 
@@ -87,12 +87,12 @@ def isolate(env: AppEnv, entity_name: str, record: dict, others_read: bool, anon
     # 4. Only admins add records; else owner spoofing.
     if env.author_role:
         for who, client in (("another user", other), ("a signed-out visitor", anon)):
-            r = client.post(many, json=record)
+            r = client.post(many, json=linked(env, owner, record))
             expect(r.status_code in (401, 403), f"{who}: POST {many} -> {answer(r)}; only users with the "
                                                 f"{env.author_role} role may add one")
         done.append(f"only the {env.author_role} role adds one")
         return "; ".join(done)
-    r = other.post(many, json={**record, "owner": owner.user["id"]})
+    r = other.post(many, json={**linked(env, other, record), "owner": owner.user["id"]})
     expect(not (r.status_code == 201 and r.json().get("owner") == owner.user["id"]),
            f"another user created a record owned by the owner: POST with \"owner\" -> {answer(r)}")
     mine = create(env, other, entity, record)

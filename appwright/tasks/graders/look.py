@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from appwright.tasks.graders.common import Context, Fail, expect, map_record, resolve_entity, short
+from appwright.tasks.graders.common import Context, Fail, expect, linked, map_record, resolve_entity, short
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.graders.ui import _settle, open_page
 from appwright.tasks.model import LookCheck
@@ -149,7 +149,7 @@ def grade_look(env: AppEnv, check: LookCheck, ctx: Context) -> str:
     entity = resolve_entity(env, check.entity or "")
     with open_page(env, ctx, owner) as page:
         empty = _lines(page)
-    r = owner.post(env.api(entity), json=map_record(env, entity, check.record))
+    r = owner.post(env.api(entity), json=linked(env, owner, map_record(env, entity, check.record)))
     expect(r.status_code == 201, f"could not create a {entity} record through the API: {r.status_code} "
                                  f"{short(r.text, 200)}")
     with open_page(env, ctx, owner) as page:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appwright.runtime.manifest import FieldSpec, Manifest
+from appwright.tasks.graders.common import is_link
 from appwright.tasks.model import FieldMeaning, Meaning, UiStep
 
 # Types that stand for one another: what the schema check accepts, and what binding matches.
@@ -81,10 +82,16 @@ class Binding:
     def names(self, entity: str | None, data: dict[str, Any], create: bool = False) -> dict[str, Any]:
         """A record in the app's names; `create`: with values for the app's unasked required fields."""
         table = self.fields.get(entity or "", {})
-        out = {table.get(k, k): v for k, v in data.items()}
+        out = {table.get(k, k): self._link(v) for k, v in data.items()}
         if create:
             out = {**self.extra.get(self.entity(entity) or "", {}), **out}
         return out
+
+    def _link(self, value: Any) -> Any:
+        """A link (graders/common.py) to a record of the app's entity, in its names."""
+        if is_link(value):
+            return {"link": self.entity(value["link"]), "to": self.names(value["link"], value["to"], create=True)}
+        return value
 
 
 def _plain_value(spec: FieldSpec) -> Any:
@@ -171,6 +178,7 @@ def rename(check, b: Binding):
     if check.kind == "schema":
         table = b.fields.get(entity, {})
         update["fields"] = {table[k]: v for k, v in check.fields.items() if k in table}
+        update["refs"] = {table[k]: b.entity(v) for k, v in check.refs.items() if k in table}
     for name in ("record", "change"):
         if getattr(check, name, None):
             update[name] = b.names(entity, getattr(check, name), create=name in _CREATED)

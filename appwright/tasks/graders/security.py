@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from appwright.tasks.graders.common import Context, Fail, answer, expect, map_record, resolve_entity, short
+from appwright.tasks.graders.common import Context, Fail, answer, expect, linked, map_record, resolve_entity, short
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.graders.ui import open_page, page_path
 from appwright.tasks.model import SecurityCheck
@@ -102,8 +102,8 @@ PAYLOADS = ['<img src=x onerror="(window.__awx=window.__awx||[]).push(\'{f}\')">
 def xss(env: AppEnv, check: SecurityCheck, ctx: Context) -> str:
     entity = resolve_entity(env, check.entity)
     spec = env.manifest.entities[entity]
-    base = map_record(env, entity, check.record)
     owner = env.user("owner")
+    base = linked(env, owner, map_record(env, entity, check.record))
     planted = []
     for name, f in spec.fields.items():
         if f.type not in ("string", "text"):

@@ -13,7 +13,8 @@ Finding things on a page the model wrote, without knowing its markup:
 - `click_in`: the smallest element holding the text that also holds a matching button or
   link (by its text, aria-label or title); confirm() dialogs are accepted. `click`: the first
   visible button or link with a matching name;
-- `expect_invite`: an invite for the role, made by the page's user, in the app's database.
+- `expect_invite`: an invite for the role, made by the page's user, in the app's database;
+- `expect_with`: an element (of any tag) whose text holds both texts and not the third.
 Waiting: text expectations poll for up to EXPECT_S seconds, and stop at a JavaScript error.
 
 Pages: a check opens `/` or the page it names (`admin.html`); an app that has no file of that
@@ -33,7 +34,8 @@ import httpx
 from sqlalchemy import select
 
 from appwright.runtime.tables import invites
-from appwright.tasks.graders.common import Context, Fail, expect, items_of, map_record, matches, resolve_entity, short
+from appwright.tasks.graders.common import (Context, Fail, expect, items_of, linked, map_record, matches,
+                                            resolve_entity, short)
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.model import UiCheck, UiStep
 
@@ -277,6 +279,26 @@ def _expect_order(page, texts: list[str]) -> str:
     return "in order: " + ", ".join(texts)
 
 
+WITH_JS = """([text, other, not_]) => {
+  for (const el of document.body.querySelectorAll("*")) {
+    const t = (el.innerText || "").toLowerCase();
+    if (t.includes(text) && t.includes(other) && !(not_ && t.includes(not_))) return true;
+  }
+  return false;
+}"""
+
+
+def _expect_with(page, arg: dict[str, str]) -> str:
+    """One element shows arg["text"] and arg["with"] but not arg["not"]: in a list item, a table row,
+    a card, a section of its own; not merely somewhere on the same page."""
+    text, other, not_ = arg["text"], arg["with"], arg.get("not", "")
+    ok, body = _poll(lambda: (page.evaluate(WITH_JS, [text.lower(), other.lower(), not_.lower()]), _body(page)),
+                     page=page)
+    expect(ok, f"no part of the page shows {text!r} with {other!r}" + (f" apart from {not_!r}" if not_ else "")
+               + f"; it shows: {short(body, 240)}")
+    return f"shows {text!r} with {other!r}"
+
+
 def _saved(env: AppEnv, page, client, entity: str, wanted: dict[str, Any], present: bool) -> str:
     def look():
         items = items_of(client.get(env.api(entity), params={"limit": 200}))
@@ -302,7 +324,7 @@ def grade_ui(env: AppEnv, check: UiCheck, ctx: Context) -> str:
     state = {"path": path, "reader": client or (env.user("admin", role="admin") if any(
         s.expect_saved or s.expect_gone for s in check.steps) else None)}
     for rec in check.seed:
-        r = owner.post(env.api(entity), json=map_record(env, entity, rec))
+        r = owner.post(env.api(entity), json=linked(env, owner, map_record(env, entity, rec)))
         expect(r.status_code == 201, f"could not create a seed record through the API: {r.status_code} "
                                      f"{short(r.text, 200)}")
     done = []
@@ -342,5 +364,7 @@ def _run(env: AppEnv, page, entity: str | None, step: UiStep, state: dict) -> st
         return _expect_absent(page, arg)
     if action == "expect_order":
         return _expect_order(page, arg)
+    if action == "expect_with":
+        return _expect_with(page, arg)
     expect(entity is not None, f"{action} needs an entity")
     return _saved(env, page, state["reader"], entity, map_record(env, entity, arg), present=action == "expect_saved")
