@@ -13,7 +13,7 @@ import pytest
 
 from appwright.runtime import api
 from appwright.runtime.check import check_bundle
-from appwright.runtime.docs import EXAMPLE_MANIFEST, EXAMPLE_PAGE, SDK, render_docs
+from appwright.runtime.docs import EXAMPLE_MANIFEST, EXAMPLE_PAGE, HAND_PAGE, SDK, render_docs
 from appwright.runtime.manifest import (
     ACCESS_PRESETS, FIELD_TYPES, PRINCIPALS, SIGNUP_RULES, SYSTEM_FIELDS, parse_manifest,
 )
@@ -90,9 +90,9 @@ def test_the_example_manifest_in_the_docs_is_valid(docs):
     assert list(m.entities) == ["Note"]
 
 
-def test_the_example_page_with_the_example_manifest_passes_check(docs, tmp_path):
-    page = block(docs, "html")
-    assert page == EXAMPLE_PAGE
+@pytest.mark.parametrize("page", [EXAMPLE_PAGE, HAND_PAGE], ids=["records", "by-hand"])
+def test_the_example_pages_with_the_example_manifest_pass_check(docs, tmp_path, page):
+    assert [text for lang, text in blocks(docs) if lang == "html"] == [HAND_PAGE, EXAMPLE_PAGE]  # the last is whole
     (tmp_path / "app.json").write_text(block(docs, "json"))
     (tmp_path / "index.html").write_text(page)
     report = check_bundle(tmp_path)

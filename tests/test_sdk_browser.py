@@ -11,7 +11,8 @@
 4. A failing call throws an `Error` carrying the server's message and status.
 5. In a multi-app `Host`, pages under `/apps/a/` and `/apps/b/` talk to their own
    API and have separate sign-ins.
-6. The complete example page in the docs works as printed.
+6. Both example pages in the docs work as printed (the one by hand and the one with
+   `aw.ui.records`).
 
     .venv/bin/python -m pytest -q tests/test_sdk_browser.py
 """
@@ -24,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from appwright.runtime.app import Host
-from appwright.runtime.docs import EXAMPLE_MANIFEST, EXAMPLE_PAGE, SDK
+from appwright.runtime.docs import EXAMPLE_MANIFEST, EXAMPLE_PAGE, HAND_PAGE, SDK
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.slow
@@ -458,8 +459,8 @@ def test_documented_sdk_tag_works_in_a_multi_app_host(make_bundle, live, page):
 
 
 # -- 6. the docs' example page ---------------------------------------------------------------
-def test_docs_example_page_works(make_bundle, live, page):
-    with live(make_bundle(EXAMPLE_MANIFEST, {"index.html": EXAMPLE_PAGE})) as srv:
+def test_docs_example_page_by_hand_works(make_bundle, live, page):
+    with live(make_bundle(EXAMPLE_MANIFEST, {"index.html": HAND_PAGE})) as srv:
         page.goto(srv.url)
         page.get_by_role("button", name="Create an account").click()
         page.fill("#auth input[name=email]", "ada@example.com")
@@ -477,6 +478,40 @@ def test_docs_example_page_works(make_bundle, live, page):
         expect(page.locator("#notes li")).to_have_count(1)
         page.reload()
         expect(page.locator("#notes li")).to_have_text(["second Delete"])
+        assert page.errors == []
+
+
+def test_docs_example_page_with_records_works(make_bundle, live, page):
+    with live(make_bundle(EXAMPLE_MANIFEST, {"index.html": EXAMPLE_PAGE})) as srv:
+        page.goto(srv.url)
+        expect(page.locator("#auth .aw-submit")).to_be_visible()
+        assert page.locator("#notes form").count() == 0  # signed out: owner data, nothing to add or list
+        page.get_by_role("button", name="Create an account").click()
+        page.fill("#auth input[name=email]", "ada@example.com")
+        page.fill("#auth input[name=password]", PASSWORD)
+        page.click("#auth .aw-submit")
+        expect(page.locator(".aw-signed-in")).to_contain_text("ada@example.com")
+        items = page.locator("#notes li")
+        expect(items).to_have_text(["No notes yet."])
+        page.get_by_label("Title").fill("<b>bold?</b>")
+        page.get_by_label("Body").fill("first body")
+        page.get_by_role("button", name="Add note").click()
+        expect(items.first).to_contain_text("<b>bold?</b>")
+        expect(items.first).to_contain_text("Body: first body")
+        page.get_by_label("Title").fill("second")
+        page.get_by_label("Pinned").check()
+        page.get_by_role("button", name="Add note").click()
+        expect(items).to_have_count(2)
+        expect(items.first).to_contain_text("second")  # newest first
+        expect(items.first).to_contain_text("Pinned: yes")
+        page.get_by_role("searchbox", name="Search").fill("BOLD")
+        expect(items).to_have_count(1)
+        page.get_by_role("searchbox", name="Search").fill("")
+        items.filter(has_text="bold?").get_by_role("button", name="Delete").click()
+        expect(items).to_have_count(1)
+        page.reload()
+        expect(items).to_have_count(1)
+        expect(items.first).to_contain_text("second")
         assert page.errors == []
 
 

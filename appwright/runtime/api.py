@@ -99,7 +99,11 @@ def client_address(request: Request) -> str:
 # -- app and auth ----------------------------------------------------------------------------
 async def app_info(request: Request) -> Response:
     m = served(request).manifest
-    return JSONResponse({"name": m.name, "signup": m.auth.signup, "entities": list(m.entities)})
+    # `schema`: each entity's fields and who may do what, for aw.ui.records (the page's own script
+    # names them anyway; the access rules are enforced here whatever a page shows)
+    schema = {name: {"fields": {f: spec.model_dump(exclude_none=True) for f, spec in e.fields.items()},
+                     "rules": {op: sorted(who) for op, who in e.rules().items()}} for name, e in m.entities.items()}
+    return JSONResponse({"name": m.name, "signup": m.auth.signup, "entities": list(m.entities), "schema": schema})
 
 
 async def _create_user(request: Request, body: Any, *, by_admin: bool) -> User:

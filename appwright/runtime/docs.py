@@ -33,6 +33,7 @@ SDK: list[tuple[str, str]] = [
     ("await aw.entities.Note.create({title, body})", "create a record; returns it with `id`, `owner`, `created_at`, `updated_at`"),
     ("await aw.entities.Note.update(id, {pinned: true})", "change some fields; returns the record"),
     ("await aw.entities.Note.remove(id)", "delete a record"),
+    ("await aw.ui.records(element, {entity, sort, total, search, filter, form, list, empty})", "a whole app's form and list for one entity (default: the first): an input per field of app.json, each record with a Delete button, each part shown only to whom `access` allows. `sort`: a field (`-day`: last first); `total`: number field(s) summed; `search: true`: a search box; `filter`: an enum field to pick by; `form: false` / `list: false` leaves one out"),
     ("aw.ui.list(element, items, render, empty?)", "fill a list with `render(item)` (an `aw.html` result) per item, or the `empty` text when there are none"),
     ("await aw.ui.busy(element, promise)", "mark a form or button busy (its buttons disabled) while `promise` runs; returns its result"),
     ("aw.ui.error(element, err)", "show an error's message in an element; `null` clears it"),
@@ -56,6 +57,20 @@ EXAMPLE_MANIFEST = {
 }
 
 EXAMPLE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Private notes</title></head>
+<body>
+  <h1>Private notes</h1>
+  <div id="auth"></div>
+  <div id="notes"></div>
+  <script src="/_aw/sdk.js"></script>
+  <script>
+    aw.ui.authForm("#auth");
+    aw.ui.records("#notes", {entity: "Note", sort: "-created_at", search: true});
+  </script>
+</body></html>"""
+
+# The same app written by hand, for a page that does what aw.ui.records does not.
+HAND_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Private notes</title></head>
 <body>
   <h1>Private notes</h1>
@@ -219,7 +234,18 @@ PATCH  /_aw/api/entities/{{Entity}}/{{id}}                            -> 200 rec
 DELETE /_aw/api/entities/{{Entity}}/{{id}}                            -> 204
 ```
 
+## The same page written by hand
+
+For what `aw.ui.records` does not do:
+
+```html
+{HAND_PAGE}
+```
+
 ## A complete example page
+
+With the app.json above, this `index.html` is a whole app: sign-in, a form, the notes listed with
+search and Delete buttons.
 
 ```html
 {EXAMPLE_PAGE}

@@ -227,6 +227,165 @@
     return element;
   }
 
+  // -- aw.ui.records: a ready-made form and list for one entity, built from app.json ----------
+  // The form has one labelled input per field (its type, limits and choices from app.json) and
+  // shows only to those who may create; the list only to those who may read, each record with a
+  // Delete button where its reader may delete it. Options: entity (default: the first entity),
+  // sort ("field" or "-field"), total (number fields summed under the list), search (a search box
+  // over the text fields), filter (an enum field: a menu of its values), form / list (false to
+  // leave one out), empty (the text of an empty list).
+  var info = null;
+  function appInfo() { return info || (info = request("GET", "/app")); }
+
+  function label(name) {
+    var words = String(name).replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+  function plural(name) {
+    var w = label(name).toLowerCase();
+    return /[^aeiou]y$/.test(w) ? w.slice(0, -1) + "ies" : /(s|x|ch|sh)$/.test(w) ? w + "es" : w + "s";
+  }
+  function may(rules, op, me, record) {
+    return (rules[op] || []).some(function (who) {
+      if (who === "public") return true;
+      if (!me) return false;
+      if (who === "signed_in") return true;
+      if (who === "owner") return op === "create" || !record || record.owner === me.id;
+      return me.role === who;
+    });
+  }
+  function titleField(fields) {
+    var names = Object.keys(fields);
+    return names.filter(function (n) { return fields[n].type === "string" && fields[n].required; })[0]
+      || names.filter(function (n) { return fields[n].type === "string"; })[0] || names[0];
+  }
+  function shown(value, spec) {
+    if (value === null || value === undefined || value === "") return "";
+    if (spec.type === "boolean") return value ? "yes" : "no";
+    if (spec.type === "datetime") return String(value).replace("T", " ").slice(0, 16);
+    return String(value);
+  }
+  function input(name, spec, choices) {
+    var req = spec.required ? " required" : "", id = "aw-f-" + name;
+    var common = html`name="${name}" id="${id}"`;
+    if (spec.type === "enum" || spec.type === "ref") {
+      var opts = spec.type === "enum" ? spec.values.map(function (v) { return [v, label(v)]; }) : choices;
+      return html`<label for="${id}">${label(name)}</label><select ${common}${new SafeHTML(req)}>
+        ${spec.required ? "" : html`<option value="">-</option>`}
+        ${opts.map(function (o) { return html`<option value="${o[0]}">${o[1]}</option>`; })}</select>`;
+    }
+    if (spec.type === "boolean") {
+      return html`<label for="${id}"><input type="checkbox" ${common}${spec.default ? new SafeHTML(" checked") : ""}>
+        ${label(name)}</label>`;
+    }
+    if (spec.type === "text") {
+      return html`<label for="${id}">${label(name)}</label><textarea ${common}${new SafeHTML(req)}
+        maxlength="${spec.max_length || 100000}"></textarea>`;
+    }
+    var type = { number: "number", integer: "number", date: "date", datetime: "datetime-local" }[spec.type] || "text";
+    var extra = "";
+    if (type === "number") {
+      extra = ' step="' + (spec.type === "integer" ? "1" : "any") + '"';
+      if (spec.min !== null && spec.min !== undefined) extra += ' min="' + Number(spec.min) + '"';
+      if (spec.max !== null && spec.max !== undefined) extra += ' max="' + Number(spec.max) + '"';
+    } else if (type === "text") extra = ' maxlength="' + Number(spec.max_length || 1000) + '"';
+    return html`<label for="${id}">${label(name)}</label><input type="${type}" ${common}${new SafeHTML(req + extra)}>`;
+  }
+
+  async function records(element, options) {
+    element = el(element, "records");
+    options = options || {};
+    var app = await appInfo(), name = options.entity || app.entities[0];
+    var schema = app.schema[name];
+    if (!schema) throw new Error("aw.ui.records: no entity " + JSON.stringify(name) + " in app.json; it declares " +
+                                 (app.entities.join(", ") || "none"));
+    var fields = schema.fields, rules = schema.rules, names = Object.keys(fields), title = titleField(fields);
+    var me = await auth.me(), client = entities[name];
+    var totals = [].concat(options.total || []), texts = names.filter(function (n) {
+      return ["string", "text", "enum"].indexOf(fields[n].type) >= 0; });
+    var showForm = options.form !== false && may(rules, "create", me);
+    var showList = options.list !== false && may(rules, "read", me);
+    var refs = {};
+    for (var i = 0; i < names.length; i++) {  // a ref field picks from the records it may point to
+      var f = fields[names[i]];
+      if (f.type !== "ref" || !showForm) continue;
+      var target = app.schema[f.entity], key = target ? titleField(target.fields) : "id";
+      var items = target ? await entities[f.entity].list({ sort: key }).catch(function () { return []; }) : [];
+      refs[names[i]] = items.map(function (r) { return [r.id, r[key] || r.id]; });
+    }
+    var filterSpec = options.filter && fields[options.filter];
+    element.innerHTML = String(html`<div class="aw-records">
+      ${showForm ? html`<form class="aw-records-form">${names.map(function (n) { return input(n, fields[n], refs[n]); })}
+        <button type="submit">Add ${label(name).toLowerCase()}</button><p class="aw-error" role="alert"></p></form>` : ""}
+      ${showList && (options.search || filterSpec) ? html`<div class="aw-records-tools">
+        ${options.search ? html`<input type="search" name="search" placeholder="Search" aria-label="Search">` : ""}
+        ${filterSpec ? html`<select name="filter" aria-label="Filter by ${label(options.filter).toLowerCase()}">
+          <option value="">All</option>${(filterSpec.values || []).map(function (v) {
+            return html`<option value="${v}">${label(v)}</option>`; })}</select>` : ""}</div>` : ""}
+      ${showList ? html`<ul class="aw-records-list"></ul><p class="aw-records-total"></p>
+        <p class="aw-error" role="alert"></p>` : ""}
+      ${!showList && showForm ? html`<p class="aw-records-sent" role="status"></p>` : ""}</div>`);
+    var form = element.querySelector("form"), ul = element.querySelector(".aw-records-list");
+    var all = [];
+
+    function render() {
+      var q = (element.querySelector("input[type=search]") || {}).value || "";
+      var pick = (element.querySelector("select[name=filter]") || {}).value || "";
+      var items = all.filter(function (r) {
+        if (pick && r[options.filter] !== pick) return false;
+        return !q || texts.some(function (n) { return String(r[n] || "").toLowerCase().indexOf(q.toLowerCase()) >= 0; });
+      });
+      list(ul, items, function (r) {
+        return html`<li class="aw-record"><strong>${shown(r[title], fields[title])}</strong>
+          ${names.filter(function (n) { return n !== title && shown(r[n], fields[n]) !== ""; }).map(function (n) {
+            var v = fields[n].type === "ref" ? (refs[n] || []).filter(function (o) { return o[0] === r[n]; })
+              .map(function (o) { return o[1]; })[0] || r[n] : r[n];
+            return html`<span class="aw-field">${label(n)}: ${shown(v, fields[n])}</span>`; })}
+          ${may(rules, "delete", me, r) ? html`<button type="button" data-delete="${r.id}">Delete</button>` : ""}</li>`;
+      }, options.empty || "No " + plural(name) + " yet.");
+      var total = element.querySelector(".aw-records-total");
+      total.textContent = totals.map(function (n) {
+        var sum = items.reduce(function (s, r) { return s + (Number(r[n]) || 0); }, 0);
+        return "Total " + label(n).toLowerCase() + ": " + Math.round(sum * 100) / 100;
+      }).join(" · ");
+    }
+    async function refresh() {
+      if (!ul) return;
+      all = await client.list({ sort: options.sort || "-created_at" });
+      render();
+    }
+    element.addEventListener("input", function (e) { if (e.target.closest(".aw-records-tools")) render(); });
+    element.addEventListener("change", function (e) { if (e.target.closest(".aw-records-tools")) render(); });
+    if (ul) ul.addEventListener("click", async function (e) {
+      var id = e.target.getAttribute("data-delete");
+      if (!id) return;
+      var shownError = element.querySelector(".aw-records-list ~ .aw-error");
+      try { await busy(e.target, client.remove(id)); error(shownError, null); await refresh(); }
+      catch (err) { error(shownError, err); }
+    });
+    if (form) form.addEventListener("submit", async function (e) {
+      e.preventDefault();
+      var values = {};
+      names.forEach(function (n) {
+        var box = form.elements[n];
+        if (!box) return;
+        if (fields[n].type === "boolean") values[n] = box.checked;
+        else if (fields[n].type === "datetime" && box.value) values[n] = new Date(box.value).toISOString();
+        else values[n] = box.value;
+      });
+      try {
+        await busy(form, client.create(values));
+        form.reset();
+        error(form.querySelector(".aw-error"), null);
+        var sent = element.querySelector(".aw-records-sent");
+        if (sent) sent.textContent = "Sent. Thank you!";
+        await refresh();
+      } catch (err) { error(form.querySelector(".aw-error"), err); }
+    });
+    await refresh();
+    return element;
+  }
+
   window.aw = { auth: auth, entities: entities, html: html, escape: escape,
-                ui: { authForm: authForm, list: list, busy: busy, error: error } };
+                ui: { authForm: authForm, list: list, busy: busy, error: error, records: records } };
 })();
