@@ -515,6 +515,35 @@ def test_docs_example_page_with_records_works(make_bundle, live, page):
         assert page.errors == []
 
 
+DEFAULTS_MANIFEST = {"name": "RSVPs", "auth": {"signup": "open"}, "entities": {"Rsvp": {"fields": {
+    "guest": {"type": "string", "required": True}, "answer": {"type": "string", "required": True, "default": "yes"},
+    "party": {"type": "integer", "default": 2, "min": 1}, "meal": {"type": "enum", "values": ["fish", "veg"],
+                                                                  "default": "veg"}}, "access": "shared"}}}
+
+
+def test_a_records_form_starts_with_the_fields_defaults_and_saves_them(make_bundle, live, page):
+    """A required field with a default does not block the form: it is filled in, and a reset puts it back."""
+    body = '<div id="auth"></div><div id="app"></div>'
+    script = '<script>aw.ui.authForm("#auth"); aw.ui.records("#app", {total: "party"});</script>'
+    with live(make_bundle(DEFAULTS_MANIFEST, {"index.html": blank_page(body).replace("</body>", script + "</body>")})) as srv:
+        page.goto(srv.url)
+        page.get_by_role("button", name="Create an account").click()
+        page.fill("#auth input[name=email]", "ada@example.com")
+        page.fill("#auth input[name=password]", PASSWORD)
+        page.click("#auth .aw-submit")
+        expect(page.get_by_label("Answer")).to_have_value("yes")
+        expect(page.get_by_label("Party")).to_have_value("2")
+        expect(page.get_by_label("Meal")).to_have_value("veg")
+        page.get_by_label("Guest").fill("Olufemi")
+        page.get_by_label("Party").fill("3")
+        page.get_by_role("button", name="Add rsvp").click()
+        for shown in ("Olufemi", "Answer: yes", "Party: 3", "Meal: veg"):
+            expect(page.locator("#app li")).to_contain_text(shown)
+        expect(page.get_by_label("Party")).to_have_value("2")  # the form is ready for the next one
+        expect(page.locator(".aw-records-total")).to_have_text("Total party: 3")
+        assert page.errors == []
+
+
 FORM_MANIFEST = {"name": "Stock", "auth": {"signup": "open"}, "entities": {"Item": {"fields": {
     "name": {"type": "string", "required": True}, "quantity": {"type": "integer", "required": True},
     "price": {"type": "number"}, "bought": {"type": "date"}}, "access": "owner"}}}

@@ -268,11 +268,14 @@
   function input(name, spec, choices) {
     var req = spec.required ? " required" : "", id = "aw-f-" + name;
     var common = html`name="${name}" id="${id}"`;
+    var given = spec.default === undefined || spec.default === null ? "" : String(spec.default);
     if (spec.type === "enum" || spec.type === "ref") {
       var opts = spec.type === "enum" ? spec.values.map(function (v) { return [v, label(v)]; }) : choices;
       return html`<label for="${id}">${label(name)}</label><select ${common}${new SafeHTML(req)}>
         ${spec.required ? "" : html`<option value="">-</option>`}
-        ${opts.map(function (o) { return html`<option value="${o[0]}">${o[1]}</option>`; })}</select>`;
+        ${opts.map(function (o) {
+          return html`<option value="${o[0]}"${new SafeHTML(o[0] === given ? " selected" : "")}>${o[1]}</option>`; })}
+        </select>`;
     }
     if (spec.type === "boolean") {
       return html`<label for="${id}"><input type="checkbox" ${common}${spec.default ? new SafeHTML(" checked") : ""}>
@@ -280,7 +283,7 @@
     }
     if (spec.type === "text") {
       return html`<label for="${id}">${label(name)}</label><textarea ${common}${new SafeHTML(req)}
-        maxlength="${spec.max_length || 100000}"></textarea>`;
+        maxlength="${spec.max_length || 100000}">${given}</textarea>`;
     }
     var type = { number: "number", integer: "number", date: "date", datetime: "datetime-local" }[spec.type] || "text";
     var extra = "";
@@ -289,7 +292,8 @@
       if (spec.min !== null && spec.min !== undefined) extra += ' min="' + Number(spec.min) + '"';
       if (spec.max !== null && spec.max !== undefined) extra += ' max="' + Number(spec.max) + '"';
     } else if (type === "text") extra = ' maxlength="' + Number(spec.max_length || 1000) + '"';
-    return html`<label for="${id}">${label(name)}</label><input type="${type}" ${common}${new SafeHTML(req + extra)}>`;
+    return html`<label for="${id}">${label(name)}</label><input type="${type}" ${common}${new SafeHTML(req + extra)}
+      value="${given}">`;
   }
 
   async function records(element, options) {
@@ -340,7 +344,7 @@
           ${names.filter(function (n) { return n !== title && shown(r[n], fields[n]) !== ""; }).map(function (n) {
             var v = fields[n].type === "ref" ? (refs[n] || []).filter(function (o) { return o[0] === r[n]; })
               .map(function (o) { return o[1]; })[0] || r[n] : r[n];
-            return html`<span class="aw-field">${label(n)}: ${shown(v, fields[n])}</span>`; })}
+            return html`<span class="aw-field">${label(n)}: ${shown(v, fields[n])}</span> `; })}
           ${may(rules, "delete", me, r) ? html`<button type="button" data-delete="${r.id}">Delete</button>` : ""}</li>`;
       }, options.empty || "No " + plural(name) + " yet.");
       var total = element.querySelector(".aw-records-total");
