@@ -1,0 +1,71 @@
+const E = aw.entities.Rsvp;
+const FIELDS = [{"name": "guest_name", "type": "string", "required": true, "max_length": 120},
+{"name": "party_size", "type": "integer", "required": true, "min": 1, "max": 20},
+{"name": "answer", "type": "enum", "values": [
+  "yes",
+  "no",
+  "maybe"
+]}];
+const form = document.getElementById("new");
+const list = document.getElementById("list");
+const error = document.getElementById("error");
+let me = null;
+let records = [];
+
+function mine(r) { return me && r.owner === me.id; }
+
+function valueOf(f, from = form) {
+  const el = from.elements.namedItem(f.name);
+  if (f.type === "boolean") return el.checked;
+  const v = el.value.trim();
+  if (v === "") return undefined;
+  return f.type === "number" || f.type === "integer" ? Number(v) : v;
+}
+
+function render() {
+  let shown = records;
+  
+  aw.ui.list(list, shown, r => aw.html`<li><strong>${r.guest_name}</strong>${r.party_size == null || r.party_size === "" ? "" : " · party size: "}${r.party_size ?? ""} ${r.answer == null || r.answer === "" ? "" : " · answer: "}${r.answer ?? ""}${mine(r) ? aw.html`<button data-id="${r.id}">Delete</button>` : ""}</li>`, "No RSVPs yet.");
+  
+}
+
+async function refresh() {
+  try {
+    records = await E.list({sort: "-created_at"});
+    error.textContent = "";
+  } catch (err) {
+    records = [];
+    error.textContent = err.message;
+  }
+  render();
+}
+
+list.addEventListener("click", async (e) => {
+  const id = e.target.dataset && e.target.dataset.id;
+  if (!id) return;
+  try { await E.remove(id); } catch (err) { error.textContent = err.message; }
+  refresh();
+});
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const record = {};
+  for (const f of FIELDS) {
+    const v = valueOf(f);
+    if (v !== undefined) record[f.name] = v;
+  }
+  try {
+    await E.create(record);
+    form.reset();
+    refresh();
+  } catch (err) {
+    error.textContent = err.message;
+  }
+});
+
+(async () => {
+  await aw.ui.authForm("#auth");
+  me = await aw.auth.me();
+  form.hidden = !(me);
+  if (me || false) refresh();
+})();
