@@ -47,6 +47,9 @@
     return s ? "?" + s : "";
   }
 
+  var info = null;  // GET /app, once a page: the app's name, sign-up rule and entities (with `schema`)
+  function appInfo() { return info || (info = request("GET", "/app")); }
+
   function checkId(id) {
     if (typeof id !== "string" || !id) throw new Error("expected a record id (a string); got " + String(id));
     return encodeURIComponent(id);
@@ -157,7 +160,7 @@
         });
         return;
       }
-      var info = await request("GET", "/app");
+      var info = await appInfo();
       var mode = "login";
       element.innerHTML = String(html`<form class="aw-auth">
           <label>Email <input name="email" type="email" autocomplete="email" required></label>
@@ -234,8 +237,6 @@
   // sort ("field" or "-field"), total (number fields summed under the list), search (a search box
   // over the text fields), filter (an enum field: a menu of its values), form / list (false to
   // leave one out), empty (the text of an empty list).
-  var info = null;
-  function appInfo() { return info || (info = request("GET", "/app")); }
 
   function label(name) {
     var words = String(name).replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase();
@@ -342,8 +343,7 @@
       list(ul, items, function (r) {
         return html`<li class="aw-record"><strong>${shown(r[title], fields[title])}</strong>
           ${names.filter(function (n) { return n !== title && shown(r[n], fields[n]) !== ""; }).map(function (n) {
-            var v = fields[n].type === "ref" ? (refs[n] || []).filter(function (o) { return o[0] === r[n]; })
-              .map(function (o) { return o[1]; })[0] || r[n] : r[n];
+            var hit = (refs[n] || []).filter(function (o) { return o[0] === r[n]; })[0], v = hit ? hit[1] : r[n];
             return html`<span class="aw-field">${label(n)}: ${shown(v, fields[n])}</span> `; })}
           ${may(rules, "delete", me, r) ? html`<button type="button" data-delete="${r.id}">Delete</button>` : ""}</li>`;
       }, options.empty || "No " + plural(name) + " yet.");
