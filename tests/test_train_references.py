@@ -64,7 +64,7 @@ def test_every_kind_and_every_train_task_with_a_reference_has_a_row(rows):
 def test_the_answer_parses_back_to_exactly_the_reference_files_then_the_reply(rows):
     for r in rows:
         parsed = parse_reply(r.answer)
-        reference = reference_files(BANK.get(r.task_id))
+        reference = reference_files(BANK.get(r.task_id), records=True)
         assert parsed.problems == [] and all(f.closed for f in parsed.files), r.task_id
         # parse_reply gives a file's text with one final newline; every reference file has exactly that
         assert {f.path: f.content for f in parsed.files} == reference, r.task_id
@@ -78,7 +78,9 @@ def test_files_come_in_the_order_the_page_loads_them(rows):
     orders = Counter(tuple(f.path for f in parse_reply(r.answer).files) for r in rows)
     assert set(orders) == {("app.json", "index.html", "style.css", "app.js"),
                            # a submit_only app's page links admin.html before it loads app.js
-                           ("app.json", "index.html", "style.css", "admin.html", "app.js", "admin.js")}
+                           ("app.json", "index.html", "style.css", "admin.html", "app.js", "admin.js"),
+                           # a new app's page written with aw.ui.records (tests/test_records_references.py)
+                           ("app.json", "index.html"), ("app.json", "index.html", "admin.html")}
 
 
 class PerfectModel:
@@ -116,7 +118,7 @@ def test_a_row_is_what_the_harness_records_for_a_model_that_writes_the_reference
     task = BANK.get(task_id)
     row = reference_row(task)
     start = materialise_start(task, tmp_path / "start")
-    traj = run_agent(task.prompt, tmp_path / "ws", PerfectModel(reference_files(task), row.reply), protocol="files",
+    traj = run_agent(task.prompt, tmp_path / "ws", PerfectModel(reference_files(task, records=True), row.reply), protocol="files",
                      start_bundle=start, checker=lambda root: check_app(root, browser=False), task_id=task.id,
                      prompt_style="compact")
     assert traj.stop_reason == "answered" and traj.steps[0].grammar == "manifest"

@@ -27,7 +27,7 @@ from appwright.tasks.domains import domain
 from appwright.tasks.generate import generate
 from appwright.tasks.model import Task
 from appwright.tasks.people import people_domain, people_tasks
-from appwright.tasks.reference import render
+from appwright.tasks.reference import RECORDS_FEATURES, records_render, render
 
 
 class TaskError(Exception):
@@ -99,11 +99,15 @@ def start_files(task: Task) -> dict[str, str]:
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
 
 
-def reference_files(task: Task) -> dict[str, str]:
-    """A bundle that passes every check of a generated or people task."""
+def reference_files(task: Task, records: bool = False) -> dict[str, str]:
+    """A bundle that passes every check of a generated or people task. `records`: its pages
+    written with aw.ui.records where that covers the task's features (reference.RECORDS_FEATURES)
+    and the app is new (no start bundle to change); else the pages written by hand."""
     if task.domain is None:
         raise TaskError(f"task {task.id} has no domain, so no generated reference solution")
     d = people_domain(task.domain) if task.split == "people" else domain(task.domain)
+    if records and task.start is None and set(task.features) <= RECORDS_FEATURES:
+        return records_render(d, task.features)
     return render(d, task.features)
 
 

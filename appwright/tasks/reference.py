@@ -522,3 +522,64 @@ def render(d: Domain, features: list[str], flaw: str | None = None, admin_page: 
     if access_of(features) == "submit_only" and admin_page:
         files |= {"admin.html": _admin_page(d), "admin.js": _admin_script(d, flaw)}
     return files
+
+
+# The page written with aw.ui.records (runtime/static/sdk.js): what our own model is trained to
+# write for a new app (train/references.py), as the platform docs' example page does. Not for
+# `linked` (the part's form would not offer a record added since the page loaded) nor `roles`
+# (the invite form is the page's own script): those keep the page written by hand.
+RECORDS_FEATURES = frozenset(ACCESS) | frozenset(EXTRAS) | {"invite"}
+
+
+def records_options(d: Domain, features: list[str]) -> str:
+    """The options of the page's aw.ui.records call, as the page writes them."""
+    opts = [f'entity: "{d.entity}"']
+    if "sort" in features and d.sort:
+        opts.append(f'sort: "{"-" if d.sort.desc else ""}{d.sort.field}"')
+    if "totals" in features and d.amount:
+        opts.append(f'total: "{d.amount}"')
+    if "search" in features:
+        opts.append("search: true")
+    if "filter" in features and d.category:
+        opts.append(f'filter: "{d.category}"')
+    return "{" + ", ".join(opts) + "}"
+
+
+def _records_html(title: str, body: str, calls: list[str]) -> str:
+    script = "\n".join(f"    {c}" for c in calls)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body>
+  <h1>{title}</h1>
+{body}
+  <script src="/_aw/sdk.js"></script>
+  <script>
+{script}
+  </script>
+</body></html>
+"""
+
+
+def records_render(d: Domain, features: list[str]) -> dict[str, str]:
+    """The app of `render(d, features)` with its pages written with aw.ui.records: the same
+    app.json, no script or style file of its own. A submit_only app's index.html is the form
+    alone (the runtime shows it to anyone, and the list to no one but admins) and its admin.html
+    the list alone (`form: false`), shown to admins only."""
+    extra = set(features) - RECORDS_FEATURES
+    if extra:
+        raise ValueError(f"aw.ui.records pages do not cover {sorted(extra)}; use render()")
+    access_of(features)
+    title = d.app[:1].upper() + d.app[1:]
+    options = records_options(d, features)
+    files = {"app.json": json.dumps(manifest(d, features), indent=2) + "\n"}
+    if access_of(features) == "submit_only":
+        files["index.html"] = _records_html(title, f"""  <div id="{d.name}"></div>
+  <p><a href="admin.html">Admins: read what was sent</a></p>""", [f'aw.ui.records("#{d.name}", {options});'])
+        files["admin.html"] = _records_html(f"{title}: admin", f"""  <div id="auth"></div>
+  <div id="{d.name}"></div>
+  <p><a href="./">Back to the form</a></p>""", ['aw.ui.authForm("#auth");',
+                                               f'aw.ui.records("#{d.name}", {options[:-1]}, form: false}});'])
+        return files
+    files["index.html"] = _records_html(title, f"""  <div id="auth"></div>
+  <div id="{d.name}"></div>""", ['aw.ui.authForm("#auth");', f'aw.ui.records("#{d.name}", {options});'])
+    return files

@@ -7,6 +7,12 @@ would have recorded a perfect `files` answer to that task (issue 18, "training d
     # then `appwright train sft` on data/sft-ref, like any `appwright data sft` dataset
     appwright data references --out data/sft-ref --max-tokens 250000 --tokenizer runs/hf/qwen0.5b
 
+A new app (a build, or a taste task with no start bundle) is written as the platform docs'
+example page is: its page calls aw.ui.records (tasks/reference.py `records_render`), which
+our own model then writes too, short and working; apps with features it does not cover
+(`linked`, `roles`) and every edit and fix (they change a page written by hand) keep the page
+by hand.
+
 A row is [system, user, assistant], as `run_agent` sends and records them for the model we
 train (agent/loop.py):
 - system: `system_prompt("files", TOOL_SPECS, "compact")`;
@@ -306,7 +312,7 @@ def reference_row(task: Task) -> ReferenceRow:
     return ReferenceRow(task_id=task.id, kind=task.kind, domain=d.name, family=d.family,
                         system=system_prompt("files", TOOL_SPECS, PROMPT_STYLE),
                         user=start_message(task.prompt, start, "files"),
-                        answer=answer_text(reference_files(task), reply), reply=reply)
+                        answer=answer_text(reference_files(task, records=True), reply), reply=reply)
 
 
 def reference_rows(bank: TaskBank | None = None, kinds: tuple[str, ...] = ("build", "edit", "fix", "taste")
