@@ -104,6 +104,11 @@ browser: false
     assert again.exit_code == 0 and again.output.count("done before") == 10
     assert adapter.stat().st_mtime_ns == before and len(calls) == 3
     assert "about 0.0 h left" in again.output  # the plan it starts with: every stage done
+    import shutil
+    shutil.rmtree(tmp_path / "run" / "hf")  # a run carried to another machine without the base's copy
+    carried = CliRunner().invoke(app, ["train", "recipe", str(config)])
+    assert carried.exit_code == 0 and carried.output.count("done before") == 9, carried.output
+    assert (tmp_path / "run" / "hf" / "config.json").is_file() and adapter.stat().st_mtime_ns == before
 
     config.write_text(config.read_text().replace("data_tokens: 9000", "data_tokens: 8000"))
     changed = CliRunner().invoke(app, ["train", "recipe", str(config)])

@@ -235,6 +235,8 @@ def run_recipe(config: RecipeConfig, console: Console | None = None) -> dict:
     for r in range(config.rounds + 1):  # a name taken by someone else stops the recipe now, not hours in
         ours(f"{config.name}-r{r}" if r else f"{config.name}-sft")
 
+    if "hf" in recipe.done and not (hf / "config.json").is_file():  # made again from the base, not kept
+        del recipe.done["hf"]  # (a run carried to another machine without its 2.5 GB copy of the base)
     recipe.run("hf", console, make_hf)
     recipe.run("data", console, make_data)
 
