@@ -52,6 +52,20 @@ def test_the_head_on_the_answer_alone_gives_the_same_loss(tiny):
     b, m = full_loss(model, torch.tensor([e.ids]), e.start)
     assert n == m == len(e.ids) - e.start and torch.allclose(a, b, rtol=1e-5)
     assert tokenize(rows, tok, max_length=e.start + 2) == ([], 1)  # too long: skipped, not cut
+    c, k = answer_loss(model, torch.tensor([e.ids]), e.start, bf16=True)  # autocast: near, not equal
+    assert k == n and torch.isclose(a, c, rtol=0.05) and not torch.equal(a, c)
+
+
+def test_bf16_trains_under_autocast_and_keeps_float32_weights(tiny, dataset, tmp_path):
+    from safetensors.torch import load_file
+
+    from appwright.train.cpu_sft import run_cpu_sft
+
+    record = run_cpu_sft(config(tiny, dataset, tmp_path / "bf16", bf16=True))
+    losses = [r["loss"] for r in read_metrics(tmp_path / "bf16" / "metrics.jsonl") if "loss" in r]
+    assert record.steps == 4 and len(losses) == 4 and losses[-1] < losses[0]
+    weights = load_file(Path(record.adapter) / "adapter_model.safetensors")
+    assert weights and all(str(w.dtype) == "torch.float32" for w in weights.values())
 
 
 def test_a_stopped_run_resumes_to_the_same_adapter(tiny, dataset, tmp_path):

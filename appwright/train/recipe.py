@@ -126,19 +126,20 @@ class Recipe:
         return result
 
 
-SFT_TOKENS_PER_S = 45.0  # the 0.5B, LoRA r16, trainer cpu, 2 cores (docs/training.md)
+SFT_TOKENS_PER_S = {False: 35.0, True: 90.0}  # the 0.5B, LoRA r16, trainer cpu, 2 cores, by `bf16` (docs/training.md)
 ATTEMPT_S = 75.0  # one 0.5B attempt with its grading, 2 cores (docs/results.md: median 58 to 88 s)
 
 
 def plan(config: RecipeConfig, done: dict[str, dict]) -> list[tuple[str, str, float]]:
     """(stage, status, rough seconds) for every stage, from this machine's measured speeds."""
     epochs = float((config.sft or {}).get("num_epochs", 1))
-    rows = [("hf", 60.0), ("data", 15.0), ("sft", config.data_tokens * epochs / SFT_TOKENS_PER_S),
+    speed = SFT_TOKENS_PER_S[bool((config.sft or {}).get("bf16"))]
+    rows = [("hf", 60.0), ("data", 15.0), ("sft", config.data_tokens * epochs / speed),
             ("export-sft", 60.0)]
     for r in range(1, config.rounds + 1):
         sampled = config.round_tasks * config.samples
         rows += [(f"round-{r}-before", config.gain_tasks * ATTEMPT_S), (f"round-{r}-sample", sampled * ATTEMPT_S),
-                 (f"round-{r}-data", 15.0), (f"round-{r}-sft", sampled * 0.5 * 2 * 2500 / SFT_TOKENS_PER_S),
+                 (f"round-{r}-data", 15.0), (f"round-{r}-sft", sampled * 0.5 * 2 * 2500 / speed),
                  (f"round-{r}-export", 60.0), (f"round-{r}-after", config.gain_tasks * ATTEMPT_S)]
     return [(name, "done" if name in done else "to do", 0.0 if name in done else s) for name, s in rows]
 
