@@ -194,6 +194,12 @@ def test_the_frozen_dev40_file_names_the_published_tasks_in_their_order(tmp_path
         tasks_from_file(bank, tmp_path / "missing.txt")
 
 
+def test_the_frozen_test40_file_names_40_test_tasks_of_every_kind():
+    frozen = tasks_from_file(TaskBank.default(), ROOT / "docs" / "results" / "test40.txt")
+    assert len(frozen) == 40 and {t.split for t in frozen} == {"test"}
+    assert Counter(t.kind for t in frozen) == {"build": 10, "edit": 10, "fix": 10, "taste": 10}
+
+
 def test_config_rejects_bad_values_naming_the_flag():
     base = dict(models=("m",), split="dev", out=Path("x"))
     for change, flag in [({"split": "prod"}, "--split"), ({"limit": 0}, "--limit"), ({"samples": 0}, "--samples"),
