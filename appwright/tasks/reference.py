@@ -568,7 +568,6 @@ def records_render(d: Domain, features: list[str]) -> dict[str, str]:
     extra = set(features) - RECORDS_FEATURES
     if extra:
         raise ValueError(f"aw.ui.records pages do not cover {sorted(extra)}; use render()")
-    access_of(features)
     title = d.app[:1].upper() + d.app[1:]
     options = records_options(d, features)
     files = {"app.json": json.dumps(manifest(d, features), indent=2) + "\n"}
