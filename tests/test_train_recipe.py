@@ -110,6 +110,9 @@ browser: false
     assert carried.exit_code == 0 and carried.output.count("done before") == 9, carried.output
     assert (tmp_path / "run" / "hf" / "config.json").is_file() and adapter.stat().st_mtime_ns == before
 
+    how = config.read_text().replace("max_length: 4096}", "max_length: 4096, gradient_checkpointing: true}")
+    config.write_text(how)  # how it trains, not what: taken, and nothing is redone
+    assert CliRunner().invoke(app, ["train", "recipe", str(config)]).output.count("done before") == 10
     config.write_text(config.read_text().replace("data_tokens: 9000", "data_tokens: 8000"))
     changed = CliRunner().invoke(app, ["train", "recipe", str(config)])
     assert changed.exit_code == 2 and "other data_tokens" in changed.output

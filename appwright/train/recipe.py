@@ -48,6 +48,14 @@ from appwright.train.config import ConfigError, SFTRunConfig, from_mapping, to_y
 
 RECIPE_FILE = "recipe.json"
 GROWABLE = ("rounds",)  # what a rerun may change: more rounds go on from the last
+HOW = ("gradient_checkpointing", "bf16", "save_steps", "save_minutes", "save_total_limit", "logging_steps")
+#      SFT keys a rerun may change too: how it trains, not what (cpu_sft.SAME_RUN guards the rest)
+
+
+def _what(config: dict) -> dict:
+    """The config less what a rerun may change about how the SFT stages run."""
+    return {k: {kk: vv for kk, vv in v.items() if kk not in HOW} if k in ("sft", "round_sft") and v else v
+            for k, v in config.items()}
 RECIPE_KEYS = ("model", "dataset", "out", "adapter")  # SFT keys the recipe sets itself
 
 
@@ -103,7 +111,7 @@ class Recipe:
         self.done: dict[str, dict] = {}
         if self.path.is_file():
             saved = json.loads(self.path.read_text(encoding="utf-8"))
-            before, now = saved.get("config", {}), json.loads(json.dumps(asdict(config)))
+            before, now = _what(saved.get("config", {})), _what(json.loads(json.dumps(asdict(config))))
             changed = sorted(k for k in set(before) | set(now) if k not in GROWABLE and before.get(k) != now.get(k))
             if changed:
                 raise ConfigError(f"{out} holds a recipe run with other {', '.join(changed)}; run it with the "
