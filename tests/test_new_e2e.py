@@ -1,7 +1,8 @@
-"""`appwright new` with the real embedded model (Qwen2.5-Coder-0.5B on llama.cpp), as the
-README's first command runs it: a bundle is written, checked in Chromium, saved as a
-version, and served over real HTTP. Whether the app does what was asked is for the
-graders (tasks/); this checks the pipeline a person relies on.
+"""`appwright new` with the real default model (Appwright-0.5B: our LoRA adapter on the
+embedded Qwen2.5-Coder-0.5B, on llama.cpp), as the README's first command runs it: a bundle
+is written, checked in Chromium, saved as a version, and served over real HTTP. Whether the
+app does what was asked is for the graders (tasks/); this checks the pipeline a person relies
+on.
 
 The model comes from the default cache, pulled by scripts/setup.sh (or on first use).
 About a minute on 2 cores."""
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from appwright.agent.trajectory import read_jsonl
+from appwright.models import DEFAULT_MODEL
 from appwright.runtime.check import check_bundle
 from appwright.runtime.theme import LIGHT_ONLY, VIEWPORT
 from appwright.workspace import list_versions
@@ -70,7 +72,7 @@ def test_new_builds_versions_checks_and_serves_with_the_embedded_model(tmp_path)
     report = check_bundle(bundle)
     assert report.ok, report.errors
     (traj,) = list(read_jsonl(bundle / ".aw" / "trajectories.jsonl"))
-    assert traj.model == "qwen2.5-coder-0.5b" and traj.check.ok and traj.stop_reason == "answered"
+    assert traj.model == DEFAULT_MODEL and traj.check.ok and traj.stop_reason == "answered"
     assert traj.version_id in [v.id for v in list_versions(bundle)]
     step = traj.steps[-1]  # the answer, or its repair
     assert traj.steps[0].grammar == "manifest" and step.completion_tokens > 50  # app.json under the grammar

@@ -1,6 +1,6 @@
 """Appwright-0.5B, our own model, as it ships: a LoRA adapter GGUF inside the package, on the
-embedded 0.5B's weights, with its sha256 and a model card; the default stays the base until
-the adapter beats it on the frozen dev 40 (docs/results.md)."""
+embedded 0.5B's weights, with its sha256 and a model card; it is the default only while its
+card says it cleared the rule on the frozen dev 40 (docs/results.md)."""
 
 import json
 from pathlib import Path
@@ -26,7 +26,7 @@ def test_the_adapter_ships_in_the_package_with_its_card():
     assert card["known_weaknesses"] and card["gate"]
 
 
-def test_the_default_stays_the_base_until_the_adapter_wins_on_the_dev_40():
+def test_the_default_is_the_adapter_only_if_it_won_on_the_dev_40():
     card = json.loads((lambda p: p.with_name(p.name + ".card.json"))(get_model(NAME).lora_path()).read_text())
     if card["default"]:
         assert DEFAULT_MODEL == NAME

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from appwright.models.base import ModelError, Price
 from appwright.models.settings import models_settings
 
-DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+DEFAULT_MODEL = "appwright-0.5b"
 BackendKind = Literal["llamacpp", "openai", "transformers", "scripted"]
 _PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 
