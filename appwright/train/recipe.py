@@ -47,6 +47,7 @@ from appwright.cluster import RayConfig
 from appwright.train.config import ConfigError, SFTRunConfig, from_mapping, to_yaml
 
 RECIPE_FILE = "recipe.json"
+RECIPE_KEYS = ("model", "dataset", "out", "adapter")  # SFT keys the recipe sets itself
 GROWABLE = ("rounds",)  # what a rerun may change: more rounds go on from the last
 HOW = ("gradient_checkpointing", "bf16", "save_steps", "save_minutes", "save_total_limit", "logging_steps")
 #      SFT keys a rerun may change too: how it trains, not what (cpu_sft.SAME_RUN guards the rest)
@@ -56,7 +57,6 @@ def _what(config: dict) -> dict:
     """The config less what a rerun may change about how the SFT stages run."""
     return {k: {kk: vv for kk, vv in v.items() if kk not in HOW} if k in ("sft", "round_sft") and v else v
             for k, v in config.items()}
-RECIPE_KEYS = ("model", "dataset", "out", "adapter")  # SFT keys the recipe sets itself
 
 
 @dataclass(frozen=True)
