@@ -167,10 +167,15 @@ def ensure_model(spec: ModelSpec, console: Console | None = None) -> Path:
     return pull(spec, console)
 
 
+def card_path(gguf: Path) -> Path:
+    """Where a trained model's card lies: beside its GGUF (train/export.py writes it)."""
+    return gguf.with_name(gguf.name + ".card.json")
+
+
 def check_adapter(spec: ModelSpec, lora: Path) -> None:
-    """An adapter whose model card pins a sha256 must still have those bytes (about 0.05 s for
-    the shipped 17 MB): a truncated or changed file fails here, by name, before any load."""
-    card = lora.with_name(lora.name + ".card.json")
+    """An adapter whose model card pins a sha256 must still have those bytes (the shipped
+    one is 17 MB): a truncated or changed file fails here, by name, before any load."""
+    card = card_path(lora)
     if not card.is_file():
         return
     try:

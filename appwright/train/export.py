@@ -51,7 +51,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appwright.models.pull import sha256_file
+from appwright.models.pull import card_path, sha256_file
 from appwright.train.hf import read_source
 from appwright.train.records import RunRecord, read_run
 
@@ -386,10 +386,6 @@ def export_adapter(name: str, checkpoint: Path, out_dir: Path, quant: str = "f16
                     "description": card.summary()}, registry)
     write_card(card)
     return card
-
-
-def card_path(gguf: Path) -> Path:
-    return gguf.with_name(gguf.name + ".card.json")
 
 
 def write_card(card: ModelCard, path: Path | None = None) -> None:
