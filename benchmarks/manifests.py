@@ -36,7 +36,7 @@ from appwright.agent.guided import FILES_PREFIX, MANIFEST_MAX_TOKENS
 from appwright.agent.prompt import system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.models import DEFAULT_MODEL, GenerationConfig, Message, get_model, load_backend
-from appwright.runtime.manifest import ManifestError, parse_manifest
+from appwright.runtime.manifest import DEFAULT_ACCESS, ManifestError, parse_manifest
 from appwright.runtime.manifest_schema import grammar
 from appwright.tasks.bank import TaskBank
 from appwright.tasks.model import Task
@@ -66,7 +66,7 @@ def access_given(text: str) -> str:
     several joined by "/", "invalid" when it is no JSON object with entities."""
     try:
         entities = json.loads(text)["entities"]
-        given = {a if isinstance(a := e.get("access", "owner"), str) else "map" for e in entities.values()}
+        given = {a if isinstance(a := e.get("access", DEFAULT_ACCESS), str) else "map" for e in entities.values()}
     except (ValueError, TypeError, KeyError, AttributeError):
         return "invalid"
     return "/".join(sorted(given)) or "none"
