@@ -147,10 +147,10 @@ def verify(path: Path, spec: ModelSpec) -> bool:
 def ensure_model(spec: ModelSpec, console: Console | None = None) -> Path:
     """The weights' path (a LoRA entry's: its base's GGUF), pulling them on first use."""
     path, lora = spec.cache_path(), spec.lora_path()
-    if lora is not None and not lora.is_file():  # checked first: no pull for a model that cannot load
-        raise ModelError(f"model {spec.name!r}: its LoRA adapter {lora} does not exist "
-                         f"(`appwright models export NAME --from RUN --adapter` writes one)")
-    if lora is not None:
+    if lora is not None:  # checked first: no pull for a model that cannot load
+        if not lora.is_file():
+            raise ModelError(f"model {spec.name!r}: its LoRA adapter {lora} does not exist "
+                             f"(`appwright models export NAME --from RUN --adapter` writes one)")
         check_adapter(spec, lora)
     if not spec.embedded:
         if not path.exists():
