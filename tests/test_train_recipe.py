@@ -129,6 +129,10 @@ def test_a_recipe_names_its_mistakes_before_it_starts(tmp_path):
         RecipeConfig(out="o", sft={"dataset": "x"})
     with pytest.raises(ConfigError, match="unknown keys"):
         RecipeConfig(out="o", round_sft={"learning_rat": 1e-4})
+    with pytest.raises(ConfigError, match="kind_weights: a whole number of 1 or more"):
+        RecipeConfig(out="o", kind_weights={"build": 0})
+    with pytest.raises(ConfigError, match="got bulid: 3"):
+        RecipeConfig(out="o", kind_weights={"bulid": 3})
     with pytest.raises(ConfigError, match="ray: --ray: expected local, auto or a cluster head's host:port"):
         from_mapping(RecipeConfig, {"out": "o", "ray": {"address": "my laptop"}})
     with pytest.raises(ConfigError, match="ray: unknown keys"):

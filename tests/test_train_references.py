@@ -279,6 +279,17 @@ def test_selection_fits_the_budget_and_is_even_across_kinds_and_families(rows):
     assert len({r.task_id for r in picked}) == len(picked)
 
 
+def test_kind_weights_tilt_the_mix_and_keep_it_even_across_families(rows):
+    picked, _ = select_rows(rows, max_tokens=250_000, seed=0, weights={"build": 3})
+    per_kind = Counter(r.kind for r in picked)
+    even = Counter(r.kind for r in select_rows(rows, max_tokens=250_000, seed=0)[0])
+    assert per_kind["build"] > even["build"] and per_kind["fix"] < even["fix"]
+    builds = Counter(r.family for r in picked if r.kind == "build")
+    fixes = Counter(r.family for r in picked if r.kind == "fix")
+    assert len(builds) == len(train_families()) and max(builds.values()) - min(builds.values()) <= 3
+    assert sum(builds.values()) >= 2 * sum(fixes.values())  # three of each family for every one, less the cut-off
+
+
 def test_selection_is_deterministic_per_seed_and_counts_with_the_given_counter(rows):
     ids = lambda picked: [r.task_id for r in picked]  # noqa: E731
     assert ids(select_rows(rows, 60_000, seed=1)[0]) == ids(select_rows(rows, 60_000, seed=1)[0])

@@ -8,7 +8,7 @@ The stages, each one's output in its own folder under `out`:
 
 1. hf       the base GGUF as a trainable HF folder (`models export-hf`)            out/hf
 2. data     the reference answers of train tasks, `data_tokens` of them          out/data
-            (`data references`), even across kinds and families
+            (`data references`), even across kinds and families, or tilted by `kind_weights`
 3. sft      LoRA SFT on them (`train sft`, trainer cpu unless `sft:` says)       out/sft
 4. export   the adapter as a GGUF on the base, registered as NAME-sft            out/gguf
 5. rounds of expert iteration, r = 1..`rounds` (the CPU form of RL): sample the current model
@@ -44,7 +44,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from appwright.cluster import RayConfig
-from appwright.train.config import ConfigError, SFTRunConfig, from_mapping, to_yaml
+from appwright.train.config import KINDS, ConfigError, SFTRunConfig, from_mapping, to_yaml
 
 RECIPE_FILE = "recipe.json"
 RECIPE_KEYS = ("model", "dataset", "out", "adapter")  # SFT keys the recipe sets itself
@@ -54,9 +54,10 @@ HOW = ("gradient_checkpointing", "bf16", "save_steps", "save_minutes", "save_tot
 
 
 def _what(config: dict) -> dict:
-    """The config less what a rerun may change about how the SFT stages run."""
+    """The config less what a rerun may change about how the SFT stages run, and less keys left
+    empty (a key added since a run was saved reads as its empty default)."""
     return {k: {kk: vv for kk, vv in v.items() if kk not in HOW} if k in ("sft", "round_sft") and v else v
-            for k, v in config.items()}
+            for k, v in config.items() if v not in ({}, None)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class RecipeConfig:
     name: str = "appwright-0.5b"  # registry names: NAME-sft, NAME-r1, ...
     base: str = "qwen2.5-coder-0.5b"  # the embedded registry model it starts from
     data_tokens: int = 250_000  # reference rows (system + request + answer), whole rows
+    kind_weights: dict = field(default_factory=dict)  # kind -> rows of each family per round of the
+    #                                                   data's round robin (1 if not named): {build: 3}
     seed: int = 0
     sft: dict = field(default_factory=dict)  # SFTRunConfig keys for the first SFT, less model/dataset/out
     rounds: int = 1  # expert iteration rounds after the first SFT
@@ -83,6 +86,10 @@ class RecipeConfig:
         for key in ("data_tokens", "round_tasks", "samples", "gain_tasks", "temperature"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"{key} must be positive; got {getattr(self, key)!r}")
+        for kind, weight in self.kind_weights.items():
+            if kind not in KINDS or not isinstance(weight, int) or weight < 1:
+                raise ConfigError(f"kind_weights: a whole number of 1 or more for each of {', '.join(KINDS)}; "
+                                  f"got {kind}: {weight!r}")
         if self.rounds < 0:
             raise ConfigError("rounds: 0 or more expert iteration rounds")
         from appwright.tasks.domains import load_domains
@@ -225,7 +232,7 @@ def run_recipe(config: RecipeConfig, console: Console | None = None) -> dict:
 
         rows = reference_rows()
         count = tokenizer_count(AutoTokenizer.from_pretrained(str(hf)))
-        picked, duplicates = select_rows(rows, config.data_tokens, config.seed, count)
+        picked, duplicates = select_rows(rows, config.data_tokens, config.seed, count, config.kind_weights)
         stats = write_reference_dataset(picked, data, read=len(rows), duplicates=duplicates)
         return {"dataset": str(data), "rows": stats.rows, "tokens": sum(sum(count(m["content"]) for m in r.messages())
                                                                         for r in picked)}

@@ -338,12 +338,15 @@ def row_tokens(row: ReferenceRow, count: Count = estimate_tokens) -> tuple[int, 
 
 
 def select_rows(rows: list[ReferenceRow], max_tokens: int = 250_000, seed: int = 0,
-                count: Count = estimate_tokens) -> tuple[list[ReferenceRow], int]:
+                count: Count = estimate_tokens, weights: dict[str, int] | None = None
+                ) -> tuple[list[ReferenceRow], int]:
     """(rows taken evenly across (kind, family) up to `max_tokens` in all, duplicates dropped).
 
     Each (kind, family) group is shuffled with `seed`; rounds take the next row of every group
     that has one left, in a shuffled group order, until a row does not fit in what the budget
-    has left: so two groups' counts differ by at most one, unless one ran out of rows."""
+    has left: so two groups' counts differ by at most one, unless one ran out of rows.
+    `weights` (kind -> rows per round, 1 for a kind not named) tilts the mix: {"build": 3} takes
+    three builds of each family for every edit, fix or taste row."""
     # 1. Duplicates (the same messages) out, first kept.
     seen, unique = set(), []
     for r in rows:
@@ -367,16 +370,17 @@ def select_rows(rows: list[ReferenceRow], max_tokens: int = 250_000, seed: int =
             counted[r.system] = count(r.system)
         return counted[r.system] + count(r.user) + count(r.answer) + 3 * TEMPLATE_TOKENS
 
+    weights = weights or {}
     picked, used, depth = [], 0, 0
-    while any(len(g) > depth for g in groups.values()):
+    while any(len(g) > depth * weights.get(kind, 1) for (kind, _), g in groups.items()):
         for key in order:
-            if len(groups[key]) <= depth:
-                continue
-            n = tokens(groups[key][depth])
-            if used + n > max_tokens:
-                return picked, len(rows) - len(unique)
-            picked.append(groups[key][depth])
-            used += n
+            take = weights.get(key[0], 1)
+            for row in groups[key][depth * take:(depth + 1) * take]:
+                n = tokens(row)
+                if used + n > max_tokens:
+                    return picked, len(rows) - len(unique)
+                picked.append(row)
+                used += n
         depth += 1
     return picked, len(rows) - len(unique)
 
