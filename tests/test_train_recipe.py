@@ -6,6 +6,7 @@ sampler records the good ones (appwright/train/data.py `sample`)."""
 
 import json
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from appwright.tasks.bank import TaskBank
 from appwright.tasks.domains import load_domains
 from appwright.tasks.model import CheckResult, Grade
 from appwright.train.config import ConfigError, from_mapping
-from appwright.train.recipe import RecipeConfig
+from appwright.train.recipe import Recipe, RecipeConfig
 from appwright.train.references import reference_row
 
 pytestmark = pytest.mark.slow
@@ -129,7 +130,7 @@ def test_a_recipe_names_its_mistakes_before_it_starts(tmp_path):
         RecipeConfig(out="o", sft={"dataset": "x"})
     with pytest.raises(ConfigError, match="unknown keys"):
         RecipeConfig(out="o", round_sft={"learning_rat": 1e-4})
-    with pytest.raises(ConfigError, match="kind_weights: a whole number of 1 or more"):
+    with pytest.raises(ConfigError, match="kind weights: a whole number of 1 or more"):
         RecipeConfig(out="o", kind_weights={"build": 0})
     with pytest.raises(ConfigError, match="got bulid: 3"):
         RecipeConfig(out="o", kind_weights={"bulid": 3})
@@ -142,3 +143,13 @@ def test_a_recipe_names_its_mistakes_before_it_starts(tmp_path):
     bad.write_text("out: x\nrounds: -1\n")
     r = CliRunner().invoke(app, ["train", "recipe", str(bad)])
     assert r.exit_code == 2 and "rounds" in r.output
+
+
+def test_a_run_saved_before_a_key_was_added_resumes_and_a_changed_mix_is_refused(tmp_path):
+    config = RecipeConfig(out=str(tmp_path))
+    saved = json.loads(json.dumps(asdict(config)))
+    del saved["kind_weights"]  # recipe.json of a run made before kind_weights existed
+    (tmp_path / "recipe.json").write_text(json.dumps({"format": 1, "config": saved, "stages": {"hf": {"x": 1}}}))
+    assert Recipe(tmp_path, config).done == {"hf": {"x": 1}}
+    with pytest.raises(ConfigError, match="other kind_weights"):
+        Recipe(tmp_path, RecipeConfig(out=str(tmp_path), kind_weights={"build": 6}))

@@ -340,3 +340,20 @@ def test_a_parsed_answer_grades_good_without_a_browser(task_id, tmp_path):
     with Grader() as grader:
         grade = grader.grade(tmp_path, task, reply=parsed.text, browser=False)
     assert grade.good and grade.reward == 1.0, [c.evidence for c in grade.checks if not c.passed]
+
+
+def test_the_command_takes_kind_weights_and_names_a_bad_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from appwright.cli import app
+
+    out = tmp_path / "data"
+    bad = CliRunner().invoke(app, ["data", "references", "--out", str(out), "--weight", "bulid=3"])
+    assert bad.exit_code == 2 and "got bulid: 3" in bad.output and not out.exists()
+    bad = CliRunner().invoke(app, ["data", "references", "--out", str(out), "--weight", "build"])
+    assert bad.exit_code == 2 and "write KIND=N" in bad.output and not out.exists()
+    made = CliRunner().invoke(app, ["data", "references", "--out", str(out), "--max-tokens", "40000",
+                                    "--weight", "build=4"])
+    assert made.exit_code == 0, made.output
+    counts = {k: int(n) for k, n in re.findall(r"(build|edit|fix|taste) (\d+)", made.output)}
+    assert counts["build"] >= 3 * counts["fix"] and read_stats(out).rows == sum(counts.values())

@@ -209,13 +209,21 @@ def data_references_command(
     seed: int = typer.Option(0, help="Which rows, when the budget holds fewer than all."),
     tokenizer: Optional[Path] = typer.Option(None, help="An HF folder whose tokenizer counts the tokens "
                                                         "(default: characters / 4)."),
+    weight: list[str] = typer.Option([], help="KIND=N: N rows of that kind per family for each row of a kind "
+                                              "not named (repeatable), e.g. build=6."),
 ) -> None:
     """The reference solutions of train tasks as SFT rows, in the harness's answer format, even across kinds and families."""
-    from appwright.train.references import (estimate_tokens, reference_rows, select_rows, tokenizer_count,
-                                            write_reference_dataset)
+    from appwright.train.references import (check_weights, estimate_tokens, reference_rows, select_rows,
+                                            tokenizer_count, write_reference_dataset)
 
     if max_tokens < 1:
         fail("--max-tokens must be positive", USAGE)
+    try:
+        if any("=" not in w for w in weight):
+            raise ValueError("no =")
+        weights = check_weights({k.strip(): int(n) for k, n in (w.split("=", 1) for w in weight)})
+    except ValueError as exc:  # no "=", a count that is not a whole number, an unknown kind
+        fail(f"--weight {' '.join(weight)}: {exc}; write KIND=N, e.g. build=6", USAGE)
     count = estimate_tokens
     if tokenizer is not None:
         from transformers import AutoTokenizer
@@ -225,7 +233,7 @@ def data_references_command(
         except (OSError, ValueError) as exc:  # not a folder with a tokenizer
             fail(f"--tokenizer {tokenizer}: {exc}", USAGE)
     rows = reference_rows()
-    picked, duplicates = select_rows(rows, max_tokens, seed, count)
+    picked, duplicates = select_rows(rows, max_tokens, seed, count, weights)
     if not picked:
         fail(f"no row fits in {max_tokens} tokens", USAGE)
     stats = write_reference_dataset(picked, out_dir, read=len(rows), duplicates=duplicates)

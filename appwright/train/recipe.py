@@ -44,7 +44,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from appwright.cluster import RayConfig
-from appwright.train.config import KINDS, ConfigError, SFTRunConfig, from_mapping, to_yaml
+from appwright.train.config import ConfigError, SFTRunConfig, from_mapping, to_yaml
 
 RECIPE_FILE = "recipe.json"
 RECIPE_KEYS = ("model", "dataset", "out", "adapter")  # SFT keys the recipe sets itself
@@ -86,10 +86,12 @@ class RecipeConfig:
         for key in ("data_tokens", "round_tasks", "samples", "gain_tasks", "temperature"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"{key} must be positive; got {getattr(self, key)!r}")
-        for kind, weight in self.kind_weights.items():
-            if kind not in KINDS or not isinstance(weight, int) or weight < 1:
-                raise ConfigError(f"kind_weights: a whole number of 1 or more for each of {', '.join(KINDS)}; "
-                                  f"got {kind}: {weight!r}")
+        from appwright.train.references import check_weights
+
+        try:
+            check_weights(self.kind_weights)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if self.rounds < 0:
             raise ConfigError("rounds: 0 or more expert iteration rounds")
         from appwright.tasks.domains import load_domains

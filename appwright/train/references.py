@@ -59,6 +59,7 @@ from appwright.tasks.domains import Domain, load_domains
 from appwright.tasks.generate import sort_order
 from appwright.tasks.model import Task
 from appwright.tasks.reference import FLAWS, access_of
+from appwright.train.config import KINDS
 
 MODEL = "reference"  # the rows' `model`
 PROMPT_STYLE = "compact"  # the system prompt our own model takes (models registry: `prompt`)
@@ -335,6 +336,15 @@ def tokenizer_count(tokenizer) -> Count:
 def row_tokens(row: ReferenceRow, count: Count = estimate_tokens) -> tuple[int, int]:
     """(prompt tokens: system + user, answer tokens), each message with its template tokens."""
     return (count(row.system) + count(row.user) + 2 * TEMPLATE_TOKENS, count(row.answer) + TEMPLATE_TOKENS)
+
+
+def check_weights(weights: dict) -> dict[str, int]:
+    """`weights` for `select_rows`, or ValueError naming the bad entry."""
+    for kind, weight in weights.items():
+        if kind not in KINDS or not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise ValueError(f"kind weights: a whole number of 1 or more for each of {', '.join(KINDS)}; "
+                             f"got {kind}: {weight!r}")
+    return dict(weights)
 
 
 def select_rows(rows: list[ReferenceRow], max_tokens: int = 250_000, seed: int = 0,
