@@ -39,7 +39,7 @@ from appwright.models.cli import app as models_app
 from appwright.studio.export_cli import export_command as data_export_command
 from appwright.tasks.cli import app as tasks_app
 from appwright.tasks.cli import grade_command
-from appwright.train.cli import data_app, export_command, export_hf_command, train_app
+from appwright.train.cli import data_app, export_command, export_hf_command, export_peft_command, train_app
 from appwright.workspace.cli import app as versions_app
 
 app = typer.Typer(help="Appwright: describe a web app, get it built, hosted and secure.",
@@ -56,6 +56,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(gateway_app, name="gateway")
 models_app.command("export-hf")(export_hf_command)  # here, not in models/: models never imports train
 models_app.command("export")(export_command)
+models_app.command("export-peft")(export_peft_command)
 data_app.command("export")(data_export_command)  # here, not in train/: train never imports studio
 
 out = Console()

@@ -328,3 +328,79 @@ def test_an_adapter_on_the_embedded_05b_changes_its_answer_and_leaves_the_base_a
     # so the match is looser than on the tiny f16 model: measured 0.98 correlation, norm ratio 1.00.
     assert np.corrcoef(moved, torch_moved)[0, 1] > 0.9
     assert 0.85 < np.linalg.norm(moved) / np.linalg.norm(torch_moved) < 1.15
+
+
+# Back to PEFT, to go on training (appwright models export-peft) ---------------------------------
+
+
+def test_an_adapter_gguf_comes_back_as_the_peft_adapter_it_was_made_from(tiny, tiny_adapter, user_registry, cache,
+                                                                         tmp_path):
+    from safetensors.torch import load_file
+
+    export_adapter("tiny-lora", tiny_adapter, tmp_path / "out", cache=cache)
+    done = CliRunner().invoke(app, ["models", "export-peft", "tiny-lora", "--out", str(tmp_path / "back")],
+                              env={"COLUMNS": "400"})
+    assert done.exit_code == 0, done.output
+    back = tmp_path / "back" / "adapter"
+    want, got = load_file(str(tiny_adapter / "adapter_model.safetensors")), load_file(str(back / "adapter_model.safetensors"))
+    assert sorted(got) == sorted(want)
+    for key in want:  # f16 in the GGUF: the values come back to within its precision
+        np.testing.assert_allclose(got[key].numpy(), want[key].numpy(), rtol=1e-3, atol=1e-3)
+    config = json.loads((back / "adapter_config.json").read_text())
+    assert (config["r"], config["lora_alpha"], sorted(config["target_modules"])) == (4, 8, ["q_proj", "v_proj"])
+    text = "def total(xs):"
+    base, original = peft_logits(tiny, tiny_adapter, text)
+    _, again = peft_logits(tiny, back, text)  # PEFT loads it, and it changes the model as the original did
+    moved, moved_again = original - base, again - base
+    assert np.abs(moved).max() > 0.3 and np.corrcoef(moved, moved_again)[0, 1] > 0.999
+    assert 0.99 < np.linalg.norm(moved_again) / np.linalg.norm(moved) < 1.01
+
+
+def test_export_peft_says_why_it_cannot_run(tiny_gguf, tiny_adapter, user_registry, cache, tmp_path):
+    runner = CliRunner()
+
+    def run(name: str, out: Path) -> tuple[int, str]:
+        r = runner.invoke(app, ["models", "export-peft", name, "--out", str(out)], env={"COLUMNS": "400"})
+        assert "Traceback" not in r.output
+        return r.exit_code, " ".join(r.output.split())
+
+    assert run("nope", tmp_path / "a")[0] == 2
+    code, said = run(TINY, tmp_path / "a")
+    assert code == 2 and "is not a LoRA entry" in said
+    card = export_adapter("tiny-lora", tiny_adapter, tmp_path / "out", cache=cache)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    code, said = run("tiny-lora", tmp_path / "full")
+    assert code == 2 and "is not empty" in said and (tmp_path / "full" / "keep.txt").read_text() == "mine"
+    adapter = Path(card.gguf)
+    adapter.write_bytes(adapter.read_bytes()[:-64])  # its card pins the sha256 of the whole file
+    code, said = run("tiny-lora", tmp_path / "b")
+    assert code == 1 and str(adapter) in said and not (tmp_path / "b").exists()
+    user_registry.write_text(user_registry.read_text() + f'\n[models."model-as-lora"]\nbackend = "llamacpp"\n'
+                                                         f'base = "{TINY}"\nlora = "{tiny_gguf}"\n')
+    code, said = run("model-as-lora", tmp_path / "c")  # a model's GGUF named as an adapter
+    assert code == 2 and "not a GGUF LoRA adapter" in said and not (tmp_path / "c").exists()
+
+
+@pytest.mark.slow
+def test_the_shipped_model_comes_back_as_a_peft_adapter_that_computes_what_llamacpp_serves(real_hf_05b, tmp_path,
+                                                                                            monkeypatch):
+    monkeypatch.setenv("APPWRIGHT_MODELS_TOML", str(tmp_path / "models.toml"))
+    done = CliRunner().invoke(app, ["models", "export-peft", "appwright-0.5b", "--out", str(tmp_path / "aw")])
+    assert done.exit_code == 0, done.output
+    run = json.loads((tmp_path / "aw" / "run.json").read_text())  # its training stages, for the next run's record
+    assert run["kind"] == "sft" and run["steps"] == 29 and run["base"] == "qwen2.5-coder-0.5b"
+    config = json.loads((tmp_path / "aw" / "adapter" / "adapter_config.json").read_text())
+    assert (config["r"], config["lora_alpha"], len(config["target_modules"])) == (16, 32, 7)
+
+    base_ids, base = serve("qwen2.5-coder-0.5b")
+    ours_ids, ours = serve("appwright-0.5b")
+    backend = load_backend("qwen2.5-coder-0.5b")
+    text = backend.render(PROMPT)
+    backend.close()
+    torch_base, torch_ours = peft_logits(real_hf_05b, tmp_path / "aw" / "adapter", text)
+    moved, torch_moved = ours - base, torch_ours - torch_base
+    assert ours_ids != base_ids and np.abs(moved).max() > 1.0
+    # as for a new adapter above (a Q4_K_M base in llama.cpp, its float32 copy in torch)
+    assert np.corrcoef(moved, torch_moved)[0, 1] > 0.9
+    assert 0.85 < np.linalg.norm(moved) / np.linalg.norm(torch_moved) < 1.15

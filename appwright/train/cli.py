@@ -1,7 +1,8 @@
-"""`appwright train ...`, `appwright data ...` and `appwright models export[-hf]`: thin shells
+"""`appwright train ...`, `appwright data ...` and `appwright models export[-hf|-peft]`: thin shells
 over train/. Mounted by the top-level CLI (the models package never imports this one).
 
     appwright models export-hf qwen2.5-coder-0.5b --out runs/hf/qwen0.5b
+    appwright models export-peft appwright-0.5b --out runs/aw05b     # our model, to go on training it
     appwright data sample --model qwen2.5-coder-1.5b --split train --samples 4 --keep good --out data/good.jsonl
     appwright data sft data/good.jsonl --out data/sft
     appwright train sft examples/train/sft-qwen0.5b.yaml
@@ -268,6 +269,28 @@ def export_hf_command(
     except HFExportError as exc:  # no chat template, a --out that holds files
         fail(str(exc), USAGE)
     out.print(f"{escape(str(out_dir))}: {source.parameters:,} parameters in {source.seconds:.0f} s", highlight=False)
+
+
+def export_peft_command(
+    name: str = typer.Argument(..., help="A LoRA model of the registry, e.g. appwright-0.5b."),
+    out_dir: Path = typer.Option(..., "--out", help="An empty folder: OUT/adapter is the PEFT adapter."),
+) -> None:
+    """Write a GGUF LoRA model as a PEFT adapter to go on training (an SFT config's `adapter: OUT/adapter`)."""
+    from appwright.models import ModelError, get_model
+    from appwright.train.gguf_lora import GGUFLoraError, peft_from_gguf
+
+    try:
+        spec = get_model(name)
+    except ModelError as exc:  # an unknown model
+        fail(str(exc), USAGE)
+    try:
+        folder = peft_from_gguf(spec, out_dir)
+    except GGUFLoraError as exc:  # not a LoRA model, a file that is no qwen2 GGUF adapter, a full --out
+        fail(str(exc), USAGE)
+    except ModelError as exc:  # the adapter is missing or not the bytes its card pins, the base's pull failed
+        fail(str(exc), FAILED)
+    out.print(f"{escape(str(folder))}: the PEFT adapter of {escape(name)}; go on training it with "
+              f"`adapter: {escape(str(folder))}` in an SFT config", highlight=False)
 
 
 def export_command(
