@@ -22,7 +22,7 @@ def test_the_adapter_ships_in_the_package_with_its_card():
     card = json.loads(adapter.with_name(adapter.name + ".card.json").read_text())
     assert card["sha256"] == sha256_file(adapter) and card["size_bytes"] == adapter.stat().st_size
     assert card["base"] == "qwen2.5-coder-0.5b" and card["lora"] is True
-    assert [s["kind"] for s in card["stages"]] == ["sft"] and card["stages"][0]["steps"] > 0
+    assert card["stages"] and all(s["kind"] == "sft" and s["steps"] > 0 for s in card["stages"])
     assert card["known_weaknesses"] and card["gate"]
 
 
