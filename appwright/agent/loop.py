@@ -82,6 +82,19 @@ def _on_disk(ws: Toolbox) -> dict[str, str]:
     return {path: ws.read_file(path).output for path in ws.files()}
 
 
+def one_file_answer(backend: Backend, messages: list[Message], path: str, config: GenerationConfig,
+                    on_token=None) -> Completion:
+    """A repair of one file other than app.json: the answer starts with that file's block, written
+    for the model, and ends with it (the text after the prefix; `continued_prefix` says whether
+    the backend continued it)."""
+    start = f'<file path="{path}">\n'
+    c = backend.complete(list(messages) + [Message("assistant", start)], None, replace(config, stop=FILE_END),
+                         on_token)
+    if c.continued_prefix and c.finish_reason == "stop":
+        c = replace(c, text=c.text + ("" if c.text.endswith("\n") else "\n") + "</file>\n")
+    return c
+
+
 def _repeats(c: Completion, start: str, ws: Toolbox) -> bool:
     """The answer's files are exactly the files on disk: a repair that changed nothing."""
     files = parse_reply(start + c.text if c.continued_prefix else c.text).files
@@ -194,11 +207,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                     return guided(backend, list(messages), cfg, on_token, manifest_only=repair_paths == ["app.json"])
                 if not one_file:
                     return backend.complete(list(messages) + prefix, None, cfg, on_token)
-                # A repair of one file other than app.json ends with that file's block.
-                c = backend.complete(list(messages) + prefix, None, replace(cfg, stop=FILE_END), on_token)
-                if c.continued_prefix and c.finish_reason == "stop":
-                    c = replace(c, text=c.text + ("" if c.text.endswith("\n") else "\n") + "</file>\n")
-                return c
+                return one_file_answer(backend, messages, repair_paths[0], cfg, on_token)
 
             try:
                 c = answer(step_config)

@@ -25,6 +25,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from appwright.exits import FAILED, INTERRUPTED, USAGE, fail
 
@@ -212,6 +213,8 @@ def data_references_command(
                                                         "(default: characters / 4)."),
     weight: list[str] = typer.Option([], help="KIND=N: N rows of that kind per family for each row of a kind "
                                               "not named (repeatable), e.g. build=6."),
+    repairs: int = typer.Option(0, help="Add this many repair-turn rows (a first answer with a bug, check_app's "
+                                        "request, the fixed file); runs Chromium, about 5 s a row."),
 ) -> None:
     """The reference solutions of train tasks as SFT rows, in the harness's answer format, even across kinds and families."""
     from appwright.train.references import (check_weights, estimate_tokens, reference_rows, select_rows,
@@ -219,6 +222,8 @@ def data_references_command(
 
     if max_tokens < 1:
         fail("--max-tokens must be positive", USAGE)
+    if repairs < 0:
+        fail("--repairs must be 0 or more", USAGE)
     try:
         if any("=" not in w for w in weight):
             raise ValueError("no =")
@@ -237,10 +242,24 @@ def data_references_command(
     picked, duplicates = select_rows(rows, max_tokens, seed, count, weights)
     if not picked:
         fail(f"no row fits in {max_tokens} tokens", USAGE)
-    stats = write_reference_dataset(picked, out_dir, read=len(rows), duplicates=duplicates)
+    fixed = []
+    if repairs:
+        from appwright.train.repairs import repair_rows
+
+        with Progress(TextColumn("repair rows"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err) as bar:
+            job = bar.add_task("repairs", total=repairs)
+            fixed, skipped = repair_rows(repairs, seed, on_row=lambda i, n: bar.update(job, completed=i))
+        for reason, n in sorted(skipped.items()):
+            err.print(f"skipped {n}: {escape(reason)}", highlight=False)
+        if len(fixed) < repairs:
+            err.print(f"[yellow]only {len(fixed)} repair rows of {repairs} asked for[/]")
+    stats = write_reference_dataset(picked + fixed, out_dir, read=len(rows), duplicates=duplicates)
     kinds = {}
     for r in picked:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    if fixed:
+        kinds["repair"] = len(fixed)
     out.print(f"{stats.rows} rows ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}) of "
               f"{stats.read} train tasks -> {escape(str(out_dir))}", highlight=False)
 

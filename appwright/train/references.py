@@ -36,7 +36,7 @@ The answer is the reference as the model should write it; the harness's repairs
 (agent/answer.py) change nothing in it (a test holds that for every row).
 
 Does not: cover tasks without a generated reference (a hand-written task with `domain: null`,
-such as build-pinned-notes, is skipped), the `tools` protocol, repair turns, or tasks of the
+such as build-pinned-notes, is skipped), the `tools` protocol, repair turns (train/repairs.py), or tasks of the
 dev, test and people splits (never).
 """
 
@@ -395,14 +395,18 @@ def select_rows(rows: list[ReferenceRow], max_tokens: int = 250_000, seed: int =
     return picked, len(rows) - len(unique)
 
 
-def write_reference_dataset(rows: list[ReferenceRow], out: Path, bank: TaskBank | None = None,
+def write_reference_dataset(rows: list, out: Path, bank: TaskBank | None = None,
                             read: int | None = None, duplicates: int = 0) -> SFTDataStats:
-    """Write the rows as an SFT dataset (agent/sft.py), each row's task checked again first."""
+    """Write the rows (ReferenceRow, and repairs.RepairRow) as an SFT dataset (agent/sft.py), each
+    row's task checked again first."""
     bank = bank or TaskBank.default()
     for r in rows:
         if check_train(bank.get(r.task_id)).family != r.family:
             raise SplitLeak(f"{r.task_id}: the row says family {r.family!r}, the bank another")
-    stats = SFTDataStats(sources=["task bank reference solutions (appwright/train/references.py)"],
+    sources = ["task bank reference solutions (appwright/train/references.py)"]
+    if not all(isinstance(r, ReferenceRow) for r in rows):
+        sources.append("repair turns of train tasks (appwright/train/repairs.py)")
+    stats = SFTDataStats(sources=sources,
                          read=len(rows) if read is None else read, rows=len(rows),
                          tasks=len({r.task_id for r in rows}), dropped_duplicate=duplicates)
     write_sft_dataset([r.sft_row() for r in rows], stats, out)
