@@ -31,6 +31,7 @@ def _failing(*errors: str):
 def test_candidates_are_train_tasks_with_page_breaking_flaws(bank):
     pairs = candidates(bank, seed=0)
     assert {t.kind for t, _ in pairs[:2]} == {"fix", "build"}  # alternating
+    assert len({t.id for t, _ in pairs}) == len(pairs)  # each task once
     for task, flaw in pairs:
         assert task.split == "train" and check_train(task)
         assert flaw in PLANTED

@@ -167,26 +167,23 @@ def candidates(bank: TaskBank, seed: int, split: str = "train") -> list[tuple[Ta
 
 def repair_rows(n: int, seed: int = 0, bank: TaskBank | None = None, check: Check | None = None,
                 on_row: Callable[[int, int], None] | None = None) -> tuple[list[RepairRow], dict[str, int]]:
-    """(up to `n` rows, why the other candidates were skipped: reason -> count). One row per task;
-    `check` defaults to one Chromium (check_app's Checker) for all rows."""
+    """(up to `n` rows, why the other candidates were skipped: reason -> count). One row per task
+    (`candidates` holds each task once); `check` defaults to one Chromium (check_app's Checker) for all rows."""
     from appwright.agent.check_app import Checker
 
     bank = bank or TaskBank.default()
     own = check is None
     check = check or Checker()
-    rows, skipped, seen = [], {}, set()
+    rows, skipped = [], {}
     try:
         for task, flaw in candidates(bank, seed):
             if len(rows) >= n:
                 break
-            if task.id in seen:
-                continue
             got = repair_row(task, flaw, check)
             if isinstance(got, str):
                 reason = f"{flaw}: {got.split(',')[0] if got.startswith('asks') else got}"
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
-            seen.add(task.id)
             rows.append(got)
             if on_row:
                 on_row(len(rows), n)
