@@ -68,9 +68,6 @@ class RepairCase:
     fixed: dict[str, str]  # the reference's files
     reply: str  # the task's reply to the person (references.reply_for)
 
-    def messages(self) -> list[dict]:
-        return [{"role": role, "content": content} for role, content in self.chat]
-
 
 @dataclass(frozen=True)
 class RepairRow:
@@ -181,7 +178,7 @@ def repair_rows(n: int, seed: int = 0, bank: TaskBank | None = None, check: Chec
                 break
             got = repair_row(task, flaw, check)
             if isinstance(got, str):
-                reason = f"{flaw}: {got.split(',')[0] if got.startswith('asks') else got}"
+                reason = f"{flaw}: {got.split(',')[0]}"  # "asks for app.js", without the file's why
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
             rows.append(got)
