@@ -23,6 +23,10 @@ run time through llama-cpp-python's `lora_path` (scale 1.0: the adapter's own al
 llama-cpp-python then reads the base into memory instead of mapping it (it turns mmap off
 whenever `lora_path` is set), so a LoRA model's load reads the whole base file.
 
+Speculative decoding by prompt lookup (`spec.lookup_tokens`, models/lookup.py): tokens copied from
+the context are proposed and checked in one batch; an edit that sends its page back is written
+about twice as fast, and the answer is what sampling without drafts gives. 0 turns it off.
+
 `GenerationConfig.grammar` (GBNF) constrains sampling: llama.cpp masks every token that the
 grammar does not allow, and once the grammar is complete only an end token is left.
 
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from appwright.models.base import Completion, GenerationConfig, Message, ModelError, OnToken, ToolSpec
+from appwright.models.lookup import PromptLookup
 from appwright.models.registry import ModelSpec
 
 MAX_DEFAULT_CTX = 16384  # KV cache size when the caller does not say; the 0.5B needs ~12 KiB per token
@@ -71,6 +76,27 @@ def _without_extra_buffers(llama_cpp_module):
             yield
         finally:
             llama_cpp_module.llama_model_default_params = original
+
+
+def _batch_eval(llm, all_logits_up_to: int):
+    """`Llama.eval` for speculative decoding, without its two costs: given a draft model,
+    llama-cpp-python asks llama.cpp for logits at every position of every batch, the prompt's
+    included (151,936 floats a token, 600 KB, computed and copied into an n_ctx-row array). Here
+    a batch of up to `all_logits_up_to` tokens (the sampled token and a draft) gets logits at
+    every position, which checking a draft needs; a longer one (a prompt) only at its last. The
+    sampler reads logits from llama.cpp, never from `Llama.scores`, which stays unused."""
+
+    def eval(tokens) -> None:
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+        for i in range(0, len(tokens), llm.n_batch):
+            batch = tokens[i:i + llm.n_batch]
+            llm._batch.set_batch(batch=batch, n_past=llm.n_tokens, logits_all=len(tokens) <= all_logits_up_to)
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[llm.n_tokens:llm.n_tokens + len(batch)] = batch
+            llm.n_tokens += len(batch)
+            llm._requires_eval = False
+
+    return eval
 
 
 @contextmanager
@@ -146,7 +172,8 @@ class LlamaCppBackend:
     constrains = True  # GenerationConfig.grammar
     structured = False  # json_schema: the harness gives it the grammar instead
     def __init__(self, spec: ModelSpec, path: str | Path, n_threads: int | None = None, n_ctx: int | None = None,
-                 extra_buffers: bool = False):
+                 extra_buffers: bool = False, lookup_tokens: int | None = None):
+        """`lookup_tokens`: the longest prompt-lookup draft, default `spec.lookup_tokens` (0: none)."""
         try:
             import llama_cpp
             import llama_cpp.llama_cpp as low_level
@@ -188,6 +215,11 @@ class LlamaCppBackend:
             if len(ids) == 1:
                 self._end_ids.add(ids[0])
         self._lock = threading.Lock()
+        lookup_tokens = spec.lookup_tokens if lookup_tokens is None else lookup_tokens
+        self.lookup = PromptLookup(lookup_tokens) if lookup_tokens > 0 else None  # counts proposed/kept
+        if self.lookup is not None:
+            self._llm.draft_model = self.lookup  # after Llama(): passed in, it would ask for every logit
+            self._llm.eval = _batch_eval(self._llm, 1 + lookup_tokens)
 
     def render(self, messages: list[Message], tools: list[ToolSpec] | None = None) -> str:
         """The prompt text. A final assistant message is a prefix the model continues
@@ -225,6 +257,8 @@ class LlamaCppBackend:
 
         # 3-4. sample (_generate); reset=True is what enables llama.cpp's prefix reuse (reset=False
         # would append the new prompt after the old one's tokens)
+        if self.lookup is not None:
+            self.lookup.reset()
         checked = _grammar_checked(llm, config) if config.grammar else nullcontext()
         with checked:
             text, ids, first_token_s, finish = self._generate(llm, prompt_ids, config, max_tokens, t0, on_token)

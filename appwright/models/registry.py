@@ -78,6 +78,9 @@ class ModelSpec(BaseModel):
     # `lora` is the GGUF adapter (convert_lora_to_gguf.py), a path, or relative: inside this package.
     base: str | None = None
     lora: str | None = None
+    # llamacpp: speculative decoding by prompt lookup, drafts of up to this many tokens copied from
+    # the context (models/lookup.py); 0 turns it off. The answer is the same, edits come faster.
+    lookup_tokens: int = Field(default=48, ge=0, le=256)
 
     @model_validator(mode="after")
     def _check(self) -> "ModelSpec":
