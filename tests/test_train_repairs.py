@@ -74,6 +74,8 @@ def test_a_request_for_a_file_the_fix_leaves_alone_is_skipped(bank):
 def test_repairs_option_refuses_a_negative_count(tmp_path):
     result = CliRunner().invoke(app, ["data", "references", "--out", str(tmp_path / "d"), "--repairs", "-1"])
     assert result.exit_code == 2 and "--repairs" in result.output
+    alone = CliRunner().invoke(app, ["data", "references", "--out", str(tmp_path / "d"), "--max-tokens", "0"])
+    assert alone.exit_code == 2 and "0 with --repairs" in alone.output and not (tmp_path / "d").exists()
 
 
 @pytest.mark.slow

@@ -207,7 +207,8 @@ def data_sft_command(
 @data_app.command("references")
 def data_references_command(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the dataset (replaced)."),
-    max_tokens: int = typer.Option(250_000, help="Token budget of whole rows (system + request + answer)."),
+    max_tokens: int = typer.Option(250_000, help="Token budget of whole rows (system + request + answer); "
+                                                 "0 with --repairs: repair rows only."),
     seed: int = typer.Option(0, help="Which rows, when the budget holds fewer than all."),
     tokenizer: Optional[Path] = typer.Option(None, help="An HF folder whose tokenizer counts the tokens "
                                                         "(default: characters / 4)."),
@@ -220,10 +221,10 @@ def data_references_command(
     from appwright.train.references import (check_weights, estimate_tokens, reference_rows, select_rows,
                                             tokenizer_count, write_reference_dataset)
 
-    if max_tokens < 1:
-        fail("--max-tokens must be positive", USAGE)
     if repairs < 0:
         fail("--repairs must be 0 or more", USAGE)
+    if max_tokens < (0 if repairs else 1):
+        fail("--max-tokens must be positive (or 0 with --repairs, for repair rows only)", USAGE)
     try:
         if any("=" not in w for w in weight):
             raise ValueError("no =")
@@ -239,8 +240,8 @@ def data_references_command(
         except (OSError, ValueError) as exc:  # not a folder with a tokenizer
             fail(f"--tokenizer {tokenizer}: {exc}", USAGE)
     rows = reference_rows()
-    picked, duplicates = select_rows(rows, max_tokens, seed, count, weights)
-    if not picked:
+    picked, duplicates = select_rows(rows, max_tokens, seed, count, weights) if max_tokens else ([], 0)
+    if max_tokens and not picked:
         fail(f"no row fits in {max_tokens} tokens", USAGE)
     fixed = []
     if repairs:
