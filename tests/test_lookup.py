@@ -1,5 +1,5 @@
 """Prompt-lookup drafts (models/lookup.py): what is proposed, how the length adapts, and (slow)
-that the real 0.5B writes the same answer with drafts as without, with drafts kept."""
+that the real 0.5B, greedy, copies a page with drafts kept and writes what it writes without."""
 
 from __future__ import annotations
 

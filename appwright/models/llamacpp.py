@@ -25,7 +25,7 @@ whenever `lora_path` is set), so a LoRA model's load reads the whole base file.
 
 Speculative decoding by prompt lookup (`spec.lookup_tokens`, models/lookup.py): tokens copied from
 the context are proposed and checked in one batch; an edit that sends its page back is written
-about twice as fast, and the answer is what sampling without drafts gives. 0 turns it off.
+about twice as fast; a drafted token is kept only where the sampler picks it. 0 turns it off.
 
 `GenerationConfig.grammar` (GBNF) constrains sampling: llama.cpp masks every token that the
 grammar does not allow, and once the grammar is complete only an end token is left.
