@@ -94,7 +94,7 @@ def _batch_eval(llm, all_logits_up_to: int):
             llm._ctx.decode(llm._batch)
             llm.input_ids[llm.n_tokens:llm.n_tokens + len(batch)] = batch
             llm.n_tokens += len(batch)
-            llm._requires_eval = False
+        llm._requires_eval = False
 
     return eval
 

@@ -79,7 +79,7 @@ class ModelSpec(BaseModel):
     base: str | None = None
     lora: str | None = None
     # llamacpp: speculative decoding by prompt lookup, drafts of up to this many tokens copied from
-    # the context (models/lookup.py); 0 turns it off. The answer is the same, edits come faster.
+    # the context (models/lookup.py); 0 turns it off. Samples of the same model; edits come faster.
     lookup_tokens: int = Field(default=48, ge=0, le=256)
 
     @model_validator(mode="after")

@@ -239,8 +239,8 @@ def data_references_command(
             count = tokenizer_count(AutoTokenizer.from_pretrained(str(tokenizer)))
         except (OSError, ValueError) as exc:  # not a folder with a tokenizer
             fail(f"--tokenizer {tokenizer}: {exc}", USAGE)
-    rows = reference_rows()
-    picked, duplicates = select_rows(rows, max_tokens, seed, count, weights) if max_tokens else ([], 0)
+    rows = reference_rows() if max_tokens else []  # 0: repair rows only
+    picked, duplicates = select_rows(rows, max_tokens, seed, count, weights) if rows else ([], 0)
     if max_tokens and not picked:
         fail(f"no row fits in {max_tokens} tokens", USAGE)
     fixed = []
@@ -255,7 +255,7 @@ def data_references_command(
             err.print(f"skipped {n}: {escape(reason)}", highlight=False)
         if len(fixed) < repairs:
             err.print(f"[yellow]only {len(fixed)} repair rows of {repairs} asked for[/]")
-    stats = write_reference_dataset(picked + fixed, out_dir, read=len(rows), duplicates=duplicates)
+    stats = write_reference_dataset(picked + fixed, out_dir, read=len(rows) or None, duplicates=duplicates)
     kinds = {}
     for r in picked:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1

@@ -403,7 +403,9 @@ def write_reference_dataset(rows: list, out: Path, bank: TaskBank | None = None,
     for r in rows:
         if check_train(bank.get(r.task_id)).family != r.family:
             raise SplitLeak(f"{r.task_id}: the row says family {r.family!r}, the bank another")
-    sources = ["task bank reference solutions (appwright/train/references.py)"]
+    sources = []
+    if any(isinstance(r, ReferenceRow) for r in rows):
+        sources.append("task bank reference solutions (appwright/train/references.py)")
     if not all(isinstance(r, ReferenceRow) for r in rows):
         sources.append("repair turns of train tasks (appwright/train/repairs.py)")
     stats = SFTDataStats(sources=sources,
