@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 from appwright.agent.fixups import fix_manifest
-from appwright.agent.pagefix import add_missing_auth_box, add_missing_inputs, menus
+from appwright.agent.answer import fix_page
+from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
+                                     menus)
+from appwright.agent.parse import parse_reply
 from appwright.runtime.manifest import parse_manifest
 
 MANIFEST = parse_manifest({"name": "Bookings", "entities": {"Booking": {"fields": {
@@ -87,3 +90,45 @@ def test_a_string_field_the_page_offers_as_a_menu_becomes_an_enum_of_its_values(
     assert fixes == ["entities.Item.fields.location: a string the page offers as a menu of shelf, cellar, van; "
                      "made it an enum of those"]
     parse_manifest(json.loads(text))  # valid
+
+
+def test_an_entity_named_in_another_case_or_number_is_renamed_to_the_declared_one():
+    two = parse_manifest({"name": "T", "entities": {"Entry": {"fields": {"a": {"type": "string"}}},
+                                                    "Booking": {"fields": {"b": {"type": "string"}}},
+                                                    "Bookings": {"fields": {"c": {"type": "string"}}}}})
+    js = ('aw.entities.Entries.list(); aw.entities["entry"].create({}); aw.entities.Booking.list();'
+          ' aw.entities.bookings.list(); aw.entities.Note.list();')
+    files, fixes = fix_entity_names({"app.js": js, "style.css": "aw.entities.Entries"}, two)
+    # Entries and entry mean Entry; "bookings" matches both Booking and Bookings, Note nothing: left
+    assert files["app.js"] == ('aw.entities.Entry.list(); aw.entities["Entry"].create({}); aw.entities.Booking.list();'
+                               ' aw.entities.bookings.list(); aw.entities.Note.list();')
+    assert files["style.css"] == "aw.entities.Entries"
+    assert fixes == ["app.js: aw.entities.Entries renamed to Entry (app.json declares Entry, Booking, Bookings)",
+                     "app.js: aw.entities.entry renamed to Entry (app.json declares Entry, Booking, Bookings)"]
+
+
+def test_the_loop_renames_entities_in_a_script_block_of_the_answer():
+    """A repair answer holds only app.js; the manifest comes from the app on disk."""
+    reply = '<file path="app.js">\nconst E = aw.entities.Bookings;\nE.list();\n</file>\nI fixed it.'
+    parsed = parse_reply(reply)
+    fixed, fixes = fix_page(reply, parsed, {"app.json": json.dumps({"name": "B", "entities": {"Booking": {
+        "fields": {"room": {"type": "string"}}}}}), "index.html": "<p>x</p>"})
+    assert "aw.entities.Booking;" in fixed and "Bookings" not in fixed and fixed.endswith("I fixed it.")
+    assert parsed.files[0].content.startswith("const E = aw.entities.Booking;")
+    assert fixes == ["app.js: aw.entities.Bookings renamed to Booking (app.json declares Booking)"]
+
+
+def test_an_element_the_script_writes_into_and_the_page_lacks_is_added_before_the_first_script():
+    page = '<body><ul id="list"></ul><p id="count"></p>\n  <script src="app.js"></script></body>'
+    js = ('document.getElementById("total").textContent = "Total: " + t;\n'
+          'document.querySelector("#count").textContent = n;\n'
+          'const sum = document.getElementById("sum");\nsum.innerText = 3;\n'
+          'const box = document.getElementById("box"); if (box) box.hidden = true;\n'
+          'if (document.getElementById("flag").value == 2) go();')
+    files, fixes = add_missing_outputs({"index.html": page, "app.js": js})
+    # total and sum are written and missing; count exists; box and flag are only read
+    assert files["index.html"] == ('<body><ul id="list"></ul><p id="count"></p>\n  <p id="total"></p>\n  '
+                                   '<p id="sum"></p>\n  <script src="app.js"></script></body>')
+    assert fixes == ['index.html: added <p id="total"> (the script writes into it; the page had no such element)',
+                     'index.html: added <p id="sum"> (the script writes into it; the page had no such element)']
+    assert add_missing_outputs(files) == (files, [])

@@ -4,6 +4,7 @@ model can act on. The twelve reference apps pass (benchmarks/grading.py times th
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -71,3 +72,18 @@ def test_the_notes_example_signs_up_through_its_page_and_its_form_saves_and_show
 def test_a_form_that_does_not_work_fails_the_check_saying_why(tmp_path, checker, change, words):
     report = checker(notes(tmp_path, change))
     assert not report.ok and any(words in line for line in report.form_errors), report.text()
+
+
+@pytest.mark.parametrize("create, ok", [("admin", True), ("nobody", False)])
+def test_a_form_for_admins_is_checked_as_an_admin(tmp_path, checker, create, ok):
+    """A plain user's 403 is right where only admins make records: the form is tried again as an
+    admin, and neither the 403 nor its console line is reported. Where nobody may, it stays a failure."""
+    bundle = notes(tmp_path)
+    manifest = json.loads((bundle / "app.json").read_text())
+    manifest["entities"]["Note"]["access"] = {"read": "signed_in", "create": create, "update": "admin",
+                                              "delete": "admin"}
+    (bundle / "app.json").write_text(json.dumps(manifest))
+    report = checker(bundle)
+    assert report.ok is ok, report.text()
+    if not ok:
+        assert any("-> 403" in line for line in report.form_errors), report.text()

@@ -293,7 +293,21 @@ function render(posts) {{  // the mistake aw.html exists to prevent
 {LOAD}</script>"""
 
 
-def test_stored_xss_does_not_run_through_aw_html(make_bundle, live, page):
+@pytest.fixture
+def page_without_csp(browser):
+    """A page that ignores the runtime's Content-Security-Policy: aw.html alone is under test."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+def test_stored_xss_does_not_run_through_aw_html(make_bundle, live, page_without_csp, page):
+    """aw.html alone stops the payloads (the CSP set aside); the raw page is attacked without
+    the CSP and not with it, the runtime's second wall."""
+    page, with_csp = page_without_csp, page
     bundle = make_bundle(XSS_MANIFEST, {"index.html": SAFE_PAGE, "raw.html": RAW_PAGE})
     with live(bundle) as srv:
         author = srv.user("mallory@example.com")
@@ -322,6 +336,14 @@ def test_stored_xss_does_not_run_through_aw_html(make_bundle, live, page):
         page.evaluate("() => { delete window.__pwned; }")
         page.get_by_role("link", name="click me", exact=True).click()
         page.wait_for_function("() => window.__pwned === 1")
+
+        # The runtime's CSP: the same raw page with the policy on runs none of them.
+        with_csp.goto(srv.url + "/raw.html")
+        expect(with_csp.locator("body[data-ready='1']")).to_have_count(1)
+        with_csp.wait_for_load_state("networkidle")
+        with_csp.get_by_role("link", name="click me", exact=True).click()
+        with_csp.wait_for_timeout(300)
+        assert with_csp.evaluate("() => window.__pwned") is None
 
 
 # -- 4. errors -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import base64
 import concurrent.futures
 import contextlib
 import functools
+import hashlib
 import json
 import secrets
 import socket
@@ -38,6 +39,7 @@ import pytest
 
 from appwright.runtime import auth
 from appwright.runtime.app import Host, ServedApp, create_app
+from appwright.runtime.csp import POLICY, page_policy
 
 from conftest import PASSWORD, Live, serve_asgi
 
@@ -865,8 +867,10 @@ def test_visible_files_are_served(files_site):
 
 
 def _assert_security_headers(r: httpx.Response) -> None:
+    assert len(r.headers.get_list("content-security-policy")) == 1, (r.request.method, str(r.url))
     csp = r.headers.get("content-security-policy", "")
     assert "default-src 'self'" in csp, (r.request.method, str(r.url), r.status_code, csp)
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0], csp
     assert "object-src 'none'" in csp and "frame-ancestors" in csp and "base-uri" in csp
     assert r.headers.get("x-content-type-options") == "nosniff", (r.request.method, str(r.url))
 
@@ -880,6 +884,19 @@ def test_security_headers_on_pages_and_api(site):
         _assert_security_headers(r)
     assert responses[3].headers["content-type"].startswith("application/json")
     assert responses[2].headers["content-type"].startswith("application/javascript")
+
+
+def test_a_page_policy_names_its_own_inline_code_by_hash():
+    """Hashes as the browser computes them: CRLF read as LF, entities in attributes decoded."""
+    page = (b'<script>a = 1;\r\n</script><script src="x.js">ignored()</script>'
+            b'<button onclick="go(&quot;x&quot;)">b</button><p onmouseover=\'h()\'>p</p>')
+    sources = page_policy(page).split("script-src ", 1)[1].split()
+
+    def sha(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    assert sources == ["'self'", sha("a = 1;\n"), "'unsafe-hashes'", sha('go("x")'), sha("h()")]
+    assert page_policy(b"<p>no inline code</p>") == POLICY and "'unsafe-hashes'" not in POLICY
 
 
 def test_security_headers_on_refused_writes(site):
@@ -1051,22 +1068,73 @@ def _load_notes_with_payloads(example, live, page, raw: bool, payloads: list[str
         return pwned, titles
 
 
+@pytest.fixture
+def page_without_csp(browser):
+    """A browser context that ignores the pages' Content-Security-Policy: what aw.html does alone."""
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.mark.slow
-def test_stored_xss_does_not_execute_in_the_notes_example(example, live, page):
-    pwned, titles = _load_notes_with_payloads(example, live, page, raw=False, payloads=XSS_PAYLOADS)
+@pytest.mark.parametrize("csp", [True, False])
+def test_stored_xss_does_not_execute_in_the_notes_example(example, live, browser, csp):
+    context = browser.new_context(bypass_csp=not csp)
+    try:
+        pwned, titles = _load_notes_with_payloads(example, live, context.new_page(), raw=False, payloads=XSS_PAYLOADS)
+    finally:
+        context.close()
     assert pwned is None, "a stored payload ran in the notes page"
     assert sorted(titles) == sorted(XSS_PAYLOADS)  # shown as the text that was typed
 
 
 @pytest.mark.slow
-def test_control_raw_innerhtml_notes_page_is_pwned(example, live, browser):
-    context = browser.new_context()
-    try:
-        pwned, _ = _load_notes_with_payloads(example, live, context.new_page(), raw=True,
-                                             payloads=[f"<img src=x onerror={PWN}>"])
-    finally:
-        context.close()
-    assert pwned == 1, "the control page was not attacked, so the XSS test above proves nothing"
+def test_control_raw_innerhtml_notes_page_is_pwned_without_the_csp(example, live, page_without_csp):
+    pwned, _ = _load_notes_with_payloads(example, live, page_without_csp, raw=True,
+                                         payloads=[f"<img src=x onerror={PWN}>"])
+    assert pwned == 1, "the control page was not attacked, so the XSS tests here prove nothing"
+
+
+@pytest.mark.slow
+def test_the_csp_stops_payloads_in_a_raw_innerhtml_page(example, live, page):
+    """The same raw page with the runtime's policy: the page still shows every note, and no
+    payload runs (handlers and scripts planted in data match no hash of the page)."""
+    with _notes_site(example, live, raw=True) as srv:
+        site = Site(srv.url, srv)
+        owner = site.member("owner@example.com")
+        browser_login(page, srv.url, owner.token)
+        for payload in [p for p in XSS_PAYLOADS if p.startswith("<")]:  # one at a time: raw, each breaks the list
+            note = create(owner, "Note", title=payload[:200], body=payload)
+            page.goto(srv.url + "/")
+            wait_until(page, "document.querySelectorAll('#notes li').length >= 1")
+            page.wait_for_timeout(300)  # let onerror / onload / ontoggle fire
+            assert page.evaluate("window.__pwned") is None, f"{payload!r} ran through raw innerHTML despite the CSP"
+            assert owner.delete(f"{ENT}/Note/{note['id']}").status_code == 204
+        site.close()
+    assert any("Content Security Policy" in e for e in page.errors)  # the refusal is on the console
+
+
+INLINE_PAGE = ('<!doctype html><title>i</title>\r\n<script>window.__inline = "ran";\r\n</script>'
+               '<button id="b" onclick="window.__clicked = &quot;yes&quot;">b</button>'
+               '<img src="/missing.png" onerror="window.__own_error = 1">'
+               '<div id="out"></div><script src="/_aw/sdk.js"></script>'
+               '<script>document.getElementById("out").innerHTML = '
+               '\'<button id="planted" onclick="window.__pwned = 1">p</button>\';</script>')
+
+
+@pytest.mark.slow
+def test_the_csp_lets_the_pages_own_inline_code_run(make_bundle, live, page):
+    """A page's own inline scripts and handlers (CRLF line ends, an entity in an attribute) run;
+    a handler its script writes into the page later does not."""
+    bundle = make_bundle(RENDER_MANIFEST, {"index.html": INLINE_PAGE})
+    (bundle / "index.html").write_bytes(INLINE_PAGE.encode())  # keep the CRLFs as written
+    with live(bundle) as srv:
+        page.goto(srv.url + "/")
+        wait_until(page, "window.__own_error === 1")
+        page.click("#b")
+        page.click("#planted")
+        page.wait_for_timeout(200)
+        assert page.evaluate("[window.__inline, window.__clicked, window.__pwned]") == ["ran", "yes", None]
 
 
 # A page that renders one entity through several aw.html contexts (`?tpl=`), or through a
@@ -1136,8 +1204,8 @@ XSS_ROWS = [(p.replace("\n", " "), p) for p in XSS_PAYLOADS]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("tpl", ["text", "dq", "sq", "unq"])
-def test_aw_html_escapes_text_and_attribute_values(make_bundle, live, page, tpl):
-    pwned, rendered = _render(make_bundle, live, page, tpl, "aw", XSS_ROWS)
+def test_aw_html_escapes_text_and_attribute_values(make_bundle, live, page_without_csp, tpl):
+    pwned, rendered = _render(make_bundle, live, page_without_csp, tpl, "aw", XSS_ROWS)
     assert rendered == "ok"
     assert pwned is None, f"aw.html let a payload run in the {tpl!r} context"
 
@@ -1145,7 +1213,7 @@ def test_aw_html_escapes_text_and_attribute_values(make_bundle, live, page, tpl)
 @pytest.mark.slow
 @pytest.mark.parametrize("tpl", ["text", "dq", "unq"])
 def test_control_raw_template_is_pwned(make_bundle, live, browser, tpl):
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     try:
         pwned, _ = _render(make_bundle, live, context.new_page(), tpl, "raw", XSS_ROWS)
     finally:
@@ -1168,16 +1236,16 @@ JS_URLS = {  # void(...): a javascript: URL that yields a string would replace t
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label", list(JS_URLS))
-def test_aw_html_blocks_script_urls_in_links(make_bundle, live, page, label):
+def test_aw_html_blocks_script_urls_in_links(make_bundle, live, page_without_csp, label):
     url = JS_URLS[label]
-    pwned, rendered = _render(make_bundle, live, page, "link", "aw", [("", url)])
+    pwned, rendered = _render(make_bundle, live, page_without_csp, "link", "aw", [("", url)])
     assert rendered == "ok"
     assert pwned is None, f"a {label!r} javascript: URL ran through aw.html: {url!r}"
 
 
 @pytest.mark.slow
 def test_control_raw_script_url_is_pwned(make_bundle, live, browser):
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     try:
         pwned, _ = _render(make_bundle, live, context.new_page(), "link", "raw", [("", JS_URLS["plain"])])
     finally:
@@ -1189,16 +1257,16 @@ HANDLER_BREAKOUT = "');window.__pwned='handler';void('"
 
 
 @pytest.mark.slow
-def test_aw_html_values_inside_event_handler_attributes_cannot_run(make_bundle, live, page):
+def test_aw_html_values_inside_event_handler_attributes_cannot_run(make_bundle, live, page_without_csp):
     """`onclick="show('${x}')"`: HTML escaping is undone by the attribute parser before the
     handler's JavaScript runs, so aw.html must refuse (or neutralise) the value."""
-    pwned, rendered = _render(make_bundle, live, page, "handler", "aw", [(HANDLER_BREAKOUT, "")])
+    pwned, rendered = _render(make_bundle, live, page_without_csp, "handler", "aw", [(HANDLER_BREAKOUT, "")])
     assert pwned is None, f"a value inside onclick ran as code (render: {rendered})"
 
 
 @pytest.mark.slow
 def test_control_raw_event_handler_is_pwned(make_bundle, live, browser):
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     try:
         pwned, _ = _render(make_bundle, live, context.new_page(), "handler", "raw", [(HANDLER_BREAKOUT, "")])
     finally:

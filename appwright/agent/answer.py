@@ -8,7 +8,8 @@ import json
 import re
 
 from appwright.agent.fixups import fix_manifest
-from appwright.agent.pagefix import add_missing_auth_box, add_missing_inputs, menus
+from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
+                                     menus)
 from appwright.agent.parse import ParsedReply
 from appwright.runtime.manifest import ManifestError, parse_manifest
 
@@ -29,22 +30,23 @@ def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None
 
 
 def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str]) -> tuple[str, list[str]]:
-    """Apply agent/pagefix.py to the answer's index.html block, with the answer's manifest (else the
-    app's) and the scripts of both: (the reply with the fixed block, fixes)."""
+    """Apply agent/pagefix.py to the answer's page and script blocks, with the answer's manifest
+    (else the app's) and the scripts of both: (the reply with the fixed blocks, fixes)."""
     answer = {f.path: f.content for f in parsed.files}
-    if "index.html" not in answer:
-        return reply, []
     try:
         manifest = parse_manifest(json.loads(answer.get("app.json") or on_disk.get("app.json") or ""))
     except (ValueError, ManifestError):
         return reply, []
-    files, fixes = add_missing_inputs({**on_disk, **answer}, manifest)
-    files, more = add_missing_auth_box(files)
-    fixes += more
-    if fixes:
-        block = next(f for f in parsed.files if f.path == "index.html")
-        reply = reply.replace(block.content.rstrip("\n"), files["index.html"].rstrip("\n"), 1)
-        block.content = files["index.html"]
+    files, fixes = fix_entity_names(answer, manifest)
+    if "index.html" in answer:  # the page is only changed where the answer sends it
+        merged, more = add_missing_inputs({**on_disk, **files}, manifest)
+        merged, most = add_missing_auth_box(merged)
+        merged, last = add_missing_outputs(merged)
+        files["index.html"], fixes = merged["index.html"], fixes + more + most + last
+    for block in parsed.files:
+        if files.get(block.path, block.content) != block.content:
+            reply = reply.replace(block.content.rstrip("\n"), files[block.path].rstrip("\n"), 1)
+            block.content = files[block.path]
     return reply, fixes
 
 

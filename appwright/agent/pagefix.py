@@ -17,6 +17,16 @@ input, an enum a menu of its values, and so on. Each addition is recorded in the
 
 Not done: `ref` fields (the input would need the other entity's ids); forms built by the
 script itself; a form whose variable is never dereferenced with a field name.
+
+`add_missing_outputs`: a script that writes into an element by id (`document.getElementById("total")
+.textContent = ...`, or through a variable holding it) that no element of the page has throws
+"Cannot set properties of null" on every render; the element (`<p id="total">`) is added before the
+page's first script.
+
+`fix_entity_names`: a script that names an entity app.json does not declare
+(`aw.entities.Bookings` where app.json has `Booking`) gets every 404 of the entity API; asked
+to repair, the 0.5B sends the same file back. A name that is a declared one in another case or
+number (`bookings`, `Bookings`, `Entries` for `Entry`) and matches exactly one, is renamed.
 """
 
 from __future__ import annotations
@@ -141,3 +151,71 @@ def add_missing_auth_box(files: dict[str, str]) -> tuple[dict[str, str], list[st
     fixes = [f'index.html: added <div id="{n}"> for the sign-in form (the script calls aw.ui.authForm on it; the '
              "page had no such element)" for n in missing]
     return {**files, "index.html": page[:body.end()] + added + page[body.end():]}, fixes
+
+
+_BY_ID = r"""document\s*\.\s*(?:getElementById\(\s*["']([\w-]+)["']|querySelector\(\s*["']#([\w-]+)["'])\s*\)"""
+_WRITE = r"""\s*\.\s*(?:textContent|innerText|innerHTML|value)\s*\+?=(?!=)"""
+_DIRECT = re.compile(_BY_ID + _WRITE)
+_HELD = re.compile(r"""\b(?:const|let|var)\s+(\w+)\s*=\s*""" + _BY_ID + r"\s*;?")
+_FIRST_SCRIPT = re.compile(r"<script\b", re.I)
+
+
+def add_missing_outputs(files: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(the files with index.html given each element its scripts write text into by id and the
+    page lacks, before its first script; the fixes in words)."""
+    page = files.get("index.html")
+    if page is None:
+        return files, []
+    wanted: dict[str, None] = {}
+    for script in page_scripts(files, page):
+        wanted.update(dict.fromkeys(a or b for a, b in _DIRECT.findall(script)))
+        for var, a, b in _HELD.findall(script):
+            if re.search(r"\b" + re.escape(var) + _WRITE, script):
+                wanted[a or b] = None
+    present = set(re.findall(r"""\bid\s*=\s*["']?([\w-]+)""", page))
+    missing = [n for n in wanted if n not in present]
+    at = _FIRST_SCRIPT.search(page)
+    if not missing or not at:
+        return files, []
+    added = "".join(f'<p id="{n}"></p>\n  ' for n in missing)
+    fixes = [f'index.html: added <p id="{n}"> (the script writes into it; the page had no such element)'
+             for n in missing]
+    return {**files, "index.html": page[:at.start()] + added + page[at.start():]}, fixes
+
+
+_ENTITY_USE = re.compile(r"""\baw\.entities(?:\.([A-Za-z_]\w*)|\[\s*(["'])([A-Za-z_]\w*)\2\s*\])""")
+
+
+def _forms_of(name: str) -> set[str]:
+    low = name.lower()
+    forms = {low, low + "s", low + "es"}
+    if low.endswith("y"):
+        forms.add(low[:-1] + "ies")
+    return forms
+
+
+def fix_entity_names(files: dict[str, str], manifest: Manifest) -> tuple[dict[str, str], list[str]]:
+    """(the .js and .html files with `aw.entities.NAME` set to the declared entity it means, the
+    fixes in words). Only names with exactly one declared match are renamed."""
+    declared = list(manifest.entities)
+    out, fixes = dict(files), []
+    for path, text in files.items():
+        if not path.endswith((".js", ".html", ".htm")):
+            continue
+
+        def rename(m: re.Match) -> str:
+            name = m.group(1) or m.group(3)
+            if name in declared:
+                return m.group(0)
+            meant = [e for e in declared if name.lower() in _forms_of(e)]
+            if len(meant) != 1:
+                return m.group(0)
+            fix = f"{path}: aw.entities.{name} renamed to {meant[0]} (app.json declares {', '.join(declared)})"
+            if fix not in fixes:
+                fixes.append(fix)
+            return m.group(0).replace(name, meant[0])
+
+        new = _ENTITY_USE.sub(rename, text)
+        if new != text:
+            out[path] = new
+    return out, fixes

@@ -43,6 +43,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appwright.runtime import api
+from appwright.runtime.csp import POLICY, page_policy
 from appwright.runtime.errors import ApiError
 from appwright.runtime.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 from appwright.runtime.storage import AppStore, StoreConfig, db_path
@@ -55,16 +56,13 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # The host names answered unless told otherwise (`appwright serve --allowed-host`); an IPv6
 # address is written in brackets, as in the Host header.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-# Pages may use inline scripts and styles (generated apps do), but load code only from the app
-# itself and talk only to it: no CDN, no exfiltration by fetch, no plugins, no framing by others.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob: https:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'self'")
+# Pages load code only from the app itself and talk only to it: no CDN, no exfiltration by fetch,
+# no plugins, no framing by others; an HTML page's own inline code runs by hash (csp.py).
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
-    (b"content-security-policy", CSP.encode()),
 ]
+CSP_HEADER = b"content-security-policy"
 
 
 def sdk_source() -> str:
@@ -124,7 +122,9 @@ class Guard:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                own = any(k.lower() == CSP_HEADER for k, _ in headers)  # a page's policy (csp.page_policy)
+                message["headers"] = headers + SECURITY_HEADERS + ([] if own else [(CSP_HEADER, POLICY.encode())])
             await send(message)
 
         if scope["method"] not in SAFE_METHODS and (b"x-aw", b"1") not in scope["headers"]:
@@ -170,7 +170,7 @@ class BundleFiles(StaticFiles):
                           if not any(part.startswith(".") for part in p.relative_to(self.directory).parts)]
                 html = link_theme(html, scope.get("root_path", ""), light_only=own_colours(html, sheets))
             return Response(html, status_code=response.status_code, media_type="text/html",
-                            headers={"cache-control": "no-cache"})
+                            headers={"cache-control": "no-cache", "content-security-policy": page_policy(html)})
         return response if unconditional["headers"] == scope["headers"] else await super().get_response(path, scope)
 
 

@@ -95,8 +95,9 @@ class Grader:
                 except Exception as exc:  # noqa: BLE001 - a grader error is a failed check, not a crash
                     out.append(result(c, False, f"grader error: {type(exc).__name__}: {exc}", t0))
         finally:
-            if ctx.page is not None:
-                ctx.page.context.close()
+            for page in (ctx.page, ctx.page_without_csp):
+                if page is not None:
+                    page.context.close()
             env.close()
         return Grade(task_id=task.id, checks=out, seconds=round(time.monotonic() - started, 3))
 

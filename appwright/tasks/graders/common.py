@@ -27,6 +27,7 @@ class Context:
     reply: str | None = None
     browser: Any = None  # a Playwright Browser, for ui and xss checks
     page: Any = None  # the grade's one page (graders/ui.py open_page), closed by the Grader
+    page_without_csp: Any = None  # the same for xss checks, which grade the page's code alone
     hung: str | None = None  # set when the page failed to load: later browser checks fail at once
     looks: dict[str, Any] | None = None  # the one-page look tests' results (graders/look.py _page_looks)
     notes: list[str] = field(default_factory=list)

@@ -58,12 +58,14 @@ def page_path(env: AppEnv, page: str) -> str:
 
 
 @contextmanager
-def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str = "/"):
+def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str = "/", csp: bool = True):
     """The grade's page at `path` as the client's user (None: signed out), with cookies and storage
     cleared first; `.errors` and `.dialogs` collect what happens. One browser context and page
-    serve every check of a grade (a new page costs a renderer process, about 0.25 s)."""
-    if ctx.page is None:
-        context = ctx.browser.new_context()
+    serve every check of a grade (a new page costs a renderer process, about 0.25 s).
+    `csp=False`: a page that ignores the runtime's Content-Security-Policy (the xss checks)."""
+    slot = "page" if csp else "page_without_csp"
+    if getattr(ctx, slot) is None:
+        context = ctx.browser.new_context(bypass_csp=not csp)
         context.set_default_timeout(LOAD_MS)
         page = context.new_page()
         page.cdp = context.new_cdp_session(page)
@@ -76,8 +78,8 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str 
             page.dialogs.append(f"{d.type}: {d.message}")
             d.accept()
         page.on("dialog", dialog)
-        ctx.page = page
-    page = ctx.page
+        setattr(ctx, slot, page)
+    page = getattr(ctx, slot)
     page.context.clear_cookies()
     page.cdp.send("Storage.clearDataForOrigin", {"origin": env.url, "storageTypes": "all"})
     if client is not None:
@@ -93,7 +95,7 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str 
         yield page
         page.goto("about:blank")
     except BaseException:
-        ctx.page = None  # a page that hangs or crashed is not reused: the next check gets a new one
+        setattr(ctx, slot, None)  # a page that hangs or crashed is not reused: the next check gets a new one
         with contextlib.suppress(Exception):  # closing a crashed context may fail; the browser goes on
             page.context.close()
         raise
