@@ -207,6 +207,8 @@ whose `message` explains why (show it to the user); `err.status` has the HTTP st
 ## Rules that keep apps working and safe
 
 - Show user data with `aw.html` or `textContent`, never by putting raw values into `innerHTML`.
+- Attach handlers with `addEventListener`: an `onclick="..."` that a script writes into the page
+  does not run (the page's security policy allows only the inline code its HTML file holds).
 - Functions that use `await` must be `async`.
 - Only the SDK calls above exist (there is no `findById`, `all` or `save`).
 - Every input a page reads must exist in the page's HTML.
