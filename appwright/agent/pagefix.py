@@ -128,6 +128,10 @@ def add_missing_inputs(files: dict[str, str], manifest: Manifest) -> tuple[dict[
     return {**files, "index.html": page[:at] + added + page[at:]}, fixes
 
 
+def _ids(page: str) -> set[str]:
+    return set(re.findall(r"""\bid\s*=\s*["']?([\w-]+)""", page))
+
+
 _AUTH_TARGET = re.compile(r"""aw\.ui\.authForm\(\s*(?:["']#([\w-]+)["']|document\.(?:getElementById\(\s*["']([\w-]+)["']"""
                           r"""|querySelector\(\s*["']#([\w-]+)["'])\s*\))""")
 _BODY = re.compile(r"<body\b[^>]*>", re.I)
@@ -142,7 +146,7 @@ def add_missing_auth_box(files: dict[str, str]) -> tuple[dict[str, str], list[st
         return files, []
     scripts = page_scripts(files, page)
     wanted = dict.fromkeys(n for s in scripts for m in _AUTH_TARGET.finditer(s) for n in m.groups() if n)
-    present = set(re.findall(r"""\bid\s*=\s*["']?([\w-]+)""", page))
+    present = _ids(page)
     missing = [n for n in wanted if n not in present]
     body = _BODY.search(page)
     if not missing or not body:
@@ -172,7 +176,7 @@ def add_missing_outputs(files: dict[str, str]) -> tuple[dict[str, str], list[str
         for var, a, b in _HELD.findall(script):
             if re.search(r"\b" + re.escape(var) + _WRITE, script):
                 wanted[a or b] = None
-    present = set(re.findall(r"""\bid\s*=\s*["']?([\w-]+)""", page))
+    present = _ids(page)
     missing = [n for n in wanted if n not in present]
     at = _FIRST_SCRIPT.search(page)
     if not missing or not at:
