@@ -34,7 +34,7 @@ from pathlib import Path
 
 from appwright.runtime.app import ServedApp, create_app
 from appwright.runtime.check import check_bundle
-from appwright.runtime.forms import sign_up_in_page, submit_first_form
+from appwright.runtime.forms import FormResult, sign_up_in_page, submit_first_form
 from appwright.runtime.local import CHROMIUM, Chromium, LocalServer
 from appwright.runtime.api import SESSION_COOKIE
 from appwright.runtime.auth import hash_password
@@ -161,7 +161,7 @@ def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bo
             page.wait_for_timeout(200)
         seen = len(report.console_errors), len(report.http_errors)
         form = submit_first_form(page, manifest)
-        role = _role_for_refused(form.created, manifest)
+        role = _role_for_refused(form, manifest)
         if role:  # a form for admins (or a role): what the page's own user saw was right; try as them
             del report.console_errors[seen[0]:], report.http_errors[seen[1]:]
             served.store.set_role(served.store.user_by_email(EMAIL).id, role)
@@ -177,13 +177,10 @@ def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bo
 PLAIN_USERS = {"public", "signed_in", "owner"}  # principals a freshly signed-up user is one of
 
 
-def _role_for_refused(created: str | None, manifest) -> str | None:
+def _role_for_refused(form: FormResult, manifest) -> str | None:
     """For a form whose write was refused (403) because the entity's records are made only by
     admins or a named role: the role to check it as (admin first). None for any other outcome."""
-    if not created or not created.endswith("-> 403"):
-        return None
-    name = created.split("/_aw/api/entities/", 1)[-1].split("/")[0].split(" ")[0]
-    spec = manifest.entities.get(name)
+    spec = manifest.entities.get(form.entity) if form.status == 403 else None
     allowed = spec.rules()["create"] if spec else frozenset()
     if not allowed or allowed & PLAIN_USERS:
         return None

@@ -59,6 +59,10 @@ class _InlineCode(HTMLParser):
             self.scripts.append("".join(self._script))
             self._script = None
 
+    def close(self):
+        super().close()
+        self.handle_endtag("script")  # a script left open at the end of the file still runs
+
 
 def page_policy(html: bytes) -> str:
     """The policy for one page: its own inline scripts and handlers, by hash, and nothing else inline."""
@@ -69,8 +73,6 @@ def page_policy(html: bytes) -> str:
         found.close()
     except Exception:  # noqa: BLE001 - HTML the parser gives up on: no inline code is allowed
         return POLICY
-    if found._script is not None:  # a script left open at the end of the file still runs
-        found.scripts.append("".join(found._script))
     sources = ["'self'"] + list(dict.fromkeys(_sha256(s) for s in found.scripts))
     if found.handlers:
         sources += ["'unsafe-hashes'"] + list(dict.fromkeys(_sha256(h) for h in found.handlers))

@@ -36,6 +36,8 @@ class FormResult:
     found: bool = False  # a visible form other than the sign-in form
     filled: list[str] = field(default_factory=list)  # "name=value" per field typed into
     created: str | None = None  # "POST /_aw/api/entities/Task -> 201"
+    entity: str | None = None  # the entity the write went to ("Task")
+    status: int | None = None  # its HTTP status
     problem: str | None = None  # what went wrong, for the model
 
     @property
@@ -175,6 +177,7 @@ def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResu
         return result
     path = response.url.split("/_aw/api/", 1)[1].split("?")[0]
     result.created = f"{response.request.method} /_aw/api/{path} -> {response.status}"
+    result.entity, result.status = path.removeprefix("entities/").split("/")[0], response.status
     if response.status >= 400:
         try:
             message = response.json().get("error", "")
