@@ -59,10 +59,6 @@ class _InlineCode(HTMLParser):
             self.scripts.append("".join(self._script))
             self._script = None
 
-    def close(self):
-        super().close()
-        self.handle_endtag("script")  # a script left open at the end of the file still runs
-
 
 def page_policy(html: bytes) -> str:
     """The policy for one page: its own inline scripts and handlers, by hash, and nothing else inline."""
