@@ -60,3 +60,12 @@ def test_a_form_that_does_not_work_asks_for_the_file_with_its_submit_handler():
     problem = "submitting the first form (title=Plant the tulips) sent no request to the entity API: ..."
     paths, text = repair_request(CheckReport(form_errors=[problem]), [], files)
     assert paths == ["app.js"] and f"      ! {problem}" in text and "corrected app.js only" in text
+
+
+def test_saved_text_shown_as_html_asks_for_the_script_with_the_problem_under_the_innerhtml_line():
+    files = {"app.json": MANIFEST, "index.html": '<!doctype html>\n<ul></ul><script src="app.js"></script>',
+             "app.js": 'const list = document.querySelector("ul");\nlist.innerHTML = rows.map(r => `<li>${r.title}</li>`);\n'}
+    problem = "app.js:2: text saved in `title` is put into the page as HTML (a saved <i> tag became an element)"
+    paths, text = repair_request(CheckReport(markup_errors=[problem]), [], files)
+    assert paths == ["app.js"] and "corrected app.js only" in text
+    assert "    2 | list.innerHTML = rows.map(r => `<li>${r.title}</li>`);\n      ! " + problem in text

@@ -116,14 +116,17 @@ def test_new_bundle_path_is_readable_and_unique(tmp_path):
 
 
 def auto_env(tmp_path: Path, auto: list[str]) -> dict[str, str]:
-    """Two scripted rungs priced apart: `leaky` (cheap) writes the notes list through innerHTML,
-    `careful` (dear) writes the reference app; gateway.toml's `auto` lists them."""
+    """Two scripted rungs priced apart: `leaky` (cheap) writes the reference app with a live-looking key
+    in its script (check_app cannot see it; the security probe's `secrets` check does), `careful`
+    (dear) writes the reference app; gateway.toml's `auto` lists them."""
     from appwright.tasks.domains import domain
     from appwright.tasks.reference import render
 
     notes = domain("notes")
-    for name, flaw in (("leaky", "innerhtml"), ("careful", None)):
-        files = render(notes, ["owner"], flaw=flaw)
+    for name in ("leaky", "careful"):
+        files = render(notes, ["owner"])
+        if name == "leaky":
+            files["app.js"] = 'const api_key = "sk-live-0123456789abcdefghijklmn";\n' + files["app.js"]
         reply = "\n".join(f'<file path="{p}">\n{c}\n</file>' for p, c in files.items()) + "\nYour notes app is ready."
         (tmp_path / f"{name}.json").write_text(json.dumps([reply] * 4))
     (tmp_path / "models.toml").write_text("".join(
@@ -143,9 +146,9 @@ def test_new_auto_climbs_past_an_app_that_fails_its_security_probe(tmp_path):
                        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=280)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "auto: leaky -> careful" in r.stdout  # cheapest first, whatever gateway.toml's order
-    assert "not accepted (leaky): security probe xss" in r.stdout and "accepted the app of careful" in r.stdout
+    assert "not accepted (leaky): security probe secrets" in r.stdout and "accepted the app of careful" in r.stdout
     bundle = tmp_path / "notes"
-    assert "innerHTML" not in (bundle / "app.js").read_text()
+    assert "sk-live" not in (bundle / "app.js").read_text()
     trajectories = list(read_jsonl(bundle / ".aw" / "trajectories.jsonl"))
     assert [t.model for t in trajectories] == ["leaky", "careful"]  # both kept: the failed rung is data too
 

@@ -400,7 +400,7 @@ def test_auto_climbs_past_a_flawed_app_reusing_the_named_models_attempt(tmp_path
     assert (named.model, named.good, auto.model, auto.good) == ("flawed", False, "auto", True)
     first, second = auto.rungs
     assert (first.model, first.reused, first.accepted) == ("flawed", True, False)
-    assert first.trajectory_id == named.trajectory_id and any("security probe xss" in p for p in first.problems)
+    assert first.trajectory_id == named.trajectory_id and any("stored XSS" in p for p in first.problems)
     assert (second.model, second.reused, second.accepted) == ("ref", False, True)
     assert auto.trajectory_id == second.trajectory_id and (out / auto.bundle / "app.json").is_file()
     assert auto.cost_usd == pytest.approx(first.cost_usd + second.cost_usd) and second.cost_usd > 0

@@ -87,3 +87,18 @@ def test_a_form_for_admins_is_checked_as_an_admin(tmp_path, checker, create, ok)
     assert report.ok is ok, report.text()
     if not ok:
         assert any("-> 403" in line for line in report.form_errors), report.text()
+
+
+def test_a_page_that_puts_saved_text_into_innerhtml_fails_the_check_at_that_line(tmp_path, checker):
+    """The notes page with its list built by a plain template into innerHTML: a saved <i> tag becomes
+    an element, so the check fails naming the fields and the line that writes the list (for the
+    repair turn). The example as shipped, escaped by aw.html, passes the same check (test above)."""
+    bundle = notes(tmp_path, ("list.innerHTML = aw.html`${notes.map(noteItem)}`;", 'list.innerHTML = notes.map(noteItem).join("");'))
+    js = (bundle / "notes.js").read_text()
+    (bundle / "notes.js").write_text(js.replace("return aw.html`<li", "return `<li"))
+    line = js.splitlines().index('  list.innerHTML = notes.map(noteItem).join("");') + 1
+    report = checker(bundle)
+    assert not report.ok and not report.form_errors, report.text()
+    [problem] = report.markup_errors
+    assert problem.startswith(f"notes.js:{line}: text saved in `title` and `body` is put into the page as HTML")
+    assert "stored XSS" in problem and "saved text shown as HTML:" in report.text()

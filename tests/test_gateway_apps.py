@@ -1,6 +1,7 @@
 """Verify, then escalate (gateway/apps.py): an app task sent with the official `openai` client to
 a real gateway on 127.0.0.1. The two rungs are scripted models (the one stand-in: they replay a
-generated reference app, one of them with its list written through innerHTML); everything else
+generated reference app, one of them with a live-looking key in its script: check_app cannot see it,
+the security probe's `secrets` check does); everything else
 is real: the agent's harness, check_app in Chromium, the app's own security probe, the log."""
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def answer(files: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("gateway-apps")
-    (root / "leaky.json").write_text(json.dumps([answer(render(NOTES, ["owner"], flaw="innerhtml"))] * 20))
+    leaky = render(NOTES, ["owner"])
+    leaky["app.js"] = 'const api_key = "sk-live-0123456789abcdefghijklmn";\n' + leaky["app.js"]
+    (root / "leaky.json").write_text(json.dumps([answer(leaky)] * 20))
     (root / "careful.json").write_text(json.dumps([answer(render(NOTES, ["owner"]))] * 20))
     (root / "models.toml").write_text(f"""
 [models.leaky]
@@ -66,9 +69,9 @@ def test_auto_escalates_past_an_app_that_fails_its_security_probe(client):
     assert done.model == "careful" and ext["app"]["accepted"] and ext["app"]["model"] == "careful"
     assert [t["model"] for t in ext["tried"]] == ["leaky", "careful"] and ext["escalations"] == 1
     leaky = ext["tried"][0]
-    assert not leaky["ok"] and any("security probe xss" in p for p in leaky["problems"]), leaky
+    assert not leaky["ok"] and any("security probe secrets" in p for p in leaky["problems"]), leaky
     files = ext["app"]["files"]
-    assert json.loads(files["app.json"])["entities"]["Note"]["access"] == "owner" and "innerHTML" not in files["app.js"]
+    assert json.loads(files["app.json"])["entities"]["Note"]["access"] == "owner" and "sk-live" not in files["app.js"]
     assert done.choices[0].message.content.strip() == "Your notes app is ready."
 
     # A named model is a ladder of one: its bundle comes back, not accepted, with the reasons.

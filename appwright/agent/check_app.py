@@ -12,9 +12,11 @@ one (else through the API), visits every `.html` page signed in, and fills the f
 of `index.html` with plausible values and submits it (runtime/forms.py): it must send a
 write that succeeds, and the page must show what was typed. A write refused because only
 admins (or a named role) make that entity's records is what the plain user should see: the
-user gets that role and the form is tried again. JS exceptions, console errors,
-failed requests, responses >= 400 and what went wrong using the page are collected;
-(4) a short text report.
+user gets that role and the form is tried again. A record the form saved is saved again with
+an `<i>` tag in each text field, and the page reloaded: a tag that became an element is saved
+text put into innerHTML unescaped (stored XSS), reported with the line that writes it. JS
+exceptions, console errors, failed requests, responses >= 400 and what went wrong using the
+page are collected; (4) a short text report.
 
 Chromium is Debian's `/usr/bin/chromium` driven by Playwright (never `playwright install`).
 
@@ -27,6 +29,7 @@ asyncio event loop (run it in a worker thread there).
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ class CheckReport:
     failed_requests: list[str] = field(default_factory=list)
     http_errors: list[str] = field(default_factory=list)
     form_errors: list[str] = field(default_factory=list)  # signing up through the page, its first form
+    markup_errors: list[str] = field(default_factory=list)  # saved text that the page shows as HTML
     browser_error: str | None = None  # the check itself could not run (no browser, server did not start)
     timed_out: bool = False
     seconds: float = 0.0
@@ -58,7 +62,8 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not (self.manifest_errors or self.js_errors or self.console_errors or self.failed_requests
-                    or self.http_errors or self.form_errors or self.browser_error or self.timed_out)
+                    or self.http_errors or self.form_errors or self.markup_errors or self.browser_error
+                    or self.timed_out)
 
     def text(self) -> str:
         if self.ok and not self.warnings:
@@ -67,6 +72,7 @@ class CheckReport:
         for title, items in [("app.json errors", self.manifest_errors), ("JavaScript errors", self.js_errors),
                              ("console errors", self.console_errors), ("failed requests", self.failed_requests),
                              ("HTTP errors", self.http_errors), ("using the page", self.form_errors),
+                             ("saved text shown as HTML", self.markup_errors),
                              ("warnings", self.warnings)]:
             if items:
                 lines.append(f"{title}:")
@@ -170,8 +176,63 @@ def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bo
             form = submit_first_form(page, manifest)
         if form.problem:
             report.form_errors.append(form.problem)
+        elif form.record is not None:
+            report.markup_errors += _shown_as_html(page, url, timeout_s, manifest, form, served.bundle)
     finally:
         context.close()
+
+
+MARKUP = '<i class="aw-markup-{}">x</i>'  # saved as text; an <i> of this class in the page was parsed as HTML
+_HTML_SINK = re.compile(r"\.(?:inner|outer)HTML\s*\+?=|\binsertAdjacentHTML\s*\(|\bdocument\.write(?:ln)?\s*\(")
+
+
+def _shown_as_html(page, url: str, timeout_s: float, manifest, form: FormResult, bundle: Path) -> list[str]:
+    """Save, as the same user, a copy of the record the form made with an `<i>` tag in each text
+    field, reload the page and look for those tags as elements: a page that puts saved text into
+    `innerHTML` unescaped runs whatever a visitor saved (stored XSS, even where the CSP stops the
+    script: the markup still lands). Empty when the page shows the text as text, or when such a copy
+    cannot be saved (a max_length too short for the tag, a rule that refuses it)."""
+    spec = manifest.entities.get(form.entity)
+    if spec is None:
+        return []
+    values = {k: v for k, v in form.record.items() if k in spec.fields and v is not None}
+    marked = []  # the fields given a tag; the i-th has class aw-markup-i
+    for name, f in spec.fields.items():
+        tag = MARKUP.format(len(marked))
+        if f.type in ("string", "text") and (f.limit is None or len(tag) <= f.limit):
+            values[name] = tag
+            marked.append(name)
+    if not marked:
+        return []
+    r = page.context.request.post(f"{url}/_aw/api/entities/{form.entity}", headers={"X-AW": "1"},
+                                  data=values, fail_on_status_code=False)
+    if r.status >= 300:
+        return []
+    page.goto(f"{url}/index.html", wait_until="networkidle", timeout=timeout_s * 1000)
+    page.wait_for_timeout(200)
+    parsed = [name for i, name in enumerate(marked) if page.locator(f"i.aw-markup-{i}").count()]
+    if not parsed:
+        return []
+    where = _html_sink(bundle)
+    return [f"{where + ': ' if where else ''}text saved in {' and '.join(f'`{n}`' for n in parsed)} is put into "
+            "the page as HTML (a saved <i> tag became an element), so whatever a visitor saves runs in every "
+            f"visitor's page (stored XSS). Show saved values with aw.ui.list(list, records, r => aw.html`<li>"
+            f"${{r.{parsed[0]}}}</li>`), which escapes them, or with textContent; never build innerHTML from "
+            "${...} outside aw.html"]
+
+
+def _html_sink(bundle: Path) -> str:
+    """`app.js:22`: the first line of the app's scripts that writes HTML built from values (a
+    `${...}` or `+` on an innerHTML line without aw.html), else the first that writes HTML at all."""
+    found = []
+    for path in sorted(bundle.rglob("*")):
+        if path.suffix not in (".js", ".mjs", ".html") or not path.is_file() or ".aw" in path.parts:
+            continue
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if _HTML_SINK.search(line):
+                built = ("${" in line or "+" in line) and not re.search(r"HTML\s*\+?=\s*aw\.html", line)
+                found.append((not built, path.relative_to(bundle).as_posix(), n))
+    return f"{min(found)[1]}:{min(found)[2]}" if found else ""
 
 
 PLAIN_USERS = {"public", "signed_in", "owner"}  # principals a freshly signed-up user is one of

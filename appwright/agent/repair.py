@@ -10,7 +10,8 @@ one file, with the error next to its line, leaves them one thing to change.
 Which files: app.json when the manifest is invalid (nothing else runs then); otherwise the
 files the page loads that the app lacks (`GET /notes.js -> 404`: the request asks for that file,
 new); then the files that the browser's errors name (`notes.js:12`); for a form that does not
-work, the file with its submit handler; else index.html. Where a problem sits:
+work, the file with its submit handler; for saved text shown as HTML, the file and line that
+writes it into innerHTML (check_app names it); else index.html. Where a problem sits:
 for app.json, the line of the key its path names (`entities.Task.fields.status.choices`);
 for a script, the line in its `file:line` location; a problem without one goes first.
 
@@ -40,7 +41,8 @@ def failing_files(report: CheckReport, files: dict[str, str]) -> list[str]:
         return ["app.json"]
     if missing := missing_files(report, files):
         return missing
-    said = " ".join(report.js_errors + report.console_errors + report.failed_requests + report.http_errors)
+    said = " ".join(report.js_errors + report.console_errors + report.failed_requests + report.http_errors
+                    + report.markup_errors)
     named = [p for p in files if p != "app.json" and re.search(rf"(?:^|[\s(/]){re.escape(p)}(?::\d|\b)", said)]
     if not named and report.form_errors:  # the form: the file with its submit handler
         named = [p for p, text in files.items() if p.endswith((".js", ".html")) and _SUBMIT.search(text)][:1]
@@ -86,7 +88,8 @@ def repair_request(report: CheckReport, problems: list[str], files: dict[str, st
     """(the paths to answer with, the user message that asks for them)."""
     paths = failing_files(report, files)
     found = report.manifest_errors if paths == ["app.json"] else (
-        report.js_errors + report.console_errors + report.failed_requests + report.http_errors + report.form_errors)
+        report.js_errors + report.console_errors + report.failed_requests + report.http_errors + report.form_errors
+        + report.markup_errors)
     parts = []
     if problems:
         parts.append("Problems with your answer:\n" + "\n".join(f"- {p}" for p in problems))

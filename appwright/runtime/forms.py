@@ -38,6 +38,7 @@ class FormResult:
     created: str | None = None  # "POST /_aw/api/entities/Task -> 201"
     entity: str | None = None  # the entity the write went to ("Task")
     status: int | None = None  # its HTTP status
+    record: dict | None = None  # the record the write returned, when it succeeded
     problem: str | None = None  # what went wrong, for the model
 
     @property
@@ -185,6 +186,10 @@ def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResu
             message = ""
         result.problem = f"submitting {what} sent {result.created}: {message or 'an error'}"
         return result
+    try:
+        result.record = response.json()
+    except Exception:  # noqa: BLE001 - not JSON
+        pass
     page.wait_for_timeout(300)
     typed = result.typed
     if listed and typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
