@@ -69,3 +69,16 @@ def test_saved_text_shown_as_html_asks_for_the_script_with_the_problem_under_the
     paths, text = repair_request(CheckReport(markup_errors=[problem]), [], files)
     assert paths == ["app.js"] and "corrected app.js only" in text
     assert "    2 | list.innerHTML = rows.map(r => `<li>${r.title}</li>`);\n      ! " + problem in text
+
+
+def test_a_form_problem_goes_under_the_write_and_a_missing_function_under_its_call():
+    script = ('async function refresh() {\n  records = await E.all();\n}\n'
+              'form.addEventListener("submit", async (e) => {\n  await E.create(record);\n  form.reset();\n});\n')
+    files = {"app.json": MANIFEST, "index.html": '<!doctype html>\n<form></form><script src="app.js"></script>',
+             "app.js": script}
+    saved = "submitting the first form (title=Plant the tulips) saved a record (...), but the page does not show it"
+    _, text = repair_request(CheckReport(form_errors=[saved]), [], files)
+    assert "    5 |   await E.create(record);\n      ! " + saved in text
+    shows = saved + "; the page shows 'E.all is not a function'"
+    _, text = repair_request(CheckReport(form_errors=[shows]), [], files)
+    assert "    2 |   records = await E.all();\n      ! " + shows in text

@@ -68,6 +68,9 @@ def test_the_notes_example_signs_up_through_its_page_and_its_form_saves_and_show
      "-> 400: invalid Note: titel: unknown field of Note"),
     (("    form.reset();\n    showError(null);\n    await refresh();", "    form.reset();"),
      "the page does not show 'Plant the tulips'"),
+    # the list fails after the save, and the page shows why in its role=alert element
+    (("aw.entities.Note.list({", "aw.entities.Note.all({"),
+     "list the records again after creating one; the page shows 'aw.entities.Note.all is not a function'"),
 ])
 def test_a_form_that_does_not_work_fails_the_check_saying_why(tmp_path, checker, change, words):
     report = checker(notes(tmp_path, change))

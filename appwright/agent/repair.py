@@ -13,7 +13,9 @@ new); then the files that the browser's errors name (`notes.js:12`); for a form 
 work, the file with its submit handler; for saved text shown as HTML, the file and line that
 writes it into innerHTML (check_app names it); else index.html. Where a problem sits:
 for app.json, the line of the key its path names (`entities.Task.fields.status.choices`);
-for a script, the line in its `file:line` location; a problem without one goes first.
+for a script, the line in its `file:line` location, else the first call of what "is not a
+function", else, for a form that does not work, the line of its write (`.create(`, `fetch(`);
+a problem with none of these goes first.
 
 Not done: errors inside inline scripts point at index.html's line only when the browser
 reported one.
@@ -27,6 +29,10 @@ from appwright.agent.check_app import CheckReport
 
 _LOCATION = re.compile(r"([\w./-]+\.(?:js|mjs|html|css)):(\d+)")
 _SUBMIT = re.compile(r"""addEventListener\(\s*["']submit|\bonsubmit\b""")
+_NOT_A_FUNCTION = re.compile(r"([\w$.]+) is not a function")
+_WRITE = re.compile(r"\.(?:create|update)\(|\bfetch\(|(?<!function )\bpost\(")
+_LIST_CALL = re.compile(r"(?<!\bui)\.list\(")
+_LISTER = re.compile(r"(?:function\s+(\w+)\s*\(|(?:const|let)\s+(\w+)\s*=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>)")
 _NOT_FOUND = re.compile(r"GET /(?:apps/[^/\s]+/)?([\w./-]+\.(?:js|mjs|css)) -> 404")
 
 
@@ -63,11 +69,28 @@ def _manifest_line(lines: list[str], problem: str) -> int:
     return at + 1 if found else 0
 
 
-def _script_line(path: str, problem: str) -> int:
+def _script_line(path: str, problem: str, lines: list[str]) -> int:
+    """The line a problem names (`app.js:12`); else, for "X is not a function", the first line
+    that calls X; else, for a form that does not work, the line of its write (`.create(`)."""
     for m in _LOCATION.finditer(problem):
         if m.group(1).endswith(path):
             return int(m.group(2))
+    if m := _NOT_A_FUNCTION.search(problem):
+        called = re.compile(rf"(?<![\w.$]){re.escape(m.group(1))}\s*\(")
+        return next((n for n, text in enumerate(lines, 1) if called.search(text)), 0)
+    if problem.startswith("submitting ") and _SUBMIT.search("\n".join(lines)):
+        return next((n for n, text in enumerate(lines, 1) if _WRITE.search(text)), 0)
     return 0
+
+
+def _lister(lines: list[str]) -> str | None:
+    """The name of the function that loads the records (the nearest one above an entity's `.list(`
+    call; `aw.ui.list(` shows them)."""
+    at = next((n for n, text in enumerate(lines) if _LIST_CALL.search(text)), None)
+    for text in reversed(lines[:at + 1] if at is not None else []):
+        if m := _LISTER.search(text):
+            return m.group(1) or m.group(2)
+    return None
 
 
 def annotate(path: str, content: str, problems: list[str]) -> str:
@@ -75,7 +98,9 @@ def annotate(path: str, content: str, problems: list[str]) -> str:
     lines = content.splitlines()
     where: dict[int, list[str]] = {}
     for problem in problems:
-        line = _manifest_line(lines, problem) if path == "app.json" else _script_line(path, problem)
+        line = _manifest_line(lines, problem) if path == "app.json" else _script_line(path, problem, lines)
+        if line and "list the records again" in problem and (lister := _lister(lines)):
+            problem += f": call {lister}() after this line, as the page does when it loads"
         where.setdefault(line if 0 < line <= len(lines) else 0, []).append(problem)
     out = [f"      ! {p}" for p in where.get(0, [])]
     for n, text in enumerate(lines, 1):

@@ -193,6 +193,8 @@ def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResu
     page.wait_for_timeout(300)
     typed = result.typed
     if listed and typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
+        alerts = [a.strip() for a in page.locator("[role=alert]").all_inner_texts() if a.strip()]
         result.problem = (f"submitting {what} saved a record ({result.created}), but the page does not show "
-                          f"{typed[0]!r} afterwards: list the records again after creating one")
+                          f"{typed[0]!r} afterwards: list the records again after creating one"
+                          + (f"; the page shows {' / '.join(alerts)[:200]!r}" if alerts else ""))
     return result

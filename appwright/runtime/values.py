@@ -46,10 +46,11 @@ def check_value(field: Any, value: Any) -> str | None:
             return "a string field holds one line; use a text field for several lines"
         return None
     if t in ("number", "integer"):
+        quoted = " (text, not a number: send Number(value))" if isinstance(value, str) and _numeric(value) else ""
         if t == "integer" and not _is_int(value) and not (isinstance(value, float) and value.is_integer()):
-            return f"expected a whole number; got {_show(value)}"
+            return f"expected a whole number; got {_show(value)}{quoted}"
         if t == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            return f"expected a number; got {_show(value)}"
+            return f"expected a number; got {_show(value)}{quoted}"
         if isinstance(value, float) and not math.isfinite(value):
             return "expected a finite number"
         if abs(value) > MAX_SAFE_INTEGER:
@@ -84,6 +85,14 @@ def _in_range(field: Any, value: float) -> str | None:
     if field.max is not None and value > field.max:
         return f"must be at most {field.max:g}; got {value}"
     return None
+
+
+def _numeric(text: str) -> bool:
+    """A number written as text ("1950", " 2.5"): what an input's `.value` sent unconverted is."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _show(value: Any) -> str:
