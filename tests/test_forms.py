@@ -105,3 +105,12 @@ def test_a_page_that_puts_saved_text_into_innerhtml_fails_the_check_at_that_line
     [problem] = report.markup_errors
     assert problem.startswith(f"notes.js:{line}: text saved in `title` and `body` is put into the page as HTML")
     assert "stored XSS" in problem and "saved text shown as HTML:" in report.text()
+
+
+def test_a_script_that_does_not_parse_is_reported_at_its_line(tmp_path, checker):
+    """A SyntaxError has no stack, so the browser's message names no line: check_app compiles the
+    app's scripts with Chromium's parser and adds where, for the repair turn to show."""
+    bundle = notes(tmp_path, ('function showError(err) {', 'const label = "<b class="x">";\nfunction showError(err) {'))
+    line = (bundle / "notes.js").read_text().splitlines().index('const label = "<b class="x">";') + 1
+    report = checker(bundle)
+    assert not report.ok and any(f"(at notes.js:{line}:" in e for e in report.js_errors), report.text()

@@ -126,6 +126,35 @@ class Checker:
 EMAIL, PASSWORD = "checker@example.com", "check-app-password-1"
 
 
+def _place_syntax_errors(browser, report: CheckReport, bundle: Path) -> None:
+    """A script that does not parse throws a SyntaxError with no stack, so its message names no
+    line. Compile each of the app's .js files with Chromium's own parser (CDP's
+    Runtime.compileScript) and add `(at app.js:23:140)` to the error whose message is the one
+    that file's compile gives."""
+    unplaced = {e for e in report.js_errors if "(at " not in e}
+    if not unplaced:
+        return
+    context = browser.new_context()
+    try:
+        cdp = context.new_cdp_session(context.new_page())
+        cdp.send("Runtime.enable")
+        found: dict[str, str] = {}
+        for path in sorted(bundle.rglob("*.js")):
+            rel = path.relative_to(bundle).as_posix()
+            if ".aw" in path.parts or not path.is_file():
+                continue
+            out = cdp.send("Runtime.compileScript", {"expression": path.read_text(errors="replace"),
+                                                      "sourceURL": rel, "persistScript": False})
+            if details := out.get("exceptionDetails"):
+                message = details["exception"]["description"].splitlines()[0].removeprefix("SyntaxError: ")
+                found.setdefault(message, f"{rel}:{details['lineNumber'] + 1}:{details['columnNumber'] + 1}")
+    except Exception:  # noqa: BLE001 - placing them is a help: the errors stay as the browser gave them
+        return
+    finally:
+        context.close()
+    report.js_errors = [f"{e} (at {found[e]})" if e in unplaced and e in found else e for e in report.js_errors]
+
+
 def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bool, served: ServedApp,
            pages: list[str]) -> None:
     """Load the app signed out, or sign up (through the page's own form when the app has open
@@ -277,6 +306,7 @@ def check_app(bundle: str | Path, checker: Checker | None = None, browser: bool 
                                    if p.name != "index.html" or p.parent != bundle)
                     for sign_up in (False, True):
                         _visit(browser, url, report, checker.timeout_s, sign_up, served, pages)
+                    _place_syntax_errors(browser, report, bundle)
             finally:
                 served.store.close()
     except Exception as exc:  # noqa: BLE001 - a check that cannot run is a result, not a crash

@@ -239,6 +239,18 @@ def make_row(done: Finished, spec: ModelSpec | None, out: Path) -> AttemptRow:
         bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION, **totals)
 
 
+POLL_S = 0.5  # how often the main thread wakes while it waits for attempts
+
+
+def _next(results: queue.Queue):
+    """The next finished attempt, waited for in short slices: Python runs a Ctrl-C's handler only in
+    the main thread and between waits, and a signal that reached another thread (Ray's, a
+    grader's) does not end a wait that has no timeout."""
+    while True:
+        with contextlib.suppress(queue.Empty):
+            return results.get(timeout=POLL_S)
+
+
 def _progress(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console)
@@ -305,7 +317,7 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
             for t in threads:
                 t.start()
             for _ in range(len(pending)):
-                item = results.get()
+                item = _next(results)
                 if isinstance(item, Failed):
                     summary.errors.append(f"{item.attempt.model} {item.attempt.task.id} #{item.attempt.sample}: "
                                           f"{item.message}")
@@ -327,7 +339,8 @@ def run_eval(config: EvalConfig, tasks: list[Task], specs: dict[str, ModelSpec],
                     f"{row.prompt_tokens + row.completion_tokens:,} tokens · agent {row.agent_s:.0f} s · "
                     f"grade {row.grade_s:.0f} s · {row.stop_reason}", highlight=False)
             for t in threads:
-                t.join()
+                while t.is_alive():
+                    t.join(POLL_S)
     except KeyboardInterrupt:
         stop.set()
         summary.interrupted = True
