@@ -179,17 +179,15 @@ def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResu
     path = response.url.split("/_aw/api/", 1)[1].split("?")[0]
     result.created = f"{response.request.method} /_aw/api/{path} -> {response.status}"
     result.entity, result.status = path.removeprefix("entities/").split("/")[0], response.status
-    if response.status >= 400:
-        try:
-            message = response.json().get("error", "")
-        except Exception:  # noqa: BLE001 - not JSON
-            message = ""
-        result.problem = f"submitting {what} sent {result.created}: {message or 'an error'}"
-        return result
     try:
-        result.record = response.json()
-    except Exception:  # noqa: BLE001 - not JSON
-        pass
+        body = response.json()
+    except Exception:  # noqa: BLE001 - a body that is not JSON: no message, no record
+        body = None
+    body = body if isinstance(body, dict) else {}
+    if response.status >= 400:
+        result.problem = f"submitting {what} sent {result.created}: {body.get('error') or 'an error'}"
+        return result
+    result.record = body or None
     page.wait_for_timeout(300)
     typed = result.typed
     if listed and typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
