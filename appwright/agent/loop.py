@@ -159,6 +159,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                               "max_seconds": budget.max_seconds})
     messages = [Message("system", system_prompt(protocol, TOOL_SPECS, prompt_style)),
                 Message("user", start_message(prompt, _on_disk(ws), protocol))]
+    start_manifest = _on_disk(ws).get("app.json")  # the access the person had chosen (agent/exposure.py)
     used = 0  # prompt + completion tokens so far
     step = 0
     repaired = False
@@ -233,7 +234,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             record.grammar = "manifest" if constrained else "manifest_schema" if structured else None
             record.resampled = resampled
             if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
-                reply, record.fixes = fix_app_json(reply, parsed, _on_disk(ws))
+                reply, record.fixes = fix_app_json(reply, parsed, _on_disk(ws), prompt, start_manifest)
                 reply, page_fixes = fix_page(reply, parsed, _on_disk(ws))
                 record.fixes += page_fixes
                 # what the app has and what a repair asked for is never dropped (agent/junk.py)
