@@ -625,3 +625,53 @@ def test_an_input_the_script_reads_but_the_form_lacks_is_added_and_recorded(tmp_
     assert traj.steps[0].fixes == ["index.html: added an input for body to the form (the script reads it; "
                                    "the form had none)"]
     assert '<textarea name="body">' in traj.messages[-1].content  # the answer as written to disk
+
+
+def by_script(root):
+    """A check that reads notes.js: a script that throws, a form that does not work, or all well
+    (the loop's unit tests need both failures without a browser)."""
+    from appwright.agent.check_app import CheckReport
+
+    script = (root / "notes.js").read_text()
+    if "BROKEN" in script:
+        return CheckReport(js_errors=["SyntaxError: Unexpected token ')' (at notes.js:3:1)"])
+    if "NO_REFRESH" in script:
+        return CheckReport(form_errors=["submitting the form saved a record, but the page does not show 'x' "
+                                        "afterwards: list the records again after creating one"])
+    return CheckReport()
+
+
+def test_a_repair_that_breaks_the_script_gives_way_to_the_first_answer(tmp_path):
+    first = FILES_REPLY.replace("await refresh();", "// NO_REFRESH")
+    repair = f'<file path="notes.js">\n{NOTES_JS.replace("await refresh();", "BROKEN)")}\n</file>\n'
+    traj = run_and_save("notes", tmp_path / "app", ScriptedBackend([first, repair]), checker=by_script)
+    assert traj.stop_reason == "check_failed" and len(traj.steps) == 2
+    assert traj.steps[1].kept_first and not traj.steps[0].kept_first
+    assert "Unexpected token" in traj.steps[1].check.text
+    assert "list the records again" in traj.check.text  # the run's check is the first answer's
+    assert "// NO_REFRESH" in (tmp_path / "app" / "notes.js").read_text()
+    assert traj.version_id is not None  # the first answer's bundle is servable, so it is saved
+
+
+def test_a_repair_that_gets_as_far_stands(tmp_path):
+    first = FILES_REPLY.replace("await refresh();", "// NO_REFRESH")
+    repair = f'<file path="notes.js">\n{NOTES_JS.replace("await refresh();", "// NO_REFRESH again")}\n</file>\n'
+    traj = run_and_save("notes", tmp_path / "app", ScriptedBackend([first, repair]), checker=by_script)
+    assert traj.stop_reason == "check_failed" and not traj.steps[1].kept_first
+    assert "NO_REFRESH again" in (tmp_path / "app" / "notes.js").read_text()
+
+
+def test_restore_puts_back_every_byte_and_deletes_what_was_added(tmp_path):
+    from appwright.agent.loop import _restore, _snapshot
+    from appwright.agent.tools import Toolbox
+
+    ws = Toolbox(tmp_path)
+    long_script = "x = 1;\n" * 5000  # longer than read_file shows the model
+    ws.write_file("app.js", long_script)
+    ws.write_file("index.html", "<p>first</p>")
+    saved = _snapshot(ws)
+    ws.write_file("app.js", "broken(")
+    ws.write_file("more/extra.js", "1")
+    _restore(ws, saved)
+    assert sorted(ws.files()) == ["app.js", "index.html"]
+    assert (tmp_path / "app.js").read_text() == long_script

@@ -14,6 +14,9 @@ loads from index.html are not written (agent/junk.py) and listed in its `dropped
 cut off at max_tokens whose bundle still passes ends as "cut_off", never "answered". `tools`: completion -> parse ->
 execute every call in it -> one observation message per call, until `finish` or a budget
 runs out. A reply with no readable call gets the parse problems back as a user message.
+A repair whose check gets less far than the first answer's (its script now throws where the
+first only failed a form) does not stand: the first answer's files are put back, the step's
+`kept_first` says so, and the run's check is the first answer's.
 The loop saves no version: its callers save a servable bundle once (appwright/attempt.py);
 the final check's `servable` says whether the bundle can be served.
 
@@ -95,6 +98,30 @@ def one_file_answer(backend: Backend, messages: list[Message], path: str, config
     return c
 
 
+def _progress(report: CheckReport) -> int:
+    """How far an app gets in check_app: 0 app.json invalid or no check, 1 the page's script throws,
+    2 the page runs but something fails (a form, a request, the console), 3 all passes."""
+    if report.ok:
+        return 3
+    if report.manifest_errors or report.browser_error or report.timed_out:
+        return 0
+    return 1 if report.js_errors else 2
+
+
+def _snapshot(ws: Toolbox) -> dict[str, bytes]:
+    """Every file of the app folder, whole (read_file cuts long ones for the model)."""
+    return {path: ws.resolve(path).read_bytes() for path in ws.files()}
+
+
+def _restore(ws: Toolbox, files: dict[str, bytes]) -> None:
+    """Put the app folder back as `_snapshot` found it: files since added are deleted."""
+    for path in set(ws.files()) - set(files):
+        ws.delete_file(path)
+    for path, data in files.items():
+        if not ws.resolve(path).is_file() or ws.resolve(path).read_bytes() != data:
+            ws.resolve(path).write_bytes(data)
+
+
 def _repeats(c: Completion, start: str, ws: Toolbox) -> bool:
     """The answer's files are exactly the files on disk: a repair that changed nothing."""
     files = parse_reply(start + c.text if c.continued_prefix else c.text).files
@@ -164,6 +191,8 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
     step = 0
     repaired = False
     repair_paths: list[str] | None = None  # what the repair turn asked for
+    first: tuple[CheckReport, dict[str, bytes]] | None = None  # the first answer's check and files, when repaired
+    kept: CheckReport | None = None  # the first answer's check, when its files were put back
 
     def emit(kind, text="", tool=None, ok=None):
         if on_event:
@@ -262,9 +291,15 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                     traj.stop_reason = "cut_off" if cut_off else "answered"
                     break
                 if repaired:
+                    if _progress(report) < _progress(first[0]):  # the repair broke more than it mended
+                        _restore(ws, first[1])
+                        record.kept_first, kept = True, first[0]
+                        emit("check", f"kept the first answer's files: the repair's check got less far\n"
+                                      f"{first[0].text()}", ok=False)
                     traj.stop_reason = "check_failed"
                     break
                 repaired = True
+                first = (report, _snapshot(ws))
                 problems = parsed.problems + [r.output for r in results if not r.ok]
                 if not parsed.files:  # nothing usable came: the whole app again
                     problems.append('no <file path="..."> blocks found; answer with every file of the app')
@@ -299,7 +334,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
 
         # 5. Final check (reused when the last step already checked this bundle). The caller
         # saves a version of a servable bundle (appwright/attempt.py): the loop only edits files.
-        last = traj.steps[-1].check if traj.steps and protocol == "files" else None
+        last = _check_record(kept) if kept else traj.steps[-1].check if traj.steps and protocol == "files" else None
         if last is None and ws.files():
             last = _check_record(checker(ws.root))
             emit("check", last.text, ok=last.ok)

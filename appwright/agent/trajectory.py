@@ -80,6 +80,7 @@ class StepRecord(_Record):
     fixes: list[str] = Field(default_factory=list)  # what agent/fixups.py (app.json) and pagefix.py (index.html) changed
     dropped: list[str] = Field(default_factory=list)  # files of the answer nothing loads (agent/junk.py)
     resampled: bool = False  # a repair answer repeated the files on disk; this is the second, hotter sample
+    kept_first: bool = False  # this repair's check got less far than the first answer's, whose files were put back
 
 
 class Trajectory(_Record):
