@@ -77,9 +77,10 @@ def narrow_exposure(text: str, request: str, before: str | None = None) -> tuple
         return text, []
     try:
         data = json.loads(text)
-        entities = data["entities"]
-        assert isinstance(entities, dict)
-    except (ValueError, TypeError, KeyError, AssertionError):
+    except ValueError:
+        return text, []
+    entities = data.get("entities") if isinstance(data, dict) else None
+    if not isinstance(entities, dict):
         return text, []
     try:
         old = json.loads(before or "{}").get("entities") or {}
