@@ -192,7 +192,6 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
     repaired = False
     repair_paths: list[str] | None = None  # what the repair turn asked for
     first: tuple[CheckReport, dict[str, bytes]] | None = None  # the first answer's check and files, when repaired
-    kept: CheckReport | None = None  # the first answer's check, when its files were put back
 
     def emit(kind, text="", tool=None, ok=None):
         if on_event:
@@ -293,7 +292,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
                 if repaired:
                     if _progress(report) < _progress(first[0]):  # the repair broke more than it mended
                         _restore(ws, first[1])
-                        record.kept_first, kept = True, first[0]
+                        record.kept_first = True
                         emit("check", f"kept the first answer's files: the repair's check got less far\n"
                                       f"{first[0].text()}", ok=False)
                     traj.stop_reason = "check_failed"
@@ -334,7 +333,9 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
 
         # 5. Final check (reused when the last step already checked this bundle). The caller
         # saves a version of a servable bundle (appwright/attempt.py): the loop only edits files.
-        last = _check_record(kept) if kept else traj.steps[-1].check if traj.steps and protocol == "files" else None
+        last = traj.steps[-1].check if traj.steps and protocol == "files" else None
+        if last is not None and traj.steps[-1].kept_first:
+            last = _check_record(first[0])
         if last is None and ws.files():
             last = _check_record(checker(ws.root))
             emit("check", last.text, ok=last.ok)
