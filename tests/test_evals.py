@@ -141,6 +141,41 @@ def test_cost_per_good_app_with_no_good_app_is_na_not_a_division_by_zero():
     assert money(None) == "n/a" and money(0) == "$0" and money(0.004344) == "$0.00434"
 
 
+def _auto_row(task, verdicts, costs, good):
+    """An `auto` row whose rungs ("own", then "big") were accepted or not as `verdicts` says."""
+    from appwright.evals.records import RungRecord
+
+    rungs = [RungRecord(model=m, trajectory_id=f"{m}-{task}", reused=True, accepted=ok, problems=[] if ok else ["x"],
+                        prompt_tokens=10, completion_tokens=10, agent_s=1.0, cost_usd=c)
+             for m, ok, c in zip(["own", "big"], verdicts, costs)]
+    return row("auto", task, good=good, cost=sum(costs), rungs=rungs)
+
+
+@pytest.mark.parametrize("big_cost, pays", [(0.05, False), (0.01, True)])
+def test_the_ladder_says_where_auto_stopped_and_whether_climbing_paid(big_cost, pays):
+    from appwright.evals.ladder import ladders
+    from appwright.evals.report import markdown_tables
+
+    rows = [_auto_row("t1", [True], [0.01], True),  # the first rung's app passes and is good
+            _auto_row("t2", [False, True], [0.01, big_cost], True),  # the second rung's makes it good
+            _auto_row("t3", [False, False], [0.01, big_cost], False),  # none passes its checks
+            _auto_row("t4", [True], [0.01], False)]  # accepted, but the graders find it wanting
+    [lad] = ladders(rows)
+    first, second = lad.rungs
+    assert (first.model, first.reached, first.accepted, first.good) == ("own", 4, 2, 1)
+    assert (second.model, second.reached, second.accepted, second.good) == ("big", 2, 1, 1)
+    assert (lad.unaccepted, lad.unaccepted_good, lad.escalated, lad.escalated_good) == (1, 0, 2, 1)
+    assert lad.escalation_cost == pytest.approx(2 * big_cost) and lad.pays is pays
+    # the verdict is the cascade's cost per good app against the first rung's own: C1/G1 = $0.04
+    cascade = compute_metrics(rows).overall[0].cost_per_good.value
+    assert (cascade < first.cost_per_good) is pays
+    md = markdown_tables(compute_metrics(rows), rows)
+    assert "Where `auto` stopped (4 attempts)" in md and "| 2 | big | 2 | 1 | 1 |" in md
+    assert ("The escalations paid" if pays else "The escalations did not pay") in md
+    assert '<section id="ladder-auto"><h2>Where auto stopped</h2>' in render_html(compute_metrics(rows), rows)
+    assert ladders([row("own", "t1")]) == [] and "stopped" not in markdown_tables(compute_metrics(rows[:0] + [row()]))
+
+
 def test_pass_at_k_over_tasks_with_k_samples():
     # task a: 1 of 3 good; task b: 0 of 3; task c: only 2 samples (left out of pass@3)
     rows = [row(task="a", sample=s, good=s == 0) for s in range(3)] + \

@@ -7,8 +7,9 @@ The page has no script, no external file of any kind (no CDN, fonts or images): 
 <style> element and the charts as inline SVG, so it opens from a mail attachment or a CI
 artefact. Sections: the models side by side (the best value of a row in bold), bar charts of
 good rate and cost per good app with their 95% intervals as whiskers, cost per task against
-good rate, good rate by task kind (chart and table) and by domain, the worst failures
-(lowest reward) with each failed check's evidence, and a short glossary.
+good rate, good rate by task kind (chart and table) and by domain, where the cascade (`auto`)
+stopped and whether its escalations paid (evals/ladder.py), the worst failures (lowest reward)
+with each failed check's evidence, and a short glossary.
 
 Every string that comes from the data (model names, task ids, prompts, evidence, paths) goes
 through `html.escape` on its way into the page, in the SVG too: prompts and evidence hold
@@ -29,6 +30,7 @@ from rich.table import Table
 
 from appwright.evals.charts import bar_chart, grouped_bars, scatter
 from appwright.evals.formatting import money, num, pct, with_ci
+from appwright.evals.ladder import Ladder, ladders
 from appwright.evals.metrics import GroupMetrics, Metrics, compute_metrics
 from appwright.evals.records import RESULTS, AttemptRow, read_rows
 from appwright.evals.stats import Estimate
@@ -85,8 +87,9 @@ def console_table(metrics: Metrics) -> Table:
     return table
 
 
-def markdown_tables(metrics: Metrics) -> str:
-    """The comparison and the per-kind breakdown as Markdown tables (what docs/results.md holds)."""
+def markdown_tables(metrics: Metrics, rows: list[AttemptRow] | None = None) -> str:
+    """The comparison and the per-kind breakdown as Markdown tables (what docs/results.md holds),
+    and, given the rows of a run with `auto`, where the cascade stopped."""
     models = metrics.models
     lines = [f"{metrics.attempts} attempts · split {', '.join(metrics.splits)} · 95% intervals", "",
              "| metric (95% interval) | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
@@ -101,7 +104,41 @@ def markdown_tables(metrics: Metrics) -> str:
         cells = [f"{by[m, k].good}/{by[m, k].attempts} · {by[m, k].mean_reward.value:.2f} · "
                  f"{pct(by[m, k].secure_rate.value)}" if (m, k) in by else "-" for m in models]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    for lad in ladders(rows or []):
+        lines += ["", *_ladder_lines(lad)]
     return "\n".join(lines) + "\n"
+
+
+def _ladder_cells(lad: Ladder) -> list[list[str]]:
+    """The ladder table's rows: each rung, the attempts no rung accepted, the escalations."""
+    cells = [[str(g.position), g.model, str(g.reached), str(g.accepted), str(g.good), money(g.cost_usd),
+              money(g.cost_per_good)] for g in lad.rungs]
+    cells.append(["none accepted", "(graded on the last rung's app)", str(lad.unaccepted), "-",
+                  f"{lad.unaccepted_good} good", "-", "-"])
+    cells.append(["escalations", "every rung above the first", str(lad.escalated), "-",
+                  f"{lad.escalated_good} good", money(lad.escalation_cost), money(lad.escalation_cost_per_good)])
+    return cells
+
+
+LADDER_HEAD = ["rung", "model", "reached", "accepted", "good (of accepted)", "cost", "cost / good app"]
+
+
+def _ladder_verdict(lad: Ladder) -> str:
+    if lad.pays is None:
+        return "Nothing was escalated, or the first rung made no good app: no comparison."
+    first = money(lad.rungs[0].cost_per_good)
+    bought = (f"made no good app for {money(lad.escalation_cost)}" if not lad.escalated_good else
+              f"bought good apps at {money(lad.escalation_cost_per_good)} each")
+    return (f"The escalations {'paid' if lad.pays else 'did not pay'}: they {bought}, and the first rung "
+            f"paid {first} for each of its own. The cascade's cost per good app falls below its first "
+            "rung's only when the escalations' falls below the first rung's.")
+
+
+def _ladder_lines(lad: Ladder) -> list[str]:
+    lines = [f"Where `{lad.model}` stopped ({lad.attempts} attempts):", "",
+             "| " + " | ".join(LADDER_HEAD) + " |", "|" + " --- |" * len(LADDER_HEAD)]
+    lines += ["| " + " | ".join(c) + " |" for c in _ladder_cells(lad)]
+    return [*lines, "", _ladder_verdict(lad)]
 
 
 # -- the page -------------------------------------------------------------------------------------
@@ -222,6 +259,18 @@ def _failures(rows: list[AttemptRow]) -> str:
     return "".join(out)
 
 
+def _ladder_html(rows: list[AttemptRow]) -> str:
+    out = []
+    for lad in ladders(rows):
+        head = "".join(f"<th>{escape(h)}</th>" for h in LADDER_HEAD)
+        body = "".join("<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i >= 2 else f"<td>{escape(c)}</td>"
+                                        for i, c in enumerate(cells)) + "</tr>" for cells in _ladder_cells(lad))
+        out.append(f'<section id="ladder-{escape(lad.model)}"><h2>Where {escape(lad.model)} stopped</h2>'
+                   f'<div class="wide"><table class="ladder"><tr>{head}</tr>{body}</table></div>'
+                   f'<p class="meta">{escape(_ladder_verdict(lad))}</p></section>')
+    return "".join(out)
+
+
 def render_html(metrics: Metrics, rows: list[AttemptRow]) -> str:
     colours = {m: COLOURS[i % len(COLOURS)] for i, m in enumerate(metrics.models)}
     overall = {m.model: m for m in metrics.overall}
@@ -259,6 +308,7 @@ def render_html(metrics: Metrics, rows: list[AttemptRow]) -> str:
 </section>
 <section id="domains"><h2>By domain</h2><div class="wide">{_breakdown_table(metrics, metrics.by_domain, "domain")}</div>
 </section>
+{_ladder_html(rows)}
 <section id="failures"><h2>Worst failures (lowest reward)</h2>{_failures(rows)}</section>
 <section id="glossary"><h2>Glossary</h2><dl>{glossary}</dl></section>
 <footer>Built by <code>appwright eval report</code> from {RESULTS} alone.</footer>
@@ -277,5 +327,5 @@ def write_report(folder: str | Path) -> tuple[Metrics, Path]:
     _write(folder / METRICS_FILE, metrics.model_dump_json(indent=2) + "\n")
     path = folder / REPORT_FILE
     _write(path, render_html(metrics, rows))
-    _write(folder / MARKDOWN_FILE, markdown_tables(metrics))
+    _write(folder / MARKDOWN_FILE, markdown_tables(metrics, rows))
     return metrics, path
