@@ -153,14 +153,14 @@ def _auto_row(task, verdicts, costs, good):
 
 @pytest.mark.parametrize("big_cost, pays", [(0.05, False), (0.01, True)])
 def test_the_ladder_says_where_auto_stopped_and_whether_climbing_paid(big_cost, pays):
-    from appwright.evals.ladder import ladders
+    from appwright.evals.ladder import ladder
     from appwright.evals.report import markdown_tables
 
     rows = [_auto_row("t1", [True], [0.01], True),  # the first rung's app passes and is good
             _auto_row("t2", [False, True], [0.01, big_cost], True),  # the second rung's makes it good
             _auto_row("t3", [False, False], [0.01, big_cost], False),  # none passes its checks
             _auto_row("t4", [True], [0.01], False)]  # accepted, but the graders find it wanting
-    [lad] = ladders(rows)
+    lad = ladder(rows)
     first, second = lad.rungs
     assert (first.model, first.reached, first.accepted, first.good) == ("own", 4, 2, 1)
     assert (second.model, second.reached, second.accepted, second.good) == ("big", 2, 1, 1)
@@ -173,7 +173,7 @@ def test_the_ladder_says_where_auto_stopped_and_whether_climbing_paid(big_cost, 
     assert "Where `auto` stopped (4 attempts)" in md and "| 2 | big | 2 | 1 | 1 |" in md
     assert ("The escalations paid" if pays else "The escalations did not pay") in md
     assert '<section id="ladder-auto"><h2>Where auto stopped</h2>' in render_html(compute_metrics(rows), rows)
-    assert ladders([row("own", "t1")]) == [] and "stopped" not in markdown_tables(compute_metrics(rows[:0] + [row()]))
+    assert ladder([row("own", "t1")]) is None and "stopped" not in markdown_tables(compute_metrics([row()]), [row()])
 
 
 def test_pass_at_k_over_tasks_with_k_samples():

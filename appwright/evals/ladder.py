@@ -1,7 +1,7 @@
 """Where `auto` stopped, and whether climbing paid: the cascade's rows read rung by rung.
 
-    for lad in ladders(rows):           # one per cascade column (`auto`)
-        lad.rungs[0].accepted, lad.escalated, lad.escalation_cost_per_good, lad.pays
+    lad = ladder(rows)                  # None for a run without `auto`
+    lad.rungs[0].accepted, lad.escalated, lad.escalation_cost_per_good, lad.pays
 
 Each `auto` row lists the rungs it tried (`rungs`), the last one being the answer it was graded
 on. A rung `accepted` the attempt when its app passed `check_app` and the security probe; an
@@ -62,25 +62,22 @@ class Ladder:
         return per_good is not None and per_good < first
 
 
-def ladders(rows: list[AttemptRow]) -> list[Ladder]:
-    """One Ladder per cascade column that has rows with rungs; [] for a run without `auto`."""
-    out = []
-    for model in dict.fromkeys(r.model for r in rows if r.model == AUTO and r.rungs):
-        mine = [r for r in rows if r.model == model and r.rungs]
-        depth = max(len(r.rungs) for r in mine)
-        stats = []
-        for i in range(depth):
-            at = [(r, r.rungs[i]) for r in mine if len(r.rungs) > i]
-            names = list(dict.fromkeys(g.model for _, g in at))
-            stats.append(RungStats(
-                position=i + 1, model=" / ".join(names), reached=len(at),
-                accepted=sum(g.accepted for _, g in at), good=sum(g.accepted and r.good for r, g in at),
-                cost_usd=round(sum(g.cost_usd for _, g in at), 9)))
-        unaccepted = [r for r in mine if not any(g.accepted for g in r.rungs)]
-        escalated = [r for r in mine if len(r.rungs) > 1]
-        out.append(Ladder(
-            model=model, attempts=len(mine), rungs=stats, unaccepted=len(unaccepted),
-            unaccepted_good=sum(r.good for r in unaccepted), escalated=len(escalated),
-            escalated_good=sum(r.good for r in escalated),
-            escalation_cost=round(sum(g.cost_usd for r in mine for g in r.rungs[1:]), 9)))
-    return out
+def ladder(rows: list[AttemptRow]) -> Ladder | None:
+    """The `auto` column's rows read rung by rung; None for a run without it."""
+    mine = [r for r in rows if r.model == AUTO and r.rungs]
+    if not mine:
+        return None
+    stats = []
+    for i in range(max(len(r.rungs) for r in mine)):
+        at = [(r, r.rungs[i]) for r in mine if len(r.rungs) > i]
+        stats.append(RungStats(
+            position=i + 1, model=" / ".join(dict.fromkeys(g.model for _, g in at)), reached=len(at),
+            accepted=sum(g.accepted for _, g in at), good=sum(g.accepted and r.good for r, g in at),
+            cost_usd=round(sum(g.cost_usd for _, g in at), 9)))
+    unaccepted = [r for r in mine if not any(g.accepted for g in r.rungs)]
+    escalated = [r for r in mine if len(r.rungs) > 1]
+    return Ladder(
+        model=AUTO, attempts=len(mine), rungs=stats, unaccepted=len(unaccepted),
+        unaccepted_good=sum(r.good for r in unaccepted), escalated=len(escalated),
+        escalated_good=sum(r.good for r in escalated),
+        escalation_cost=round(sum(g.cost_usd for r in mine for g in r.rungs[1:]), 9))

@@ -30,7 +30,7 @@ from rich.table import Table
 
 from appwright.evals.charts import bar_chart, grouped_bars, scatter
 from appwright.evals.formatting import money, num, pct, with_ci
-from appwright.evals.ladder import Ladder, ladders
+from appwright.evals.ladder import Ladder, ladder
 from appwright.evals.metrics import GroupMetrics, Metrics, compute_metrics
 from appwright.evals.records import RESULTS, AttemptRow, read_rows
 from appwright.evals.stats import Estimate
@@ -104,7 +104,7 @@ def markdown_tables(metrics: Metrics, rows: list[AttemptRow] | None = None) -> s
         cells = [f"{by[m, k].good}/{by[m, k].attempts} · {by[m, k].mean_reward.value:.2f} · "
                  f"{pct(by[m, k].secure_rate.value)}" if (m, k) in by else "-" for m in models]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    for lad in ladders(rows or []):
+    if rows and (lad := ladder(rows)):
         lines += ["", *_ladder_lines(lad)]
     return "\n".join(lines) + "\n"
 
@@ -260,15 +260,14 @@ def _failures(rows: list[AttemptRow]) -> str:
 
 
 def _ladder_html(rows: list[AttemptRow]) -> str:
-    out = []
-    for lad in ladders(rows):
-        head = "".join(f"<th>{escape(h)}</th>" for h in LADDER_HEAD)
-        body = "".join("<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i >= 2 else f"<td>{escape(c)}</td>"
-                                        for i, c in enumerate(cells)) + "</tr>" for cells in _ladder_cells(lad))
-        out.append(f'<section id="ladder-{escape(lad.model)}"><h2>Where {escape(lad.model)} stopped</h2>'
-                   f'<div class="wide"><table class="ladder"><tr>{head}</tr>{body}</table></div>'
-                   f'<p class="meta">{escape(_ladder_verdict(lad))}</p></section>')
-    return "".join(out)
+    if (lad := ladder(rows)) is None:
+        return ""
+    head = "".join(f"<th>{escape(h)}</th>" for h in LADDER_HEAD)
+    body = "".join("<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i >= 2 else f"<td>{escape(c)}</td>"
+                                    for i, c in enumerate(cells)) + "</tr>" for cells in _ladder_cells(lad))
+    return (f'<section id="ladder-{escape(lad.model)}"><h2>Where {escape(lad.model)} stopped</h2>'
+            f'<div class="wide"><table class="ladder"><tr>{head}</tr>{body}</table></div>'
+            f'<p class="meta">{escape(_ladder_verdict(lad))}</p></section>')
 
 
 def render_html(metrics: Metrics, rows: list[AttemptRow]) -> str:
