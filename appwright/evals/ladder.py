@@ -38,8 +38,7 @@ class RungStats:
 
 @dataclass(frozen=True)
 class Ladder:
-    model: str  # the column: `auto`
-    attempts: int
+    attempts: int  # the `auto` column's
     rungs: list[RungStats]
     unaccepted: int  # attempts no rung accepted (graded on the last rung's app)
     unaccepted_good: int
@@ -55,7 +54,7 @@ class Ladder:
     def pays(self) -> bool | None:
         """Whether the escalations lowered the cost per good app below the first rung's own;
         None when nothing was escalated or the first rung made no good app."""
-        first = self.rungs[0].cost_per_good if self.rungs else None
+        first = self.rungs[0].cost_per_good
         if not self.escalated or first is None:
             return None
         per_good = self.escalation_cost_per_good
@@ -77,7 +76,7 @@ def ladder(rows: list[AttemptRow]) -> Ladder | None:
     unaccepted = [r for r in mine if not any(g.accepted for g in r.rungs)]
     escalated = [r for r in mine if len(r.rungs) > 1]
     return Ladder(
-        model=AUTO, attempts=len(mine), rungs=stats, unaccepted=len(unaccepted),
+        attempts=len(mine), rungs=stats, unaccepted=len(unaccepted),
         unaccepted_good=sum(r.good for r in unaccepted), escalated=len(escalated),
         escalated_good=sum(r.good for r in escalated),
         escalation_cost=round(sum(g.cost_usd for r in mine for g in r.rungs[1:]), 9))

@@ -29,6 +29,7 @@ from pathlib import Path
 from rich.table import Table
 
 from appwright.evals.charts import bar_chart, grouped_bars, scatter
+from appwright.evals.config import AUTO
 from appwright.evals.formatting import money, num, pct, with_ci
 from appwright.evals.ladder import Ladder, ladder
 from appwright.evals.metrics import GroupMetrics, Metrics, compute_metrics
@@ -135,7 +136,7 @@ def _ladder_verdict(lad: Ladder) -> str:
 
 
 def _ladder_lines(lad: Ladder) -> list[str]:
-    lines = [f"Where `{lad.model}` stopped ({lad.attempts} attempts):", "",
+    lines = [f"Where `{AUTO}` stopped ({lad.attempts} attempts):", "",
              "| " + " | ".join(LADDER_HEAD) + " |", "|" + " --- |" * len(LADDER_HEAD)]
     lines += ["| " + " | ".join(c) + " |" for c in _ladder_cells(lad)]
     return [*lines, "", _ladder_verdict(lad)]
@@ -265,7 +266,7 @@ def _ladder_html(rows: list[AttemptRow]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in LADDER_HEAD)
     body = "".join("<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i >= 2 else f"<td>{escape(c)}</td>"
                                     for i, c in enumerate(cells)) + "</tr>" for cells in _ladder_cells(lad))
-    return (f'<section id="ladder-{escape(lad.model)}"><h2>Where {escape(lad.model)} stopped</h2>'
+    return (f'<section id="ladder-{AUTO}"><h2>Where {AUTO} stopped</h2>'
             f'<div class="wide"><table class="ladder"><tr>{head}</tr>{body}</table></div>'
             f'<p class="meta">{escape(_ladder_verdict(lad))}</p></section>')
 
