@@ -1,5 +1,5 @@
 """Edits of a `files` answer's text before it is written: the app.json block repaired
-(agent/fixups.py, agent/exposure.py), the page's missing inputs added (agent/pagefix.py), blocks dropped.
+(agent/fixups.py, agent/exposure.py, agent/sharing.py), the page's missing inputs added (agent/pagefix.py), blocks dropped.
 Each returns the edited reply and keeps the parsed blocks in step with it."""
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from appwright.agent.fixups import fix_manifest
 from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
                                      menus)
 from appwright.agent.parse import ParsedReply
+from appwright.agent.sharing import widen_access
 from appwright.runtime.manifest import ManifestError, parse_manifest
 
 
 def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None = None, request: str | None = None,
                  before: str | None = None) -> tuple[str, list[str]]:
     """Apply agent/fixups.py to the answer's app.json block, with the menus of the pages (the
-    answer's, else the app's), then, given the person's `request`, agent/exposure.py (`before`:
-    app.json as the app had it before the request): (the reply with the fixed block, fixes)."""
+    answer's, else the app's), then, given the person's `request`, agent/exposure.py and
+    agent/sharing.py (`before`: app.json as the app had it before the request): (the reply with
+    the fixed block, fixes)."""
     pages = {p: t for p, t in (on_disk or {}).items() if p.endswith(".html")}
     pages.update({f.path: f.content for f in parsed.files if f.path.endswith(".html")})
     for block in parsed.files:
@@ -27,7 +29,8 @@ def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None
             fixed, fixes = fix_manifest(block.content, menus(list(pages.values())))
             if request is not None:
                 fixed, narrowed = narrow_exposure(fixed, request, before)
-                fixes += narrowed
+                fixed, widened = widen_access(fixed, request, before)
+                fixes += narrowed + widened
             if fixes:
                 reply = reply.replace(block.content, fixed.rstrip("\n"), 1)
                 block.content = fixed

@@ -1,0 +1,88 @@
+"""Records shared as widely as the request plainly asks.
+
+    text, fixes = widen_access(app_json_text, request, before=start_app_json)
+
+The mirror of agent/exposure.py. The most common miss of our model is access narrower than
+asked: told that signed-in users see everyone's records, it keeps each person's records to
+themselves (`owner`) in 6 of its 10 dev 40 failures at 34d0305 (docs/results/eval-cascade3-dev40),
+and a model asked about access on its own does not read it either (docs/LOG.md, 2026-12-04/05).
+
+Sharing words alone would be a bad guide: "everyone", "other users", "each other's" are in 38% of
+the private builds of the train split ("everyone has their own ...", "nobody can see anyone
+else's"). So the rule wants two things of a request:
+- a phrase that says who reads: a verb of seeing followed by "all", "everyone's", "every ...",
+  "everything" (`SHARED`), or people without an account reading (`PUBLIC`);
+- none of the words that a private, admin-only or not-yet-public request uses (`PRIVATE`,
+  `NOT_PUBLIC`): "private", "only I", "nobody", "no one", "sees only", "can't ... see",
+  "admins", "for now", "demo".
+On the task bank (tests/test_sharing.py holds it) no private request of any split, people's
+included, is read as asking to share, and no request for signed-in readers as asking for public
+records; most requests for shared records are read as asking (the vetoes miss the rest).
+
+An entity that this answer adds with `owner` access (written or by default) then becomes
+`shared` (signed-in users read every record, each writes their own), or `public_read` where the
+request asks for readers without an account, as does a `shared` one. Access maps, `submit_only`
+and the presets that are already as wide are left as they are, and so is an entity the app had
+before this answer: the person chose its access earlier. Each change is one line in the step's
+`fixes`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from appwright.runtime.manifest import DEFAULT_ACCESS
+
+_SEE = r"(?:see|sees|seeing|read|reads|look at|looks at|view|views|browse|browses)"
+_NOT = r"(?:can't|cant|cannot|can not|shouldn't|should not|mustn't|must not|don't|dont|doesn't|never|not)"
+SHARED = re.compile(rf"\b{_SEE}(?:\s+\w+)?\s+(?:all|everyone'?s|everybody'?s|every\s+\w+|everything|each\s+other'?s)\b",
+                    re.I)
+PRIVATE = re.compile(
+    rf"\b(?:private|privately|personal|hidden|nobody|no ?one|no-one|only (?:ever )?{_SEE}|{_SEE} only|"
+    rf"only (?:i|me|they|you|he|she|us)|just (?:me|mine|for me)|only for me|admins?|"
+    rf"{_NOT}(?:\W+\w+){{0,5}}?\W+{_SEE})\b", re.I)
+PUBLIC = re.compile(
+    r"\b(?:without (?:an? )?(?:account|log ?in|logging in|loging in|signing in|signing up|sign[- ]?up)|"
+    r"no (?:log ?in|login|account|sign[- ]?in) (?:needed|required)|public(?:ly)?|signed[- ]out|"
+    r"any ?(?:one|body) (?:can|may|should be able to) (?:read|see|look|view|browse))\b", re.I)
+NOT_PUBLIC = re.compile(rf"{PRIVATE.pattern}|\b(?:for now|demo|testing|temporar\w*|until)\b", re.I)
+
+
+def asked_access(request: str) -> str | None:
+    """The preset the request's words plainly ask for: "public_read", "shared", or None (no such
+    words, or words that a private, admin-only or not-yet-public request uses)."""
+    if PUBLIC.search(request) and not NOT_PUBLIC.search(request):
+        return "public_read"
+    if SHARED.search(request) and not PRIVATE.search(request):
+        return "shared"
+    return None
+
+
+WIDER = {"shared": ("owner",), "public_read": ("owner", "shared")}  # what each asked preset widens
+
+
+def widen_access(text: str, request: str, before: str | None = None) -> tuple[str, list[str]]:
+    """(app.json, widened and re-indented where an entity new in this answer is narrower than the
+    request plainly asks; what changed). `before`: the app's app.json before this answer, if any."""
+    asked = asked_access(request)
+    if asked is None:
+        return text, []
+    try:
+        data = json.loads(text)
+        old = json.loads(before or "{}").get("entities") or {}
+    except (ValueError, AttributeError):
+        return text, []
+    entities = data.get("entities") if isinstance(data, dict) else None
+    if not isinstance(entities, dict) or not isinstance(old, dict):
+        return text, []
+    fixes = []
+    for name, entity in entities.items():
+        access = entity.get("access", DEFAULT_ACCESS) if isinstance(entity, dict) else None
+        if name in old or access not in WIDER[asked]:
+            continue
+        entity["access"] = asked
+        fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(asked)}: the request asks for "
+                     + ("records anyone can read without an account" if asked == "public_read" else
+                        "records every signed-in user can see"))
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes
