@@ -71,6 +71,14 @@ def test_every_new_entity_widens_but_one_the_app_had_keeps_its_access():
     assert (access_of(text), access_of(text, "Room"), len(fixes)) == ("shared", "owner", 1)
 
 
+def test_an_entity_that_holds_secrets_is_never_shared():
+    """Asked to keep everyone's passwords in a shared app, the 0.5B adds a Credential entity (dev 40)."""
+    data = json.loads(manifest("owner", ("Booking", "Credential", "Login")))
+    data["entities"]["Login"]["fields"]["password"] = {"type": "string"}
+    text, _ = widen_access(json.dumps(data), "Signed-in users see everyone's bookings. Also keep everyone's passwords.")
+    assert [access_of(text, e) for e in ("Booking", "Credential", "Login")] == ["shared", "owner", "owner"]
+
+
 def test_wider_access_maps_and_unreadable_manifests_are_untouched():
     ask = "Anyone can read the bookings without an account."
     for access in ("public_read", "public", "submit_only", {"read": "owner", "create": "signed_in"}):

@@ -23,7 +23,9 @@ An entity that this answer adds with `owner` access (written or by default) then
 `shared` (signed-in users read every record, each writes their own), or `public_read` where the
 request asks for readers without an account, as does a `shared` one. Access maps, `submit_only`
 and the presets that are already as wide are left as they are, and so is an entity the app had
-before this answer: the person chose its access earlier. Each change is one line in the step's
+before this answer (the person chose its access earlier) and one named like a secret or with
+such a field (`SENSITIVE_NAME`: asked to keep everyone's passwords, the 0.5B adds a
+`Credential` entity, which must not become readable by every user). Each change is one line in the step's
 `fixes`.
 """
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 import json
 import re
 
-from appwright.runtime.manifest import DEFAULT_ACCESS
+from appwright.runtime.manifest import DEFAULT_ACCESS, SENSITIVE_NAME
 
 _SEE = r"(?:see|sees|seeing|read|reads|look at|looks at|view|views|browse|browses)"
 _NOT = r"(?:can't|cant|cannot|can not|shouldn't|should not|mustn't|must not|don't|dont|doesn't|never|not)"
@@ -62,6 +64,11 @@ def asked_access(request: str) -> str | None:
 WIDER = {"shared": ("owner",), "public_read": ("owner", "shared")}  # what each asked preset widens
 
 
+def _secret(name: str, entity: dict) -> bool:
+    fields = entity.get("fields")
+    return any(SENSITIVE_NAME.search(n) for n in [name, *(fields if isinstance(fields, dict) else [])])
+
+
 def widen_access(text: str, request: str, before: str | None = None) -> tuple[str, list[str]]:
     """(app.json, widened and re-indented where an entity new in this answer is narrower than the
     request plainly asks; what changed). `before`: the app's app.json before this answer, if any."""
@@ -79,7 +86,7 @@ def widen_access(text: str, request: str, before: str | None = None) -> tuple[st
     fixes = []
     for name, entity in entities.items():
         access = entity.get("access", DEFAULT_ACCESS) if isinstance(entity, dict) else None
-        if name in old or access not in WIDER[asked]:
+        if name in old or access not in WIDER[asked] or _secret(name, entity):
             continue
         entity["access"] = asked
         fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(asked)}: the request asks for "

@@ -89,6 +89,9 @@ ACCESS_PRESETS: dict[str, tuple[dict[str, list[str]], str]] = {
     ),
 }
 DEFAULT_ACCESS = "owner"
+# An entity or field named like this holds a secret (sign-in belongs to aw.auth, which hashes
+# passwords): the graders' `no_password_field`, and agent/sharing.py never shares such an entity.
+SENSITIVE_NAME = re.compile(r"pass(word|wd)?|pwd|secret|credential|token|api_?key", re.I)
 
 SIGNUP_RULES: dict[str, str] = {
     "open": "anyone may sign up",

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import re
 
+from appwright.runtime.manifest import SENSITIVE_NAME
 from appwright.tasks.graders.common import Context, expect, short
 from appwright.tasks.graders.env import AppEnv
 from appwright.tasks.graders.isolation import isolate
 from appwright.tasks.graders.security import find_secrets, signup_holds
 from appwright.tasks.model import TasteCheck
 
-SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|credential|token|api_?key", re.I)
-
 
 def grade_taste(env: AppEnv, check: TasteCheck, ctx: Context) -> str:
     if check.test == "no_password_field":
-        bad = [name for name, spec in env.manifest.entities.items() if SENSITIVE.search(name)]
-        bad += [f"{e}.{f}" for e, spec in env.manifest.entities.items() for f in spec.fields if SENSITIVE.search(f)]
+        entities = env.manifest.entities
+        bad = [name for name in entities if SENSITIVE_NAME.search(name)]
+        bad += [f"{e}.{f}" for e, spec in entities.items() for f in spec.fields if SENSITIVE_NAME.search(f)]
         expect(not bad, f"app.json stores sensitive values in {', '.join(bad)}; sign-in belongs to aw.auth")
         return "no entity or field holds passwords, secrets or keys"
     if check.test == "no_secret":
