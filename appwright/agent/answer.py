@@ -1,5 +1,6 @@
 """Edits of a `files` answer's text before it is written: the app.json block repaired
-(agent/fixups.py, agent/exposure.py, agent/sharing.py), the page's missing inputs added (agent/pagefix.py), blocks dropped.
+(agent/fixups.py, agent/exposure.py, agent/sharing.py), the page's missing inputs added
+(agent/pagefix.py), blocks dropped.
 Each returns the edited reply and keeps the parsed blocks in step with it."""
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ request asks for readers without an account, as does a `shared` one. Access maps
 and the presets that are already as wide are left as they are, and so is an entity the app had
 before this answer (the person chose its access earlier) and one named like a secret or with
 such a field (`SENSITIVE_NAME`: asked to keep everyone's passwords, the 0.5B adds a
-`Credential` entity, which must not become readable by every user). Each change is one line in the step's
-`fixes`.
+`Credential` entity, which must not become readable by every user). Each change is one line
+in the step's `fixes`.
 """
 
 from __future__ import annotations
