@@ -121,8 +121,11 @@ def test_an_address_nothing_answers_at_fails_within_10_s(tmp_path):
 def test_ctrl_c_stops_within_10_s_leaves_no_worker_and_a_rerun_resumes(tmp_path):
     env = keyed_env(tmp_path)
     out = tmp_path / "out"
+    # SIGINT as a terminal delivers it: a run started in the background (`cmd &` in a script)
+    # inherits it as ignored, and Ctrl-C would then do nothing at all.
     proc = subprocess.Popen(eval_args(out, "--ray", "local", "--ray-workers", "1"), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 300
         while not (out / "results.jsonl").is_file() or not (out / "results.jsonl").read_text().strip():
