@@ -1,5 +1,5 @@
 """Edits of a `files` answer's text before it is written: the app.json block repaired
-(agent/fixups.py, agent/exposure.py, agent/sharing.py), the page's missing inputs added
+(agent/fixups.py, agent/exposure.py, agent/sharing.py, agent/choices.py), the page's missing inputs added
 (agent/pagefix.py), blocks dropped.
 Each returns the edited reply and keeps the parsed blocks in step with it."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+from appwright.agent.choices import fit_choices
 from appwright.agent.exposure import narrow_exposure
 from appwright.agent.fixups import fix_manifest
 from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
@@ -20,9 +21,9 @@ from appwright.runtime.manifest import ManifestError, parse_manifest
 def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None = None, request: str | None = None,
                  before: str | None = None) -> tuple[str, list[str]]:
     """Apply agent/fixups.py to the answer's app.json block, with the menus of the pages (the
-    answer's, else the app's), then, given the person's `request`, agent/exposure.py and
-    agent/sharing.py (`before`: app.json as the app had it before the request): (the reply with
-    the fixed block, fixes)."""
+    answer's, else the app's), then, given the person's `request`, agent/exposure.py,
+    agent/sharing.py and agent/choices.py (`before`: app.json as the app had it before the
+    request): (the reply with the fixed block, fixes)."""
     pages = {p: t for p, t in (on_disk or {}).items() if p.endswith(".html")}
     pages.update({f.path: f.content for f in parsed.files if f.path.endswith(".html")})
     for block in parsed.files:
@@ -31,7 +32,8 @@ def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None
             if request is not None:
                 fixed, narrowed = narrow_exposure(fixed, request, before)
                 fixed, widened = widen_access(fixed, request, before)
-                fixes += narrowed + widened
+                fixed, fitted = fit_choices(fixed, request, before)
+                fixes += narrowed + widened + fitted
             if fixes:
                 reply = reply.replace(block.content, fixed.rstrip("\n"), 1)
                 block.content = fixed
