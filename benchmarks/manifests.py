@@ -10,7 +10,7 @@ runtime/manifest_schema.py), for the build prompts of the task bank's train spli
 at temperature 1.0 (the most varied the model gets). Each is then put through
 agent/fixups.py and the validator. Goal: every one validates once fixed. The table counts
 valid-as-sampled, valid-after-fixes, the fixes by kind, the failures, and tokens per second
-under the grammar. tests/test_manifest_schema.py runs the same check on 20 samples.
+under the grammar. tests/test_manifest_schema.py runs the same check on 10 samples.
 
 The one part of meaning measured here is access: each prompt's access mode (its task's
 feature) against the access the manifest gives its entities, as a table. The rest of whether

@@ -46,7 +46,8 @@ def sft_run(tiny, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("sft")
     good = files_answer(reference_files(TASK))
-    stats = sample([TASK], ScriptedBackend([good]), root / "good.jsonl", samples=1, browser=False)
+    stats = sample([TASK], ScriptedBackend([good]), root / "good.jsonl", samples=1, browser=False,
+                   prompt_style="compact")  # our model's prompt (registry `prompt`), a third of the full one
     assert stats.kept == 1
     build_sft_dataset([root / "good.jsonl"], root / "data")
     config = SFTRunConfig(model=str(tiny), dataset=str(root / "data"), out=str(root / "run"), max_steps=2,

@@ -93,7 +93,7 @@ def test_real_check_app_asks_for_the_broken_file_and_the_row_fixes_it(bank):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_the_default_model_answers_two_repair_cases_of_the_dev_split():
+def test_the_default_model_answers_a_repair_case_of_the_dev_split():
     """The CI size of benchmarks/repairs.py: real model, real check_app, on tasks never trained on."""
     import importlib.util
     import sys
@@ -108,8 +108,8 @@ def test_the_default_model_answers_two_repair_cases_of_the_dev_split():
     backend = load_backend(DEFAULT_MODEL)
     try:
         with Checker() as check:
-            tally = bench.run_cases(backend, check, 2, split="dev")
+            tally = bench.run_cases(backend, check, 1, split="dev")
     finally:
         backend.close()
-    assert tally.cases == 2 and 0 <= tally.rescued <= 2
-    assert tally.answered == 2  # each answer holds the file the request asked for
+    assert tally.cases == 1 and 0 <= tally.rescued <= 1
+    assert tally.answered == 1  # the answer holds the file the request asked for
