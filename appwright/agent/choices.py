@@ -35,6 +35,8 @@ import json
 import re
 from typing import Any
 
+from appwright.agent.fixups import read_entities
+
 _W = r"[A-Za-z][A-Za-z'-]*"
 # Lists of choices: "a/b/c"; "a, b or c" and "a or b" (with up to three words before a
 # comma-less one: "difficulty easy moderate or hard"); "(one of a, b, c)" and "(a, b, c)".
@@ -142,14 +144,10 @@ def _mentioned(value: Any, request: str) -> bool:
 def fit_choices(text: str, request: str, before: str | None = None) -> tuple[str, list[str]]:
     """(app.json, with the menus of the choices the request lists and none it does not list, for
     the fields new in this answer; what changed). `before`: the app's app.json before this answer."""
-    try:
-        data = json.loads(text)
-        old = json.loads(before or "{}").get("entities") or {}
-    except (ValueError, AttributeError):
+    read = read_entities(text, before)
+    if read is None:
         return text, []
-    entities = data.get("entities") if isinstance(data, dict) else None
-    if not isinstance(entities, dict) or not isinstance(old, dict):
-        return text, []
+    data, entities, old = read
     fixes = []
     for entity_name, entity in entities.items():
         fields = entity.get("fields") if isinstance(entity, dict) else None

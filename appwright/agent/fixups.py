@@ -51,6 +51,19 @@ def fix_manifest(text: str, menus: dict[str, list[str]] | None = None) -> tuple[
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes
 
 
+def read_entities(text: str, before: str | None) -> tuple[dict, dict, dict] | None:
+    """(an answer's app.json, its entities, the entities the app had before the answer) for the
+    request-reading repairs (agent/sharing.py, agent/choices.py); None where either text is not
+    a manifest's JSON."""
+    try:
+        data = json.loads(text)
+        old = json.loads(before or "{}").get("entities") or {}
+    except (ValueError, AttributeError):
+        return None
+    entities = data.get("entities") if isinstance(data, dict) else None
+    return (data, entities, old) if isinstance(entities, dict) and isinstance(old, dict) else None
+
+
 def _fix(m: dict[str, Any], menus: dict[str, list[str]]) -> list[str]:
     fixes: list[str] = []
     auth = m.get("auth") if isinstance(m.get("auth"), dict) else None

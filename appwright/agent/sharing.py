@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 
+from appwright.agent.fixups import read_entities
 from appwright.runtime.manifest import DEFAULT_ACCESS, SENSITIVE_NAME
 
 _SEE = r"(?:see|sees|seeing|read|reads|look at|looks at|view|views|browse|browses)"
@@ -75,14 +76,10 @@ def widen_access(text: str, request: str, before: str | None = None) -> tuple[st
     asked = asked_access(request)
     if asked is None:
         return text, []
-    try:
-        data = json.loads(text)
-        old = json.loads(before or "{}").get("entities") or {}
-    except (ValueError, AttributeError):
+    read = read_entities(text, before)
+    if read is None:
         return text, []
-    entities = data.get("entities") if isinstance(data, dict) else None
-    if not isinstance(entities, dict) or not isinstance(old, dict):
-        return text, []
+    data, entities, old = read
     fixes = []
     for name, entity in entities.items():
         access = entity.get("access", DEFAULT_ACCESS) if isinstance(entity, dict) else None
