@@ -38,6 +38,7 @@ def test_unknown_keys_and_missing_ones_name_the_key():
     ({"loss_type": "ppo"}, "loss_type"),
     ({"beta": -0.1}, "beta"),
     ({"max_steps": 0}, "max_steps"),
+    ({"prompt": "short"}, "prompt: full or compact"),
 ])
 def test_rl_config_refuses_bad_combinations(bad, says):
     with pytest.raises(ConfigError, match=says):
@@ -52,6 +53,12 @@ def test_lora_and_sft_limits():
     assert RLConfig(model="m", out="o", tasks_per_step=3, num_generations=4).generation_batch == 12
 
 
+def test_grpo_prompts_with_the_system_prompt_its_start_model_was_trained_on():
+    assert RLConfig(model="m", out="o").prompt_style == "full"  # a fresh adapter on the base model
+    assert RLConfig(model="m", out="o", adapter="runs/sft/adapter").prompt_style == "compact"  # our SFT's rows
+    assert RLConfig(model="m", out="o", adapter="a", prompt="full").prompt_style == "full"
+
+
 def test_every_knob_is_in_the_docs():
     from dataclasses import fields
 
@@ -59,3 +66,22 @@ def test_every_knob_is_in_the_docs():
     for cls in (LoraConfig, SFTRunConfig, RLConfig):
         missing = [f.name for f in fields(cls) if f"| `{f.name}` |" not in doc]
         assert not missing, f"{cls.__name__}: document {missing} in docs/training.md"
+
+
+def test_an_export_registers_the_system_prompt_the_last_run_trained_on():
+    from appwright.train.export import ExportError, check_prompt
+    from appwright.train.records import RunRecord
+
+    def run(kind, config):
+        return RunRecord(format=1, kind=kind, model="hf", base="b", steps=1, data="d", adapter="a", config=config)
+
+    sft = run("sft", to_yaml(SFTRunConfig(model="m", dataset="d", out="o")))
+    fresh = run("rl", to_yaml(RLConfig(model="m", out="o")))
+    onward = run("rl", to_yaml(RLConfig(model="m", out="o", adapter="runs/sft/adapter")))
+    assert check_prompt(None, []) == check_prompt(None, [sft]) == "compact"
+    assert check_prompt(None, [fresh]) == "full" and check_prompt(None, [sft, onward]) == "compact"
+    assert check_prompt("full", [sft, onward]) == "full"
+    with pytest.raises(ExportError, match="--prompt: compact or full"):
+        check_prompt("tiny", [sft])
+    with pytest.raises(ExportError, match="say it with --prompt"):
+        check_prompt(None, [run("rl", "model: m\nout: o\nnum_generations: 1\n")])

@@ -73,7 +73,8 @@ def rl_run(tiny, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("rl") / "run"
     config = RLConfig(model=str(tiny), out=str(out), limit=3, max_steps=2, num_generations=2, tasks_per_step=1,
-                      max_completion_length=8, browser=False, save_steps=1, learning_rate=1e-3)
+                      max_completion_length=8, browser=False, save_steps=1, learning_rate=1e-3,
+                      prompt="compact")  # a third of the full prompt's tokens: TRL scores every position
     return config, run_rl(config), out
 
 
@@ -157,6 +158,7 @@ def test_the_export_is_a_gguf_the_llamacpp_backend_serves(replay_run, tmp_path, 
     spec = load_registry()["tiny-rl"]
     assert spec.backend == "llamacpp" and Path(spec.location) == Path(card.gguf)
     assert "sft 2 steps" in spec.description and "rl 2 steps" in spec.description
+    assert spec.prompt == "compact"  # the RL run went on from the SFT adapter, so it prompted as the SFT rows do
     assert json.loads(card_path(Path(card.gguf)).read_text())["stages"][1]["kind"] == "rl"
     backend = LlamaCppBackend(spec, spec.location, n_ctx=256)
     try:

@@ -97,6 +97,15 @@ def test_only_train_tasks_become_prompts():
         train_tasks(RLConfig(model="m", out="o", task_ids=(TASK.id, BANK.select(split="test")[0].id)))
 
 
+def test_the_prompt_carries_the_system_prompt_the_model_is_served_with():
+    from appwright.agent.prompt import system_prompt
+    from appwright.agent.tools import TOOL_SPECS
+
+    full, compact = harness_messages(TASK)[0].content, harness_messages(TASK, "compact")[0].content
+    assert compact == system_prompt("files", TOOL_SPECS, "compact") and full == system_prompt("files", TOOL_SPECS)
+    assert len(compact) * 2 < len(full)
+
+
 @pytest.mark.slow
 def test_the_prompt_is_what_the_embedded_backend_sends_for_the_first_files_step(tokenizer_dir, tmp_path):
     from transformers import AutoTokenizer

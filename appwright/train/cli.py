@@ -325,8 +325,10 @@ def export_command(
                                                           "its base's GGUF (no merge, no second copy of the base)."),
     base: Optional[str] = typer.Option(None, "--base", help="With --adapter: the registry model it sits on (default: "
                                                             "the one its HF base folder was exported from)."),
-    prompt: str = typer.Option("compact", help="With --adapter: the system prompt it was trained with: compact "
-                                               "(appwright data references) or full."),
+    prompt: Optional[str] = typer.Option(None, help="The system prompt it was trained with, which the registry "
+                                                    "entry serves it with: compact or full (default: an RL run's "
+                                                    "config says; SFT: compact, as `appwright data references` "
+                                                    "writes)."),
 ) -> None:
     """Merge a LoRA into its base (--adapter: keep it apart), write a GGUF llamacpp serves, add it to your registry."""
     from appwright.models import ModelError
@@ -338,7 +340,7 @@ def export_command(
     target = out_dir or models_settings().cache_dir / "trained"
     try:
         card = (export_adapter(name, checkpoint, target, quant or "f16", base, evals, prompt=prompt) if adapter
-                else export_model(name, checkpoint, target, quant or "q4_k_m", evals))
+                else export_model(name, checkpoint, target, quant or "q4_k_m", evals, prompt=prompt))
     except ConversionError as exc:  # the converter, the quantiser or the smoke test failed
         fail(str(exc), FAILED)
     except (ExportError, ModelError) as exc:  # no adapter, a name taken, a bad --quant or --eval, no base GGUF

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from appwright.agent.prompt import PromptStyle
 from appwright.cluster import RayConfig
 
 KINDS = ("build", "edit", "fix", "taste")
@@ -132,6 +133,9 @@ class RLConfig:
     log_completions: bool = False  # print a table of sampled completions each logging step
     # where the completions are graded: here, or on Ray workers (appwright/cluster.py, docs/scale.md)
     ray: RayConfig | None = None
+    # the system prompt the completions continue: "full" (the platform reference a base model needs) or
+    # "compact" (the one our model is trained and served with); none: compact with an adapter, full without
+    prompt: str | None = None
 
     def __post_init__(self):
         _positive(self, "max_steps", "num_generations", "tasks_per_step", "max_completion_length", "learning_rate",
@@ -150,6 +154,14 @@ class RLConfig:
             raise ConfigError("beta >= 0, 0 < top_p <= 1 and temperature > 0")
         if self.loss_type not in ("grpo", "dapo", "dr_grpo", "bnpo"):
             raise ConfigError(f"loss_type: grpo, dapo, dr_grpo or bnpo; got {self.loss_type!r}")
+        if self.prompt not in (None, "full", "compact"):
+            raise ConfigError(f"prompt: full or compact (or leave it out); got {self.prompt!r}")
+
+    @property
+    def prompt_style(self) -> PromptStyle:
+        """The system prompt rendered for every task: `prompt`, or compact when training on from an adapter
+        (`appwright data references` writes our SFT rows with it) and full for a fresh one."""
+        return self.prompt or ("compact" if self.adapter else "full")  # type: ignore[return-value]
 
     @property
     def generation_batch(self) -> int:

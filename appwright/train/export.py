@@ -114,6 +114,30 @@ def stages_of(checkpoint: Path) -> list[RunRecord]:
     return [*run.previous, run]
 
 
+def trained_prompt(stages: list[RunRecord]) -> str:
+    """The system prompt the last run trained on: an RL run's config says (RLConfig.prompt_style); an
+    SFT run is taken to have trained on `appwright data references` rows, which carry the compact one."""
+    import yaml
+
+    from appwright.train.config import ConfigError, RLConfig, from_mapping
+
+    last = stages[-1] if stages else None
+    if last is None or last.kind != "rl" or not last.config:
+        return "compact"
+    try:
+        return from_mapping(RLConfig, yaml.safe_load(last.config), "the RL run's config").prompt_style
+    except (ConfigError, yaml.YAMLError) as e:
+        raise ExportError(f"cannot tell which system prompt the RL run trained on ({e}); say it with --prompt") \
+            from None
+
+
+def check_prompt(prompt: str | None, stages: list[RunRecord]) -> str:
+    prompt = prompt or trained_prompt(stages)
+    if prompt not in ("compact", "full"):
+        raise ExportError(f"--prompt: compact or full; got {prompt!r}")
+    return prompt
+
+
 def base_folder(adapter: Path, stages: list[RunRecord]) -> Path:
     if stages:
         return Path(stages[-1].model)
@@ -255,7 +279,8 @@ def read_eval(folder: Path) -> dict:
 
 def export_model(name: str, checkpoint: Path, out_dir: Path, quant: str = "q4_k_m",
                  evals: list[Path] | None = None, registry: Path | None = None,
-                 cache: Path | None = None) -> ModelCard:
+                 cache: Path | None = None, prompt: str | None = None) -> ModelCard:
+    """The LoRA merged into its base, one GGUF. `prompt`: as export_adapter's."""
     from appwright.models.registry import ModelSpec
     from appwright.models.settings import models_settings
 
@@ -268,6 +293,7 @@ def export_model(name: str, checkpoint: Path, out_dir: Path, quant: str = "q4_k_
     # 1. Adapter and base.
     adapter = find_adapter(checkpoint)
     stages = stages_of(adapter.parent if adapter.name == "adapter" else adapter)
+    prompt = check_prompt(prompt, stages)
     base = base_folder(adapter, stages)
     if not (base / "config.json").is_file():
         raise ExportError(f"the base model {base} is not an HF folder; export it with `appwright models export-hf`")
@@ -286,14 +312,15 @@ def export_model(name: str, checkpoint: Path, out_dir: Path, quant: str = "q4_k_
         else:
             convert(merged, gguf, quant, script)
     # 4. Check it serves, then record it.
-    smoke_test(ModelSpec(name=name, backend="llamacpp", location=str(gguf), context_length=context_length), gguf)
+    smoke_test(ModelSpec(name=name, backend="llamacpp", location=str(gguf), context_length=context_length,
+                         prompt=prompt), gguf)
     source = read_source(base)
     card = ModelCard(format=1, name=name, gguf=str(gguf.resolve()), sha256=sha256_file(gguf),
                      size_bytes=gguf.stat().st_size, quant=quant,
                      base=stages[0].base if stages else (source.base if source else str(base)), stages=stages,
                      eval=scores, seconds=round(time.monotonic() - started, 1))
     register(name, {"backend": "llamacpp", "location": str(gguf.resolve()), "context_length": context_length,
-                    "description": card.summary()}, registry)
+                    "prompt": prompt, "description": card.summary()}, registry)
     write_card(card)
     return card
 
@@ -338,18 +365,16 @@ def base_model_of(base_hf: Path, base: str | None) -> ModelSpec:
 
 def export_adapter(name: str, checkpoint: Path, out_dir: Path, quant: str = "f16", base: str | None = None,
                    evals: list[Path] | None = None, registry: Path | None = None,
-                   cache: Path | None = None, prompt: str = "compact") -> ModelCard:
+                   cache: Path | None = None, prompt: str | None = None) -> ModelCard:
     """The LoRA alone as a GGUF adapter, served by llamacpp on top of the registry model `base`.
-    `prompt`: the system prompt the entry takes (registry `prompt`): "compact" for a model trained
-    on the reference answers (`appwright data references` writes them with it), "full" otherwise."""
+    `prompt`: the system prompt the entry takes (registry `prompt`), "compact" or "full"; none: the one
+    the last run trained on (trained_prompt)."""
     from appwright.models.pull import ensure_model
     from appwright.models.registry import ModelSpec
     from appwright.models.settings import models_settings
 
     if quant not in LORA_QUANTS:
         raise ExportError(f"--quant for an adapter: one of {', '.join(LORA_QUANTS)}; got {quant!r}")
-    if prompt not in ("compact", "full"):
-        raise ExportError(f"--prompt: compact or full; got {prompt!r}")
     settings = models_settings()
     registry = registry or settings.user_registry
     cache = cache or settings.cache_dir.parent
@@ -359,6 +384,7 @@ def export_adapter(name: str, checkpoint: Path, out_dir: Path, quant: str = "f16
     adapter = find_adapter(checkpoint)
     check_lora_config(adapter)
     stages = stages_of(adapter.parent if adapter.name == "adapter" else adapter)
+    prompt = check_prompt(prompt, stages)
     base_hf = base_folder(adapter, stages)
     if not (base_hf / "config.json").is_file():
         raise ExportError(f"the base model {base_hf} is not an HF folder (no config.json); the converter reads "

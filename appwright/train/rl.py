@@ -6,7 +6,8 @@
 One run, top to bottom (see `run_rl`):
 1. Tasks: the `train` split only (dev and test are never trained on; `train_tasks` refuses
    others), filtered by kind, limit or ids. Each becomes one prompt: the harness's first
-   `files` step for it (rollout.render_prompt).
+   `files` step for it (rollout.render_prompt), with the system prompt of `prompt`: compact
+   when going on from an adapter (our SFT rows carry it), full for a fresh one.
 2. Model: the HF folder, plus a new LoRA adapter or an existing one (e.g. SFT's) to continue.
 3. TRL's GRPOTrainer generates `num_generations` completions per task; `HarnessReward` writes
    each into a fresh workspace through the agent's tools and grades it (rollout.py). The
@@ -201,8 +202,10 @@ def run_rl(config: RLConfig, console: Console | None = None, rollout_func=None) 
     tasks = train_tasks(config)
     tokenizer = AutoTokenizer.from_pretrained(config.model)
     tokenizer.padding_side = "left"
-    dataset = Dataset.from_list([{"prompt": render_prompt(tokenizer, t), "task_id": t.id} for t in tasks])
-    console.print(f"{len(tasks)} train tasks; {config.generation_batch} completions per step", highlight=False)
+    dataset = Dataset.from_list([{"prompt": render_prompt(tokenizer, t, config.prompt_style), "task_id": t.id}
+                                 for t in tasks])
+    console.print(f"{len(tasks)} train tasks; {config.generation_batch} completions per step; the "
+                  f"{config.prompt_style} system prompt", highlight=False)
 
     # 2. Model and adapter.
     dtype = torch.bfloat16 if config.bf16 else torch.float32

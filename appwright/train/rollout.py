@@ -1,7 +1,7 @@
 """One GRPO completion through the harness: prompt as `appwright new` sends it, reply into a
 workspace through the agent's tools, reward from the graders.
 
-    prompt = render_prompt(tokenizer, task)          # chat template + the `files` answer prefix
+    prompt = render_prompt(tokenizer, task, "compact")  # chat template + the `files` answer prefix
     scorer = HarnessScorer(grader, work_root)
     rollout = scorer.score(task, completion_text)    # -> Rollout(reward, good, files, ...)
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from appwright.agent.guided import FILES_PREFIX
 from appwright.agent.loop import start_message
-from appwright.agent.prompt import system_prompt
+from appwright.agent.prompt import PromptStyle, system_prompt
 from appwright.agent.tools import TOOL_SPECS
 from appwright.attempt import grade_answer
 from appwright.models.base import Message
@@ -62,17 +62,18 @@ class Rollout:
     grade_seconds: float = 0.0
 
 
-def harness_messages(task: Task) -> list[Message]:
-    """The first two messages `run_agent` sends for this task with the `files` protocol."""
-    return [Message("system", system_prompt("files", TOOL_SPECS)),
+def harness_messages(task: Task, style: PromptStyle = "full") -> list[Message]:
+    """The first two messages `run_agent` sends for this task with the `files` protocol, to a model whose
+    registry `prompt` is `style`."""
+    return [Message("system", system_prompt("files", TOOL_SPECS, style)),
             Message("user", start_message(task.prompt, start_files(task), "files"))]
 
 
-def render_prompt(tokenizer, task: Task) -> str:
+def render_prompt(tokenizer, task: Task, style: PromptStyle = "full") -> str:
     """The text the model continues: chat template (with the generation prompt) + FILES_PREFIX.
 
     The same text LlamaCppBackend.render makes for `run_agent`'s first `files` step."""
-    text = tokenizer.apply_chat_template([m.to_dict() for m in harness_messages(task)], tokenize=False,
+    text = tokenizer.apply_chat_template([m.to_dict() for m in harness_messages(task, style)], tokenize=False,
                                          add_generation_prompt=True)
     return text + FILES_PREFIX
 
