@@ -1,6 +1,6 @@
 """Edits of a `files` answer's text before it is written: the app.json block repaired
 (agent/fixups.py, agent/exposure.py, agent/sharing.py, agent/choices.py), the page's missing inputs added
-(agent/pagefix.py), blocks dropped.
+(agent/pagefix.py) and its list given the order and menu asked for (agent/listing.py), blocks dropped.
 Each returns the edited reply and keeps the parsed blocks in step with it."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 
 from appwright.agent.choices import fit_choices
 from appwright.agent.exposure import narrow_exposure
+from appwright.agent.listing import fit_filter, fit_order
 from appwright.agent.fixups import fix_manifest
 from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
                                      menus)
@@ -41,9 +42,11 @@ def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None
     return reply, []
 
 
-def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str]) -> tuple[str, list[str]]:
+def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str], request: str | None = None
+             ) -> tuple[str, list[str]]:
     """Apply agent/pagefix.py to the answer's page and script blocks, with the answer's manifest
-    (else the app's) and the scripts of both: (the reply with the fixed blocks, fixes)."""
+    (else the app's) and the scripts of both, then, given the person's `request`, agent/listing.py:
+    (the reply with the fixed blocks, fixes)."""
     answer = {f.path: f.content for f in parsed.files}
     try:
         manifest = parse_manifest(json.loads(answer.get("app.json") or on_disk.get("app.json") or ""))
@@ -55,6 +58,10 @@ def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str]) -> tuple[
         merged, most = add_missing_auth_box(merged)
         merged, last = add_missing_outputs(merged)
         files["index.html"], fixes = merged["index.html"], fixes + more + most + last
+    if request is not None:
+        files, ordered = fit_order(files, manifest, request)
+        files, filtered = fit_filter(files, manifest, request)
+        fixes += ordered + filtered
     for block in parsed.files:
         if files.get(block.path, block.content) != block.content:
             reply = reply.replace(block.content.rstrip("\n"), files[block.path].rstrip("\n"), 1)

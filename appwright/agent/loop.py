@@ -263,7 +263,7 @@ def run_agent(prompt: str, workspace_dir: str | Path, backend: Backend, protocol
             record.resampled = resampled
             if protocol == "files":  # the answer as written to disk (raw_text keeps the model's own)
                 reply, record.fixes = fix_app_json(reply, parsed, _on_disk(ws), prompt, start_manifest)
-                reply, page_fixes = fix_page(reply, parsed, _on_disk(ws))
+                reply, page_fixes = fix_page(reply, parsed, _on_disk(ws), prompt)
                 record.fixes += page_fixes
                 # what the app has and what a repair asked for is never dropped (agent/junk.py)
                 keep = set(ws.files()) | set(repair_paths or [])
