@@ -54,6 +54,7 @@ def test_the_list_gets_the_order_asked_for(request_text, options, want):
     ("Fish, weight and price. At most 5 kg, the first time I caught it.", 'entity: "Catch", sort: "weight"'),
     ("Biggest first. Then the oldest ones first.", 'entity: "Catch", sort: "weight"'),  # two orders
     ("Newest first, cheapest at the top.", 'entity: "Catch", sort: "weight"'),  # two directions
+    ("The newest ones at the bottom, please.", 'entity: "Catch", sort: "weight"'),  # last first: not read
     ("The most important ones first.", 'entity: "Catch"'),  # no field of the kind to be had
     ("Heaviest at the top.", 'entity: "Other", sort: "weight"'),  # not an entity of the app
 ])

@@ -9,7 +9,8 @@ Seen from our 0.5B on requests in people's words: it picks the field and drops t
 sorts by another field ("Latest first" -> `sort: "minutes"`), or leaves the order out.
 
 The request's order is its one sentence that has a cue of order ("first", "at the top", "on top",
-"order", "sort", "A to Z", "alphabetical") and words of one direction:
+"order", "sort", "A to Z", "alphabetical"; not "at the bottom", which turns the words round) and words
+of one direction:
 - dates: "latest", "newest", "most recent" (last first); "oldest", "earliest", "soonest" (first first);
 - sizes: "highest", "most", "biggest", "longest", "heaviest", "best", "priciest", "most expensive"
   (largest first); "lowest", "fewest", "shortest", "lightest", "cheapest", "quickest" (smallest first);
@@ -42,7 +43,7 @@ from typing import Callable
 
 from appwright.runtime.manifest import FieldSpec, Manifest
 
-_CUE = re.compile(r"\bfirst\b|\bat the (?:top|bottom)\b|\bon top\b|\border\b|\bsort|\ba\s*(?:to|-)\s*z\b|"
+_CUE = re.compile(r"\bfirst\b|\bat the top\b|\bon top\b|\border\b|\bsort|\ba\s*(?:to|-)\s*z\b|"
                   r"\bz\s*(?:to|-)\s*a\b|\balphabetic", re.I)
 # (kind, descending) for the words of direction; the first that matches at a place wins.
 _WORDS: list[tuple[str, str, bool]] = [
