@@ -10,8 +10,8 @@ import re
 
 from appwright.agent.choices import fit_choices
 from appwright.agent.exposure import narrow_exposure
-from appwright.agent.listing import fit_filter, fit_order
 from appwright.agent.fixups import fix_manifest
+from appwright.agent.listing import fit_filter, fit_order
 from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
                                      menus)
 from appwright.agent.parse import ParsedReply
