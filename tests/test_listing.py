@@ -10,10 +10,8 @@ from appwright.agent.loop import run_agent
 from appwright.agent.listing import fit_filter, fit_order, order_sentences
 from appwright.models.scripted import ScriptedBackend
 from appwright.runtime.manifest import parse_manifest
-from appwright.tasks.bank import TaskBank
-from appwright.tasks.domains import domain
-from appwright.tasks.people import people_domain
-from appwright.tasks.reference import RECORDS_FEATURES, records_render
+from appwright.tasks.bank import TaskBank, reference_files
+from appwright.tasks.reference import RECORDS_FEATURES
 
 APP = {"name": "Catches", "auth": {"signup": "open"},
        "entities": {"Catch": {"fields": {"fish": {"type": "string", "required": True}, "weight": {"type": "number"},
@@ -28,7 +26,8 @@ def page(options: str) -> dict[str, str]:
     return {"index.html": f'<div id="list"></div><script>aw.ui.records("#list", {{{options}}});</script>'}
 
 
-def sort_of(files: dict[str, str], key: str = "sort") -> str | None:
+def option_of(files: dict[str, str], key: str = "sort") -> str | None:
+    """The value of `key` in the page's aw.ui.records options, or None."""
     m = re.search(key + r': "(-?\w+)"', files["index.html"])
     return m and m.group(1)
 
@@ -46,7 +45,7 @@ def sort_of(files: dict[str, str], key: str = "sort") -> str | None:
 ])
 def test_the_list_gets_the_order_asked_for(request_text, options, want):
     files, fixes = fit_order(page(options), MANIFEST, request_text)
-    assert sort_of(files) == want and len(fixes) == 1 and want in fixes[0]
+    assert option_of(files) == want and len(fixes) == 1 and want in fixes[0]
 
 
 @pytest.mark.parametrize("request_text, options", [
@@ -77,7 +76,7 @@ def test_order_sentences_name_kind_and_direction():
 ])
 def test_the_list_gets_the_menu_asked_for(request_text, options):
     files, fixes = fit_filter(page(options), MANIFEST, request_text)
-    assert sort_of(files, "filter") == "water" and fixes == [fixes[0]] and "-> water" in fixes[0]
+    assert option_of(files, "filter") == "water" and fixes == [fixes[0]] and "-> water" in fixes[0]
 
 
 @pytest.mark.parametrize("request_text, options", [
@@ -96,10 +95,8 @@ def records_apps(split: str):
     for t in TaskBank.default().select(split=split, kind="build"):
         if not t.domain or set(t.features) - RECORDS_FEATURES:
             continue
-        d = people_domain(t.domain) if split == "people" else domain(t.domain)
-        files = records_render(d, t.features)
-        want = ("-" if d.sort.desc else "") + d.sort.field if "sort" in t.features and d.sort else None
-        menu = d.category if "filter" in t.features else None
+        files = reference_files(t, records=True)
+        want, menu = option_of(files), option_of(files, "filter")
         yield t.prompt, files, parse_manifest(json.loads(files["app.json"])), want, menu
 
 
@@ -128,7 +125,7 @@ def test_a_reference_order_turned_round_or_left_out_comes_back(split):
         wrong = files["index.html"].replace(f'sort: "{want}"', f'sort: "{flipped}"')
         none = files["index.html"].replace(f', sort: "{want}"', "")
         assert wrong != files["index.html"] and none != files["index.html"]
-        got = [sort_of(fit_order({"index.html": page}, manifest, request)[0]) for page in (wrong, none)]
+        got = [option_of(fit_order({"index.html": page}, manifest, request)[0]) for page in (wrong, none)]
         assert set(got) <= {want, flipped, None}, (request, got)
         tried, turned, left = tried + 1, turned + (got[0] == want), left + (got[1] == want)
     assert tried > 20 and turned >= 0.85 * tried and left >= 0.75 * tried, (turned, left, tried)
@@ -145,7 +142,7 @@ def test_a_reference_menu_left_out_comes_back(split):
             continue
         none = files["index.html"].replace(f', filter: "{want}"', "")
         assert none != files["index.html"]
-        got = sort_of(fit_filter({"index.html": none}, manifest, request)[0], "filter")
+        got = option_of(fit_filter({"index.html": none}, manifest, request)[0], "filter")
         assert got in (want, None), (request, got)
         tried, back = tried + 1, back + (got == want)
     assert tried > 20 and back >= 0.75 * tried, (back, tried)

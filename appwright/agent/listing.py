@@ -78,16 +78,19 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+def _sentences(request: str) -> list[str]:
+    return re.split(r"(?<=[.!?;])\s+|\n+", request)
+
+
 def order_sentences(request: str) -> list[tuple[str, str, bool]]:
     """(sentence, kind, descending) for each sentence of `request` that asks for an order in one
     direction; the kind is "date", "name", "size" or "size:QUANTITY"."""
     out = []
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", request):
+    for sentence in _sentences(request):
         if not _CUE.search(sentence):
             continue
         text = _NOT_ORDER.sub(" ", sentence)
-        found = {(_WORDS[int(k[1:])][1], _WORDS[int(k[1:])][2]) for m in _DIRECTION.finditer(text)
-                 for k, v in m.groupdict().items() if v}
+        found = {_WORDS[int(m.lastgroup[1:])][1:] for m in _DIRECTION.finditer(text)}
         directions = {desc for _, desc in found}
         kinds = {kind.split(":")[0] for kind, _ in found}
         if len(directions) == 1 and len(kinds) == 1:
@@ -210,7 +213,7 @@ def filter_field(request: str, entity: str, fields: dict[str, FieldSpec]) -> str
     or trail"). None when no sentence, or two, say one."""
     menus = {n: f for n, f in fields.items() if f.type == "enum" and f.values}
     found = set()
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", request):
+    for sentence in _sentences(request):
         if not _FILTER_CUE.search(sentence):
             continue
         named = [n for n in _named(sentence, entity, fields) if n in menus]
