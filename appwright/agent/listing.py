@@ -29,7 +29,9 @@ Then each `aw.ui.records` call of that entity in the answer's files gets `sort: 
 `fit_filter`: asked for "a dropdown to filter by brew method" or "a menu to show only the rare
 ones", the 0.5B leaves `filter` out or names a field that is no menu (`filter: "client"`). In a
 sentence with a cue ("dropdown", "menu", "filter", "show only"), the one menu (`enum`) field of the
-list's entity the sentence names, else the one whose values it names, becomes the call's `filter`
+list's entity the sentence names, else the one whose values it names (plurals count: "the vegetables"),
+else, for "dropdown", "menu" or "filter" naming no field, the entity's one menu that is not yes/no, becomes
+the call's `filter`
 where the call has none or one that is no menu. A filter on another menu is the model's choice
 and stays; yes/no fields cannot be picked by (aw.ui.records filters on menus).
 
@@ -206,20 +208,33 @@ _FILTER_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter|\bshow (?:me 
                          r"\bsee (?:only|just)\b|\bjust (?:show|see)\b", re.I)
 
 
+_MENU_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter", re.I)
+
+
+def _says_value(value: str, said: set[str]) -> bool:
+    """Whether the sentence's words say a menu value, or its plural ("the vegetables")."""
+    words = _words(value)
+    return bool(words) and all(w in said or w + "s" in said or w + "es" in said for w in words)
+
+
 def filter_field(request: str, entity: str, fields: dict[str, FieldSpec]) -> str | None:
     """The menu field of `entity` that `request` asks to pick the list by: in a sentence with a cue
     ("dropdown", "menu", "filter", "show only"), the one menu field the sentence names ("filter by brew
     method", "show only one stage"), else the one whose values it names ("only the rare ones", "only road
-    or trail"). None when no sentence, or two, say one."""
+    or trail", "only the vegetables"), else, for "a dropdown", "a menu" or "filter" that names no field,
+    the entity's one menu that is not yes/no ("a dropdown to show just one type of feed"). None when no
+    sentence, or two, say one."""
     menus = {n: f for n, f in fields.items() if f.type == "enum" and f.values}
     found = set()
     for sentence in _sentences(request):
         if not _FILTER_CUE.search(sentence):
             continue
-        named = [n for n in _named(sentence, entity, fields) if n in menus]
+        names = _named(sentence, entity, fields)
+        named = [n for n in names if n in menus]
         said = _words(sentence)
-        valued = [n for n, f in menus.items() if any(_words(v) and _words(v) <= said for v in f.values or [])]
-        pick = named if named else valued
+        valued = [n for n, f in menus.items() if any(_says_value(v, said) for v in f.values or [])]
+        only = [n for n, f in menus.items() if not {str(v).lower() for v in f.values or []} <= {"yes", "no"}]
+        pick = named or valued or (only if _MENU_CUE.search(sentence) and not names else [])
         if len(pick) == 1:
             found.add(pick[0])
     return found.pop() if len(found) == 1 else None
