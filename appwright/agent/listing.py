@@ -29,11 +29,11 @@ Then each `aw.ui.records` call of that entity in the answer's files gets `sort: 
 `fit_filter`: asked for "a dropdown to filter by brew method" or "a menu to show only the rare
 ones", the 0.5B leaves `filter` out or names a field that is no menu (`filter: "client"`). In a
 sentence with a cue ("dropdown", "menu", "filter", "show only"), the one menu (`enum`) field of the
-list's entity the sentence names, else the one whose values it names (plurals count: "the vegetables"),
-else, for "dropdown", "menu" or "filter" naming no field, the entity's one menu that is not yes/no, becomes
-the call's `filter`
-where the call has none or one that is no menu. A filter on another menu is the model's choice
-and stays; yes/no fields cannot be picked by (aw.ui.records filters on menus).
+list's entity the sentence names, else the one whose values it names (plurals count: "the
+vegetables"), else, for "dropdown", "menu" or "filter" naming no field, the entity's one menu that
+is not yes/no, becomes the call's `filter` where the call has none or one that is no menu. A filter
+on another menu is the model's choice and stays; yes/no fields cannot be picked by (aw.ui.records
+filters on menus).
 
 Not done: pages that list records with their own script (`.list({sort})`), and orders of two keys.
 """
@@ -206,9 +206,7 @@ def fit_order(files: dict[str, str], manifest: Manifest, request: str) -> tuple[
 
 _FILTER_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter|\bshow (?:me )?(?:only|just)\b|\bonly show\b|"
                          r"\bsee (?:only|just)\b|\bjust (?:show|see)\b", re.I)
-
-
-_MENU_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter", re.I)
+_MENU_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter", re.I)  # asks for a menu, not only some records
 
 
 def _says_value(value: str, said: set[str]) -> bool:
