@@ -35,7 +35,7 @@ import json
 import re
 from typing import Any
 
-from appwright.agent.fixups import read_entities
+from appwright.agent.fixups import entity_fields, read_entities
 
 _W = r"[A-Za-z][A-Za-z'-]*"
 # Lists of choices: "a/b/c"; "a, b or c" and "a or b" (with up to three words before a
@@ -149,11 +149,7 @@ def fit_choices(text: str, request: str, before: str | None = None) -> tuple[str
         return text, []
     data, entities, old = read
     fixes = []
-    for entity_name, entity in entities.items():
-        fields = entity.get("fields") if isinstance(entity, dict) else None
-        if not isinstance(fields, dict):
-            continue
-        had = old.get(entity_name, {}).get("fields", {}) if isinstance(old.get(entity_name), dict) else {}
+    for entity_name, entity, fields, had in entity_fields(entities, old):
         new = {n for n in fields if n not in had}
         found = _merge(fields, new, request)
         name = _name(request, found[2], found[3], fields, found[0]) if found else None

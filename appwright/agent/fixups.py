@@ -30,7 +30,7 @@ digits and `_`, an entity left without fields. Text that is not a JSON object is
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 from pydantic import ValidationError
 
@@ -62,6 +62,16 @@ def read_entities(text: str, before: str | None) -> tuple[dict, dict, dict] | No
         return None
     entities = data.get("entities") if isinstance(data, dict) else None
     return (data, entities, old) if isinstance(entities, dict) and isinstance(old, dict) else None
+
+
+def entity_fields(entities: dict, old: dict) -> Iterator[tuple[str, dict, dict, dict]]:
+    """(name, entity, its fields, the fields it had before) for each entity of `read_entities`
+    that has fields."""
+    for name, entity in entities.items():
+        fields = entity.get("fields") if isinstance(entity, dict) else None
+        if isinstance(fields, dict):
+            had = old.get(name, {}).get("fields", {}) if isinstance(old.get(name), dict) else {}
+            yield name, entity, fields, had if isinstance(had, dict) else {}
 
 
 def _fix(m: dict[str, Any], menus: dict[str, list[str]]) -> list[str]:

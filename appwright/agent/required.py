@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 
-from appwright.agent.fixups import read_entities
+from appwright.agent.fixups import entity_fields, read_entities
 
 _ASKS = re.compile(r"(?<!not )\brequired\b|\bmust\b(?! not)|\b(?:has|have) to (?:be (?:there|filled|given|entered|set)|"
                    r"have)\b|\bneeds\b|\bneeded\b|\bmandatory\b|\bcompulsory\b|\bwithout\b|\bleave out\b|"
@@ -102,11 +102,7 @@ def fit_required(text: str, request: str, before: str | None = None) -> tuple[st
     says = [_stems(p) for s in sentences for p, a in s if not a]  # beside a part that asks
     data, entities, old = read
     fixes = []
-    for entity_name, entity in entities.items():
-        fields = entity.get("fields") if isinstance(entity, dict) else None
-        if not isinstance(fields, dict):
-            continue
-        had = old.get(entity_name, {}).get("fields", {}) if isinstance(old.get(entity_name), dict) else {}
+    for entity_name, _, fields, had in entity_fields(entities, old):
         for i, (name, spec) in enumerate(fields.items()):
             was = had.get(name)
             if (i == 0 or not isinstance(spec, dict) or spec.get("required") is not True or spec.get("type") == "ref"
