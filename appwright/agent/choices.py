@@ -53,10 +53,14 @@ _NOT_NAMES = {"a", "an", "the", "of", "it", "its", "is", "are", "be", "was", "an
 DEFAULT_NAME = "category"
 
 
+def singular(word: str) -> str:
+    """"bottles" -> "bottle" ("glass", "bus" and "gas" stay): how the request-reading repairs match plurals."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def _key(name: str) -> str:
     """`is_common`, "Common", `commons` -> "common": how a field's name is matched to a choice."""
-    key = re.sub(r"[^a-z0-9]", "", re.sub(r"^is_", "", name.lower()))
-    return key[:-1] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else key
+    return singular(re.sub(r"[^a-z0-9]", "", re.sub(r"^is_", "", name.lower())))
 
 
 def choice_lists(request: str) -> list[tuple[list[tuple[str, int]], str]]:

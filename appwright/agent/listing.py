@@ -204,9 +204,9 @@ def fit_order(files: dict[str, str], manifest: Manifest, request: str) -> tuple[
     return _fit_calls(files, manifest, "sort", choose, f'in the order asked for ("{sentence.strip()[:80]}")')
 
 
-_FILTER_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter|\bshow (?:me )?(?:only|just)\b|\bonly show\b|"
-                         r"\bsee (?:only|just)\b|\bjust (?:show|see)\b", re.I)
 _MENU_CUE = re.compile(r"\bdrop[ -]?downs?\b|\bmenus?\b|\bfilter", re.I)  # asks for a menu, not only some records
+_FILTER_CUE = re.compile(_MENU_CUE.pattern + r"|\bshow (?:me )?(?:only|just)\b|\bonly show\b|\bsee (?:only|just)\b|"
+                         r"\bjust (?:show|see)\b", re.I)
 
 
 def _says_value(value: str, said: set[str]) -> bool:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import re
 
+from appwright.agent.choices import singular
 from appwright.agent.fixups import entity_fields, read_entities
 
 _ASKS = re.compile(r"(?<!not )\brequired\b|\bmust\b(?! not)|\b(?:has|have) to (?:be (?:there|filled|given|entered|set)|"
@@ -50,7 +51,7 @@ _FUNCTION = {"is", "of", "in", "on", "at", "the", "a", "an", "to", "by", "per", 
 def _stems(text: str) -> set[str]:
     """Lower-case words, a plural's `s` taken off ("bottles" -> "bottle")."""
     words = re.findall(r"[a-z0-9]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower())
-    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words}
+    return {singular(w) for w in words}
 
 
 def _sentences(request: str) -> list[list[str]]:
