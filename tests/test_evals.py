@@ -293,6 +293,11 @@ def _env(tmp_path: Path, replies: dict[str, list[str]] | None = None) -> dict[st
 
 
 def _cli(env: dict[str, str], *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
+    import time; t = time.time()
+    try:
+        return subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=timeout)
+    finally:
+        print("CLI", args[:2], round(time.time() - t, 1))
     return subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -313,6 +318,11 @@ def test_bad_cli_input_is_one_line_and_exit_code_2(tmp_path):
     assert not (tmp_path / "out").exists()  # nothing started
     r = _cli(env, "eval", "report", str(tmp_path / "nowhere"))
     assert r.returncode == 2 and "no results.jsonl here" in r.stderr and "Traceback" not in r.stderr
+    r = _cli(env, "eval", "regrade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "v4"))
+    assert r.returncode == 2 and "no results.jsonl here" in r.stderr and "Traceback" not in r.stderr
+    append_row(tmp_path / "run" / "results.jsonl", row())
+    r = _cli(env, "eval", "regrade", str(tmp_path / "run"), "--out", str(tmp_path / "run"))
+    assert r.returncode == 2 and "never overwritten" in r.stderr and "Traceback" not in r.stderr
 
 
 # -- the whole pipeline -------------------------------------------------------------------------------
@@ -469,3 +479,45 @@ def test_backend_workers_apply_to_http_backends_only():
     local = ModelSpec(name="b", backend="llamacpp", location="/m.gguf", context_length=8)
     scripted = ModelSpec(name="c", backend="scripted", location="/r.json", context_length=8)
     assert [config.agent_threads(s) for s in (http, local, scripted)] == [4, 1, 1]
+
+
+@pytest.mark.slow  # one grade in Chromium
+@pytest.mark.timeout(300)
+def test_regrade_grades_the_kept_bundles_again_into_a_new_folder_and_resumes(tmp_path):
+    """A run graded before a grader fix (its menu written "Moderate" was refused "moderate"):
+    `eval regrade` grades the kept bundle again, says which verdict moved, leaves the source as it
+    was, names the row whose bundle was not kept, and a rerun regrades nothing twice."""
+    from appwright.agent.trajectory import Trajectory, append_jsonl
+    from appwright.tasks.graders import GRADER_VERSION
+
+    task = TaskBank.default().get("build-workouts-owner-filter")
+    src = tmp_path / "run"
+    kept = row(model="own", task=task.id, good=False, reward=0.4, grader_version="3", kind="build",
+               domain_="workouts", prompt=task.prompt)
+    bundle = src / kept.bundle
+    bundle.mkdir(parents=True)
+    for name, text in reference_files(task).items():
+        for v in ("easy", "moderate", "hard"):
+            text = text.replace(f'"{v}"', f'"{v.capitalize()}"').replace(f"<option>{v}<", f"<option>{v.capitalize()}<")
+        (bundle / name).write_text(text)
+    lost = row(model="own", task="build-notes-owner", good=True)  # its bundle was not kept
+    for r in (kept, lost):
+        append_row(src / "results.jsonl", r)
+        append_jsonl(src / "trajectories.jsonl", Trajectory(
+            id=r.trajectory_id, created_at=r.created_at, task_id=r.task_id, prompt=r.prompt, model=r.model,
+            protocol="files", budget={}, summary="Your workout log is ready."))
+    before = {p.name: p.read_bytes() for p in src.glob("*.jsonl")}
+
+    env = _env(tmp_path)
+    r = _cli(env, "eval", "regrade", str(src), "--out", str(tmp_path / "v4"))
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
+    assert "verdict changed: own build-workouts-owner-filter #0: bad -> good" in r.stdout
+    assert "own build-notes-owner #0: its bundle was not kept" in r.stderr
+    [new] = read_rows(tmp_path / "v4" / "results.jsonl")
+    assert new.good and new.grader_version == GRADER_VERSION and new.cost_usd == kept.cost_usd
+    assert (tmp_path / "v4" / new.bundle / "app.json").is_file()
+    assert (tmp_path / "v4" / "report.html").is_file()
+    assert {p.name: p.read_bytes() for p in src.glob("*.jsonl")} == before  # the source is only read
+    r = _cli(env, "eval", "regrade", str(src), "--out", str(tmp_path / "v4"))
+    assert "0 row(s) regraded, 1 already done" in r.stdout, r.stdout
+    assert len(read_rows(tmp_path / "v4" / "results.jsonl")) == 1

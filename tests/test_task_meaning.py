@@ -8,6 +8,7 @@ import json
 import pytest
 
 from appwright.runtime.manifest import parse_manifest
+from appwright.tasks.bank import TaskBank, reference_files
 from appwright.tasks.domains import domain
 from appwright.tasks.generate import build_tasks
 from appwright.tasks.graders import grade_bundle
@@ -39,6 +40,18 @@ def test_words_split_names_the_way_people_and_code_write_them():
     assert words("dueDate") == words("due_date") == words("Due dates") == {"due", "date"}
     assert words("the name of it") == {"name"}
     assert words("address") == {"address"}  # not an "addres"
+    assert words("for") == {"for"} and words("for whom") == {"whom"}  # little words count when nothing else is left
+
+
+def test_a_field_named_for_is_who_it_is_for():
+    """'who it's for' -> `for`: the person's own word binds (it was dropped as a little word)."""
+    task = TaskBank.default().get("people-medicines-drawer")
+    app = {"name": "Meds", "entities": {"Medicine": {"fields": {
+        "name": {"type": "string", "required": True}, "expiry_date": {"type": "date", "required": True},
+        "doses_left": {"type": "integer"}, "form": {"type": "enum", "values": ["tablets", "liquid", "cream"]},
+        "for": {"type": "string"}, "notes": {"type": "text"}}}}}
+    b = bind(parse_manifest(app), task.meaning)
+    assert b.fields["Medicine"]["who_for"] == "for" and b.missing == []
 
 
 def test_an_app_with_its_own_names_binds_field_by_field():
@@ -137,3 +150,38 @@ def test_a_field_of_that_name_but_another_type_is_named_in_the_message():
     [missing] = bind(parse_manifest(app), Meaning(entities=[WORKOUT.entities[0].model_copy(
         update={"fields": [intensity]})])).missing
     assert missing == "no field for the intensity in Session (its `effort` is text; asked: one of easy, hard)"
+
+
+def _capitalised_menu(task) -> dict[str, str]:
+    """The task's reference app with its menu's values written Easy, Moderate, Hard."""
+    files = reference_files(task)
+    for v in ("easy", "moderate", "hard"):
+        files["app.json"] = files["app.json"].replace(f'"{v}"', f'"{v.capitalize()}"')
+        files["index.html"] = files["index.html"].replace(f"<option>{v}<", f"<option>{v.capitalize()}<")
+    assert "Moderate" in files["app.json"] and "<option>Moderate<" in files["index.html"]
+    return files
+
+
+def test_a_menu_written_in_another_case_is_the_menu_asked_for(tmp_path):
+    """The task says "moderate", the app's menu "Moderate": the API checks send the app's value
+    (they were refused with 400) and binding finds the menu by its values."""
+    task = TaskBank.default().get("build-workouts-owner-filter")
+    for name, text in _capitalised_menu(task).items():
+        (tmp_path / name).write_text(text)
+    grade = grade_bundle(tmp_path, task, browser=False)
+    assert grade.good, [(c.name, c.evidence) for c in grade.checks if not c.passed]
+    app = json.loads((tmp_path / "app.json").read_text())
+    app["entities"]["Workout"]["fields"]["level"] = app["entities"]["Workout"]["fields"].pop("intensity")
+    meaning = domain("workouts").meaning()
+    assert bind(parse_manifest(app), meaning).fields["Workout"]["intensity"] == "level"
+
+
+@pytest.mark.slow
+def test_a_menu_in_another_case_is_picked_in_the_browser(tmp_path):
+    """The filter and create steps pick "moderate" from a menu that shows "Moderate"."""
+    task = TaskBank.default().get("build-workouts-owner-filter")
+    for name, text in _capitalised_menu(task).items():
+        (tmp_path / name).write_text(text)
+    grade = grade_bundle(tmp_path, task)
+    assert grade.good, [(c.name, c.evidence) for c in grade.checks if not c.passed]
+    assert {"ui-filter", "ui-create"} <= {c.name for c in grade.checks if c.passed}

@@ -5,8 +5,9 @@
     appwright eval run --models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b,auto ...   # the cascade beside each model
     appwright eval run ... --ray local --ray-workers 2          # the attempts as Ray tasks (appwright/cluster.py)
     appwright eval report runs/e1          # metrics.json and report.html from results.jsonl alone
+    appwright eval regrade runs/e1 --out runs/e1-v4   # today's graders on the kept bundles, into a new folder
 
-`run` and `report` are sub-commands (typer cannot mix a callback that runs with
+`run`, `report` and `regrade` are sub-commands (typer cannot mix a callback that runs with
 sub-commands cleanly). Exit codes follow appwright/exits.py: bad input (unknown model,
 split or kind, a count below 1, a results.jsonl that does not read) prints one line and
 exits 2; an interrupted run exits 130 and resumes when run again; a run where some attempts
@@ -156,3 +157,34 @@ def report(folder: Path = typer.Argument(..., help="An eval folder (holding resu
     except ValueError as exc:  # a results.jsonl that is not one
         fail(str(exc), USAGE)
     _report(folder)
+
+
+@app.command("regrade")
+def regrade(
+    folder: Path = typer.Argument(..., help="A finished eval folder (results.jsonl and the bundles it kept)."),
+    out_dir: Path = typer.Option(..., "--out", help="A new folder for the regraded rows and report; rerun to resume."),
+) -> None:
+    """Grade a finished run's kept bundles again with today's graders, into a new folder.
+
+    The source is only read; the new rows keep each attempt's tokens, cost and time and carry
+    the current grader_version. The verdicts that moved are listed."""
+    from appwright.evals.records import RESULTS
+    from appwright.evals.regrade import regrade as run_regrade
+
+    if not (folder / RESULTS).is_file():
+        fail(f"{folder}: no {RESULTS} here; `appwright eval run --out {folder} ...` writes it", USAGE)
+    try:
+        summary = run_regrade(folder, out_dir, out)
+    except ValueError as exc:  # the same folder, no rows, a results.jsonl that is not one
+        fail(str(exc), USAGE)
+    out.print(f"{summary.regraded} row(s) regraded, {summary.skipped} already done"
+              + (f", {len(summary.errors)} could not be" if summary.errors else ""), highlight=False)
+    for line in summary.changed:
+        out.print(f"  verdict changed: {escape(line)}", highlight=False)
+    if summary.interrupted:
+        err.print(f"[yellow]interrupted:[/] the regraded rows are in {escape(str(out_dir))}; run the same command "
+                  "again to resume", highlight=False)
+        raise typer.Exit(INTERRUPTED)
+    _report(out_dir)
+    if summary.errors:
+        fail(f"{len(summary.errors)} row(s) could not be regraded; the first: {summary.errors[0]}", FAILED)

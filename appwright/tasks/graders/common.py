@@ -64,19 +64,23 @@ def is_link(value: Any) -> bool:
 
 
 def map_record(env: AppEnv, entity: str, record: dict[str, Any]) -> dict[str, Any]:
-    """The record with its keys matched to the declared fields without regard to case. Fields
-    the app does not declare are left out: the `schema` check already fails for them, and the
-    other checks still measure what the app does with the fields it has. A link's record is
-    mapped onto its own entity."""
-    declared = {k.lower(): k for k in env.manifest.entities[entity].fields}
+    """The record with its keys matched to the declared fields, and a menu's value to the declared
+    value, without regard to case ("oak" is the app's "Oak"). Fields the app does not declare are
+    left out: the `schema` check already fails for them, and the other checks still measure what
+    the app does with the fields it has. A link's record is mapped onto its own entity."""
+    fields = env.manifest.entities[entity].fields
+    declared = {k.lower(): k for k in fields}
     out = {}
     for k, v in record.items():
         if k.lower() not in declared:
             continue
+        name = declared[k.lower()]
         if is_link(v) and env.entity(v["link"]):
             target = env.entity(v["link"])[0]
             v = {"link": target, "to": map_record(env, target, v["to"])}
-        out[declared[k.lower()]] = v
+        elif isinstance(v, str) and fields[name].values and v not in fields[name].values:
+            v = next((d for d in fields[name].values if d.lower() == v.lower()), v)
+        out[name] = v
     return out
 
 

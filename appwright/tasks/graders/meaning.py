@@ -40,13 +40,12 @@ def same_family(asked: str, declared: str) -> bool:
 
 
 def words(name: str) -> frozenset[str]:
-    """`dueDate`, `due_date`, "due date", "Due dates" -> {due, date}."""
+    """`dueDate`, `due_date`, "due date", "Due dates" -> {due, date}; a name made only of little
+    words keeps them: `for` -> {for}, the field a person calls "who it's for"."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    out = set()
-    for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()):
-        if w and w not in _LITTLE:
-            out.add(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
-    return frozenset(out)
+    split = [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    kept = [w for w in split if w not in _LITTLE] or split
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in kept)
 
 
 def _score(app_name: str, own: str, names: list[str]) -> int:
@@ -107,8 +106,8 @@ def _plain_value(spec: FieldSpec) -> Any:
 
 def _field_score(app: str, spec: FieldSpec, f: FieldMeaning) -> int:
     score = _score(app, f.name, [f.label, *f.words])
-    if f.values and spec.values and set(spec.values) == set(f.values):
-        score = max(score, 3)  # a menu of exactly the values asked for, whatever its name
+    if f.values and spec.values and {v.lower() for v in spec.values} == {v.lower() for v in f.values}:
+        score = max(score, 3)  # a menu of exactly the values asked for (in any case), whatever its name
     return score
 
 

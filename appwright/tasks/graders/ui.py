@@ -161,14 +161,27 @@ def _fill(page, step: dict[str, str], state: dict) -> str:
     return f"filled {field}"
 
 
-def _has_option(select, value: str, by: str) -> bool:
-    return select.evaluate(f"(s, v) => [...s.options].some(o => o.{'text' if by == 'label' else 'value'}.trim() === v)",
-                           value)
+# The option a menu offers as `v`: shown as it, else valued it, else either without regard to case
+# ("oak" is the app's "Oak"); its index, or -1.
+_OPTION = """(s, v) => {
+  const os = [...s.options], low = v.toLowerCase();
+  for (const same of [(a) => a === v, (a) => a.toLowerCase() === low])
+    for (const part of ["text", "value"]) {
+      const i = os.findIndex(o => same(o[part].trim()));
+      if (i >= 0) return i;
+    }
+  return -1;
+}"""
+
+
+def _has_option(select, value: str) -> bool:
+    return select.evaluate(_OPTION, value) >= 0
 
 
 def _choose(select, value: str) -> None:
-    """Pick the option shown as `value`, else the one whose value is `value`."""
-    select.select_option(label=value) if _has_option(select, value, "label") else select.select_option(value=value)
+    """Pick the option shown as `value`, else the one whose value is `value`, case aside if need be."""
+    i = select.evaluate(_OPTION, value)
+    select.select_option(index=i) if i >= 0 else select.select_option(value=value)
 
 
 def _select(page, step: dict[str, str]) -> str:
@@ -184,7 +197,7 @@ def _select(page, step: dict[str, str]) -> str:
         names = {(s.get_attribute("name") or "").lower(), (s.get_attribute("id") or "").lower()}
         if not s.is_visible() or (skip and skip in names):
             continue
-        if _has_option(s, value, "label") or _has_option(s, value, "value"):
+        if _has_option(s, value):
             _choose(s, value)
             return f"chose {value} in a menu"
     raise Fail(f"no menu on the page offers {value!r} (other than the form's own {skip or 'menu'})")
