@@ -39,6 +39,13 @@ def test_a_script_error_asks_for_that_script_with_the_error_under_its_line():
     assert failing_files(CheckReport(console_errors=["Failed to load resource"]), FILES) == ["index.html"]
 
 
+def test_a_helper_the_sdk_lacks_is_shown_under_the_line_that_calls_it():
+    page = '<div id="g"></div>\n<script>\n  aw.ui.records("#g", {entity: "Gift"});\n  aw.ui.menu("#g", {});\n</script>'
+    problem = "aw.ui.menu is not part of the SDK; aw.ui has authForm, list, busy, error, records"
+    lines = annotate("index.html", page, [problem]).splitlines()
+    assert lines[lines.index('    4 |   aw.ui.menu("#g", {});') + 1] == f"      ! {problem}"
+
+
 def test_a_problem_without_a_line_goes_first():
     out = annotate("index.html", "<p>a</p>\n<p>b</p>", ["the page did not finish loading"])
     assert out.splitlines()[0] == "      ! the page did not finish loading"

@@ -121,6 +121,7 @@ def test_ui_helpers_show_empty_busy_and_failed_states(sdk_page):
       seen.error = [e.textContent, e.getAttribute("role"), e.className];
       seen.cleared = aw.ui.error("#e", null).textContent;
       try { aw.ui.list("#nope", [], x => x); } catch (err) { seen.missing = err.message; }
+      try { aw.ui.menu("#l", {items: ["a"]}); } catch (err) { seen.unknown = err.message; }
       return seen;
     }""")
     assert out["emptyList"] == '<li class="aw-empty">No &lt;notes&gt; yet.</li>'
@@ -130,6 +131,9 @@ def test_ui_helpers_show_empty_busy_and_failed_states(sdk_page):
     assert out["thrown"] == "boom" and out["afterFailure"] is False
     assert out["error"] == ["title: required", "alert", "aw-error"] and out["cleared"] == ""
     assert "aw.ui.list: expected an element" in out["missing"]
+    # a helper the SDK lacks says what it has, not "aw.ui.menu is not a function"
+    assert out["unknown"] == ("aw.ui.menu is not part of the SDK; aw.ui has authForm, list, busy, error, records (a "
+                              "menu to filter by, a search box and a total are options of aw.ui.records)")
 
 
 def test_html_escapes_every_interpolated_value(sdk_page):

@@ -77,3 +77,16 @@ def test_a_records_page_without_the_asked_for_total_fails_its_check(grader, tmp_
     task_id = "build-workouts-owner-sort-totals"
     g = grader.grade(app(task_id, {"sort": "-minutes"}, tmp_path / "app"), BANK.get(task_id))
     assert not g.good and [c.name for c in g.checks if not c.passed] == ["ui-totals"]
+
+
+def test_an_id_css_cannot_write_is_still_found(grader, tmp_path):
+    """A page names its list after the app, "#collector's-corner": not a valid CSS selector, yet
+    the id the page wrote; the SDK finds the element by its id instead of throwing."""
+    task_id = "build-expenses-shared-search"
+    folder = app(task_id, {"search": True}, tmp_path / "app")
+    html = (folder / "index.html").read_text()
+    (folder / "index.html").write_text(html.replace('id="app"', '''id="collector's-corner"''').replace(
+        'aw.ui.records("#app"', '''aw.ui.records("#collector's-corner"''').replace(
+        'aw.ui.authForm("#auth"', '''aw.ui.authForm("#sign in"''').replace('id="auth"', 'id="sign in"'))
+    g = grader.grade(folder, BANK.get(task_id))
+    assert g.good and g.reward == 1.0, {c.name: c.evidence for c in g.checks if not c.passed}

@@ -29,7 +29,7 @@ from appwright.agent.check_app import CheckReport
 
 _LOCATION = re.compile(r"([\w./-]+\.(?:js|mjs|html|css)):(\d+)")
 _SUBMIT = re.compile(r"""addEventListener\(\s*["']submit|\bonsubmit\b""")
-_NOT_A_FUNCTION = re.compile(r"([\w$.]+) is not a function")
+_NOT_A_FUNCTION = re.compile(r"([\w$.]+) is not (?:a function|part of the SDK)")  # the SDK's own words: sdk.js
 _WRITE = re.compile(r"\.(?:create|update)\(|\bfetch\(|(?<!function )\bpost\(")
 _LIST_CALL = re.compile(r"(?<!\bui)\.list\(")
 _LISTER = re.compile(r"(?:function\s+(\w+)\s*\(|(?:const|let)\s+(\w+)\s*=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>)")
@@ -70,8 +70,9 @@ def _manifest_line(lines: list[str], problem: str) -> int:
 
 
 def _script_line(path: str, problem: str, lines: list[str]) -> int:
-    """The line a problem names (`app.js:12`); else, for "X is not a function", the first line
-    that calls X; else, for a form that does not work, the line of its write (`.create(`)."""
+    """The line a problem names (`app.js:12`); else, for "X is not a function" (or "X is not part
+    of the SDK"), the first line that calls X; else, for a form that does not work, the line of its
+    write (`.create(`)."""
     for m in _LOCATION.finditer(problem):
         if m.group(1).endswith(path):
             return int(m.group(2))

@@ -146,8 +146,7 @@
   // -- aw.ui.authForm: a ready-made sign-in / sign-up form ----------------------------------
   function authForm(element, options) {
     options = options || {};
-    if (typeof element === "string") element = document.querySelector(element);
-    if (!element) throw new Error("aw.ui.authForm: expected an element or a CSS selector that matches one");
+    element = el(element, "authForm");
     var onChange = options.onChange || function () { location.reload(); };
 
     async function render() {
@@ -193,8 +192,19 @@
   }
 
   // -- small helpers for the states a page shows: empty, busy, failed ----------------------
+  // `element` may be a CSS selector, or "#" and an id as the page wrote it, which CSS may read
+  // otherwise or not at all ("#collector's-corner", "#sign in").
   function el(element, who) {
-    if (typeof element === "string") element = document.querySelector(element);
+    if (typeof element === "string") {
+      var selector = element;
+      try {
+        element = document.querySelector(selector);
+      } catch (e) {
+        if (selector.charAt(0) !== "#") throw new Error("aw.ui." + who + ": " + selector + " is not a CSS selector");
+        element = null;
+      }
+      if (!element && selector.charAt(0) === "#") element = document.getElementById(selector.slice(1));
+    }
     if (!element) throw new Error("aw.ui." + who + ": expected an element or a CSS selector that matches one");
     return element;
   }
@@ -390,6 +400,20 @@
     return element;
   }
 
-  window.aw = { auth: auth, entities: entities, html: html, escape: escape,
-                ui: { authForm: authForm, list: list, busy: busy, error: error, records: records } };
+  // A helper the SDK does not have fails with what it does have, not "aw.ui.menu is not a function".
+  function known(what, members, hint) {
+    return new Proxy(members, {
+      get: function (target, name) {
+        if (typeof name !== "string" || name in target || name === "then" || name === "toJSON") return target[name];
+        return function () {
+          throw new Error(what + "." + name + " is not part of the SDK; " + what + " has " +
+                          Object.keys(target).join(", ") + hint);
+        };
+      },
+    });
+  }
+
+  window.aw = known("aw", { auth: auth, entities: entities, html: html, escape: escape,
+    ui: known("aw.ui", { authForm: authForm, list: list, busy: busy, error: error, records: records },
+              " (a menu to filter by, a search box and a total are options of aw.ui.records)") }, "");
 })();
