@@ -115,6 +115,40 @@ def test_a_menu_the_request_never_names_becomes_text_and_one_it_names_stays():
                      "these"]
 
 
+@pytest.mark.parametrize("request_text, values, said", [
+    ("cake type birthday, wedding or cupcakes, price", ["birthday cake", "wedding cake", "cupcakes"],
+     ["birthday", "wedding", "cupcakes"]),
+    ("colour (red, white or sparkling)", ["red", "white", "sparking"], ["red", "white", "sparkling"]),
+    ("whether it's tablets, liquid or cream", ["tablet", "liquid", "cream"], ["tablets", "liquid", "cream"]),
+    ("priority low, medium or high", ["low", "mid", "high"], ["low", "medium", "high"]),
+])
+def test_a_menu_of_the_listed_choices_written_otherwise_takes_the_requests_words(request_text, values, said):
+    fields = {"kind": {"type": "enum", "values": values, "default": values[0]}}
+    text, fixes = fit_choices(manifest(fields), request_text)
+    assert fields_of(text)["kind"] == {"type": "enum", "values": said, "default": said[0]}
+    assert fixes == [f"entities.Quilt.fields.kind: one of {', '.join(values)} -> one of {', '.join(said)}: the "
+                     "request's words"]
+
+
+@pytest.mark.parametrize("request_text, values", [
+    ("type: wedding, portrait or product", ["none", "portrait", "landscape"]),  # another list
+    ("priority low, medium or high", ["high", "mid", "low"]),  # out of the list's order: no place to stand in
+    ("which house (oak, ash, rowan)", ["Oak", "Ash", "Rowan"]),  # the same words
+    ("size small, medium or large; colour red or blue", ["small", "large"]),  # fewer values than choices
+])
+def test_a_menu_that_is_not_the_listed_choices_written_otherwise_stays(request_text, values):
+    fields = {"kind": {"type": "enum", "values": values}}
+    assert [f for f in fit_choices(manifest(fields), request_text)[1] if "request's words" in f] == []
+
+
+def test_one_letter_values_are_named_only_as_written():
+    """"A, B, C" is not named by "a simple log"; "grades A, B or C" names them."""
+    fields = {"grade": {"type": "enum", "values": ["A", "B", "C", "D", "E"]}}
+    text, fixes = fit_choices(manifest(fields), "a simple climbing log: route (required), grade, attempts")
+    assert fields_of(text)["grade"] == {"type": "string"} and len(fixes) == 1
+    assert fit_choices(manifest(fields), "a log: route, grade A, B, C, D or E")[1] == []
+
+
 def test_fields_the_app_had_before_are_the_persons_earlier_choice():
     fields = {"planning": YES_NO, "sewing": YES_NO, "where": {"type": "enum", "values": ["home", "office"]}}
     assert fit_choices(manifest(fields), "add planning/sewing/finished", before=manifest(fields))[1] == []

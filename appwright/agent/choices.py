@@ -21,7 +21,14 @@ So, for the fields this answer adds (an app's earlier fields are the person's ea
   ("status: queued/listening/finished", "tank (community, shrimp or betta)", "difficulty easy
   moderate or hard"), else `category`;
 - an `enum` none of whose values the request names becomes a `string` field: the person types
-  the place, the region, the podcast.
+  the place, the region, the podcast;
+- an `enum` whose values are the choices of one list of the request written otherwise takes the
+  request's words: "birthday, wedding or cupcakes" made `birthday cake`, `wedding cake`,
+  `cupcakes`; "red, white or sparkling" made `sparking`; "tablets, liquid or cream" made `tablet`.
+  The list has as many choices as the menu has values, at least one value is a choice word for
+  word, and each other value holds its choice, is held in it, is spelled nearly as it, or, with
+  two or more values word for word in the list's order, stands in its place ("low, medium or
+  high" made `mid`) (`_as_written`). Records are sent and filtered with the words the person used.
 Every menu of every reference app of the task bank (all splits) has values its request names,
 and neither rule changes any reference app; each reference menu declared as one yes/no field per
 choice is put back in all but a request that lists it with "and" (tests/test_choices.py). Of
@@ -33,6 +40,7 @@ from __future__ import annotations
 
 import json
 import re
+from difflib import SequenceMatcher
 from typing import Any
 
 from appwright.agent.fixups import entity_fields, read_entities
@@ -141,8 +149,42 @@ def _name(request: str, at: int, bare: bool, fields: dict[str, Any], merged: lis
 
 
 def _mentioned(value: Any, request: str) -> bool:
+    """Whether the request says the value, case aside; a one-letter value as written ("grade A", not "a log")."""
     said = str(value).replace("_", " ").strip()
-    return bool(said) and re.search(rf"(?<![A-Za-z0-9]){re.escape(said)}(?![A-Za-z0-9])", request, re.I) is not None
+    flags = re.I if len(said) > 1 else 0
+    return bool(said) and re.search(rf"(?<![A-Za-z0-9]){re.escape(said)}(?![A-Za-z0-9])", request, flags) is not None
+
+
+def _close(value: str, choice: str) -> bool:
+    """`birthday cake` ~ "birthday", `tablet` ~ "tablets", `sparking` ~ "sparkling"."""
+    v, c = value.lower().replace("_", " ").strip(), choice.lower()
+    held = re.search(rf"\b{re.escape(c)}\b", v) or re.search(rf"\b{re.escape(v)}\b", c)
+    return bool(held) or _key(v) == _key(c) or (len(c) > 4 and SequenceMatcher(None, v, c).ratio() >= 0.85)
+
+
+def _as_written(values: list, request: str) -> list[str] | None:
+    """The request's words for a menu's values (see the module's docstring), or None."""
+    if not values or not all(isinstance(v, str) for v in values) or all(_mentioned(v, request) for v in values):
+        return None
+    for items, _ in choice_lists(request):
+        words = list(dict.fromkeys(w for w, _ in items))
+        if len(words) != len(values) or {_key(w) for w in words} & _YES_NO:
+            continue
+        exact = [v for v in values if any(v.lower() == w.lower() for w in words)]
+        if not exact:
+            continue
+        left = [w for w in words if w.lower() not in {v.lower() for v in exact}]
+        in_place = len(exact) >= 2 and all(v.lower() == w.lower() for v, w in zip(values, words) if v in exact)
+        out = []
+        for i, v in enumerate(values):
+            match = next((w for w in words if w.lower() == v.lower()), None) or next(
+                (w for w in left if _close(v, w)), None) or (words[i] if in_place and words[i] in left else None)
+            if match is None or match in out:
+                break
+            out.append(match)
+        else:
+            return out
+    return None
 
 
 def fit_choices(text: str, request: str, before: str | None = None) -> tuple[str, list[str]]:
@@ -169,6 +211,13 @@ def fit_choices(text: str, request: str, before: str | None = None) -> tuple[str
             fixes.append(f"entities.{entity_name}: {', '.join(merged)} -> {name}, one of {', '.join(items)}: the "
                          "request lists these as choices")
         for n, f in fields.items():
+            if n in new and isinstance(f, dict) and f.get("type") == "enum" and (said := _as_written(
+                    f.get("values"), request)):
+                fixes.append(f"entities.{entity_name}.fields.{n}: one of {', '.join(f['values'])} -> one of "
+                             f"{', '.join(said)}: the request's words")
+                if f.get("default") in f["values"]:
+                    f["default"] = said[f["values"].index(f["default"])]
+                f["values"] = said
             if n in new and isinstance(f, dict) and _invented(f, request):
                 fields[n] = {"type": "string", **({"required": True} if f.get("required") else {})}
                 values = ", ".join(map(str, f["values"][:5])) + (", ..." if len(f["values"]) > 5 else "")
