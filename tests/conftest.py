@@ -158,7 +158,7 @@ def page(browser):
 @pytest.fixture(scope="session")
 def real_hf_05b(request) -> Path:
     """The embedded 0.5B as an HF folder, made once with `appwright models export-hf` in pytest's
-    cache (~50 s, 2.5 GB float32); tests/test_train_export_hf.py checks what it holds."""
+    cache (~35 s, 2.5 GB float32); tests/test_train_export_hf.py checks what it holds."""
     from typer.testing import CliRunner
 
     from appwright.cli import app
@@ -226,9 +226,10 @@ def new_database(server: str) -> str:
 
 # -- training ----------------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny(request, tmp_path_factory) -> Path:
-    """A tiny random Qwen2 (2 layers, hidden 64) with the real tokenizer, as an HF folder."""
+    """A tiny random Qwen2 (2 layers, hidden 64) with the real tokenizer, as an HF folder: one for
+    the session (tests train from it and convert it, never write into it)."""
     from appwright.models import get_model
     from appwright.train.tiny import cached_tokenizer, tiny_qwen2
 
@@ -237,3 +238,13 @@ def tiny(request, tmp_path_factory) -> Path:
         pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
     tokenizer = cached_tokenizer(gguf, Path(request.config.cache.mkdir("appwright-train")))
     return tiny_qwen2(tokenizer, tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(request, tiny, tmp_path_factory) -> Path:
+    """`tiny` as an f16 GGUF (llama.cpp's converter, extracted once into pytest's cache), for
+    llama.cpp to serve: made once for the session, only read."""
+    from appwright.train.export import convert, converter
+
+    script = converter(Path(request.config.cache.mkdir("appwright-train")))
+    return convert(tiny, tmp_path_factory.mktemp("tiny-gguf") / "tiny.f16.gguf", "f16", script)

@@ -293,11 +293,6 @@ def _env(tmp_path: Path, replies: dict[str, list[str]] | None = None) -> dict[st
 
 
 def _cli(env: dict[str, str], *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    import time; t = time.time()
-    try:
-        return subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=timeout)
-    finally:
-        print("CLI", args[:2], round(time.time() - t, 1))
     return subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 

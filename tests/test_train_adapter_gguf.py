@@ -5,7 +5,7 @@ the base.
 Cheap tests use the tiny random Qwen2 of appwright/train/tiny.py (2 layers, hidden 64, the real
 tokenizer) and its own f16 GGUF as the base: the adapter file holds one A/B pair per LoRA module,
 and base + adapter in llama.cpp gives the logits PEFT gives. The slow test does the same on the
-real embedded 0.5B (its HF export is made once, in pytest's cache: ~50 s, 2.5 GB).
+real embedded 0.5B (its HF export is made once, in pytest's cache: ~35 s, 2.5 GB).
 The converters come from the llama-cpp-python sdist (pip's cache, else PyPI) once, into pytest's
 cache, as in tests/test_train_loop.py.
 """
@@ -36,21 +36,7 @@ def cache(request) -> Path:
     return Path(request.config.cache.mkdir("appwright-train"))  # shared with test_train_loop: one sdist
 
 
-@pytest.fixture(scope="module")
-def tiny(cache, tmp_path_factory) -> Path:
-    from appwright.train.tiny import cached_tokenizer, tiny_qwen2
-
-    gguf = get_model("qwen2.5-coder-0.5b").cache_path()
-    if not gguf.is_file():
-        pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
-    return tiny_qwen2(cached_tokenizer(gguf, cache), tmp_path_factory.mktemp("tiny") / "model")
-
-
-@pytest.fixture(scope="module")
-def tiny_gguf(tiny, cache, tmp_path_factory) -> Path:
-    from appwright.train.export import convert, converter
-
-    return convert(tiny, tmp_path_factory.mktemp("tiny-gguf") / "tiny.f16.gguf", "f16", converter(cache))
+# `tiny` (the HF folder) and `tiny_gguf` (it as an f16 GGUF) are the session's, from tests/conftest.py.
 
 
 def make_adapter(hf: Path, out: Path, r: int, sigma: float, seed: int = 0, **extra) -> Path:

@@ -45,7 +45,7 @@ def sft_run(tiny, tmp_path_factory):
     from appwright.train.sft import run_sft
 
     root = tmp_path_factory.mktemp("sft")
-    good = files_answer(reference_files(TASK))
+    good = files_answer(reference_files(TASK, records=True))  # the short reference (aw.ui.records): fewer tokens
     stats = sample([TASK], ScriptedBackend([good]), root / "good.jsonl", samples=1, browser=False,
                    prompt_style="compact")  # our model's prompt (registry `prompt`), a third of the full one
     assert stats.kept == 1
@@ -111,7 +111,8 @@ def test_a_rerun_resumes_from_the_last_checkpoint(rl_run):
 def replay(prompts, trainer):
     """TRL's rollout_func: one completion per (already repeated) prompt, a reference answer and a
     bad one by turns."""
-    good, bad = files_answer(reference_files(TASK)).removeprefix('<file path="app.json">\n'), "no app, sorry"
+    good = files_answer(reference_files(TASK, records=True)).removeprefix('<file path="app.json">\n')
+    bad = "no app, sorry"
     tok = trainer.processing_class
     answers = [good if i % 2 == 0 else bad for i in range(len(prompts))]
     return {"prompt_ids": [tok(p, add_special_tokens=False)["input_ids"] for p in prompts],

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from appwright.agent.trajectory import MessageRecord, Trajectory, append_jsonl
 from appwright.cli import app
-from appwright.models import get_model, load_registry
+from appwright.models import load_registry
 from appwright.tasks.bank import TaskBank
 from appwright.tasks.domains import load_domains
 from appwright.tasks.model import CheckResult, Grade
@@ -25,19 +25,6 @@ from appwright.train.references import reference_row
 pytestmark = pytest.mark.slow
 TINY = "tiny-qwen2-2x64"
 BANK = TaskBank.default()
-
-
-@pytest.fixture(scope="module")
-def tiny_gguf(request, tmp_path_factory) -> Path:
-    from appwright.train.export import convert, converter
-    from appwright.train.tiny import cached_tokenizer, tiny_qwen2
-
-    cache = Path(request.config.cache.mkdir("appwright-train"))
-    gguf = get_model("qwen2.5-coder-0.5b").cache_path()
-    if not gguf.is_file():
-        pytest.fail(f"{gguf} is missing: run `bash scripts/setup.sh --test` (pulls the embedded model)")
-    hf = tiny_qwen2(cached_tokenizer(gguf, cache), tmp_path_factory.mktemp("tiny") / "model")
-    return convert(hf, tmp_path_factory.mktemp("tiny-gguf") / "tiny.f16.gguf", "f16", converter(cache))
 
 
 def scripted_sample(calls: list):

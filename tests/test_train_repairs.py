@@ -108,7 +108,9 @@ def test_the_default_model_answers_a_repair_case_of_the_dev_split():
     backend = load_backend(DEFAULT_MODEL)
     try:
         with Checker() as check:
-            tally = bench.run_cases(backend, check, 1, split="dev")
+            # seed 1: fix-contacts-owner-innerhtml, answered once (seed 0's case was answered unchanged,
+            # so sampled again, hotter: ~15 s more on 2 cores, measured with the shipped adapter)
+            tally = bench.run_cases(backend, check, 1, split="dev", seed=1)
     finally:
         backend.close()
     assert tally.cases == 1 and 0 <= tally.rescued <= 1
