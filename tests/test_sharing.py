@@ -65,6 +65,13 @@ def test_public_readers_widen_owner_and_shared_and_the_default_counts_as_owner()
         assert access_of(widen_access(manifest(access), ask)[0]) == "public_read"
 
 
+def test_no_public_sign_up_is_not_public_reading():
+    """people25c's charity team: invite-only sign-up "(no public sign up)", then members see all."""
+    ask = ("Team members sign up with an invite code only (no public sign up), then log in to see all the "
+           "pledges. You can only edit or delete pledges you added.")
+    assert access_of(widen_access(manifest("owner"), ask)[0]) == "shared"
+
+
 def test_every_new_entity_widens_but_one_the_app_had_keeps_its_access():
     ask = "My team signs in and sees everyone's bookings and their rooms."
     text, fixes = widen_access(manifest("owner", ("Booking", "Room")), ask, before=manifest("owner", ("Room",)))

@@ -47,7 +47,8 @@ PRIVATE = re.compile(
     rf"{_NOT}(?:\W+\w+){{0,5}}?\W+{_SEE})\b", re.I)
 PUBLIC = re.compile(
     r"\b(?:without (?:an? )?(?:account|log ?in|logging in|loging in|signing in|signing up|sign[- ]?up)|"
-    r"no (?:log ?in|login|account|sign[- ]?in) (?:needed|required)|public(?:ly)?|signed[- ]out|"
+    r"no (?:log ?in|login|account|sign[- ]?in) (?:needed|required)|"
+    r"public(?:ly)?(?!\s+(?:sign[- ]?ups?|signing up|registration|registering))|signed[- ]out|"  # "no public sign up"
     r"any ?(?:one|body) (?:can|may|should be able to) (?:read|see|look|view|browse))\b", re.I)
 NOT_PUBLIC = re.compile(rf"{PRIVATE.pattern}|\b(?:for now|demo|testing|temporar\w*|until)\b", re.I)
 
