@@ -5,10 +5,11 @@
 A grader fix changes what an answer scores, not the answer. Regrading a finished run's kept
 bundles gives rows graded like a run made after the fix, paired attempt for attempt with the
 first grading, without running a model again. The bundles are served by today's runtime, so a
-change to it (the SDK the pages load) shows in the new grades too. SRC is only read: published rows are never
-overwritten. DST gets each row with its new grade and `grader_version`, the trajectories with
-their new grade, a copy of each bundle (a folder that stands alone), and then the report. Rows
-are written as they are graded, so an interrupted regrade resumes where it stopped.
+change to it (the SDK the pages load) shows in the new grades too. SRC is only read: published
+rows are never overwritten. DST gets each row with its new grade and `grader_version`, the
+trajectories with their new grade, a copy of each bundle (a folder that stands alone), and then
+the report. Rows are written as they are graded, so an interrupted regrade resumes where it
+stopped.
 """
 
 from __future__ import annotations
