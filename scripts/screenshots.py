@@ -25,7 +25,7 @@ from appwright.runtime.api import SESSION_COOKIE  # noqa: E402
 from appwright.runtime.app import ServedApp, create_app  # noqa: E402
 from appwright.runtime.auth import hash_password  # noqa: E402
 from appwright.runtime.forms import sign_up_in_page, submit_first_form  # noqa: E402
-from appwright.runtime.local import Chromium, LocalServer  # noqa: E402
+from appwright.runtime.local import Chromium, LocalServer, track_requests  # noqa: E402
 from appwright.runtime.manifest import ManifestError, load_manifest  # noqa: E402
 
 EMAIL, PASSWORD = "ada@example.com", "a long password 1"
@@ -47,6 +47,7 @@ def shoot(bundle: Path, name: str, out: Path, browser) -> list[Path]:
             with LocalServer(create_app(served)) as url:
                 context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900}, color_scheme="light")
                 page = context.new_page()
+                track_requests(page)
                 if served.manifest.auth.signup != "open":  # as an admin would add the user
                     user = served.store.create_user(EMAIL, hash_password(PASSWORD))
                     context.add_cookies([{"name": SESSION_COOKIE, "value": served.store.create_session(user.id),

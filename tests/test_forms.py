@@ -114,3 +114,18 @@ def test_a_script_that_does_not_parse_is_reported_at_its_line(tmp_path, checker)
     line = (bundle / "notes.js").read_text().splitlines().index('const label = "<b class="x">";') + 1
     report = checker(bundle)
     assert not report.ok and any(f"(at notes.js:{line}:" in e for e in report.js_errors), report.text()
+
+
+def test_a_request_made_just_after_load_is_waited_for_and_its_error_reported(tmp_path, checker):
+    """The check waits for the page's requests to be answered, not a fixed time: a request the
+    page sends a moment after its list has loaded is still seen, and its 404 reported."""
+    bundle = notes(tmp_path, ("(async () => {", 'setTimeout(() => fetch("/late.json"), 100);\n(async () => {'))
+    report = checker(bundle)
+    assert any("/late.json -> 404" in line for line in report.http_errors), report.text()
+
+
+def test_a_page_that_never_stops_sending_requests_is_reported_as_not_loading(tmp_path):
+    bundle = notes(tmp_path, ("(async () => {", 'setInterval(() => fetch("/_aw/api/auth/session"), 20);\n(async () => {'))
+    with Checker(timeout_s=2) as short:
+        report = short(bundle)
+    assert report.timed_out and "the page did not finish loading in time" in report.text(), report.text()

@@ -38,7 +38,7 @@ from pathlib import Path
 from appwright.runtime.app import ServedApp, create_app
 from appwright.runtime.check import check_bundle
 from appwright.runtime.forms import FormResult, sign_up_in_page, submit_first_form
-from appwright.runtime.local import CHROMIUM, Chromium, LocalServer
+from appwright.runtime.local import CHROMIUM, Chromium, LocalServer, settle, track_requests
 from appwright.runtime.api import SESSION_COOKIE
 from appwright.runtime.auth import hash_password
 
@@ -155,6 +155,16 @@ def _place_syntax_errors(browser, report: CheckReport, bundle: Path) -> None:
     report.js_errors = [f"{e} (at {found[e]})" if e in unplaced and e in found else e for e in report.js_errors]
 
 
+def _load(page, url: str, timeout_s: float) -> None:
+    """Open `url`, wait until its requests are answered, then 200 ms more for errors thrown by
+    timers and promise chains just after load. A page whose requests never stop raises
+    TimeoutError (the check reports it as not loading in time)."""
+    page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+    if not settle(page, timeout_s * 1000):
+        raise TimeoutError(f"{url}: requests still in flight after {timeout_s:g} s")
+    page.wait_for_timeout(200)
+
+
 def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bool, served: ServedApp,
            pages: list[str]) -> None:
     """Load the app signed out, or sign up (through the page's own form when the app has open
@@ -162,6 +172,7 @@ def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bo
     context, manifest = browser.new_context(), served.manifest
     try:
         page = context.new_page()
+        track_requests(page)
         page.on("pageerror", lambda exc: report.js_errors.append(_js_error(exc, url)))
         page.on("console", lambda msg: msg.type == "error" and report.console_errors.append(
             msg.text + (f" ({msg.location.get('url', '').replace(url, '')}:{msg.location.get('lineNumber')})"
@@ -171,8 +182,7 @@ def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bo
             f"{req.method} {req.url.replace(url, '')}: {req.failure}"))
         page.on("response", lambda res: res.status >= 400 and report.http_errors.append(
             f"{res.request.method} {res.url.replace(url, '')} -> {res.status}"))
-        page.goto(url + "/", wait_until="networkidle", timeout=timeout_s * 1000)
-        page.wait_for_timeout(200)  # errors thrown by timers and promise chains just after load
+        _load(page, url + "/", timeout_s)
         if not sign_up:
             return
         # 1. Sign up: with the page's form where there is one, else through the API; an app without
@@ -192,16 +202,14 @@ def _visit(browser, url: str, report: CheckReport, timeout_s: float, sign_up: bo
             return
         # 2. Every page, signed in; the first page last, to use its form.
         for path in pages + ["index.html"]:
-            page.goto(f"{url}/{path}", wait_until="networkidle", timeout=timeout_s * 1000)
-            page.wait_for_timeout(200)
+            _load(page, f"{url}/{path}", timeout_s)
         seen = len(report.console_errors), len(report.http_errors)
         form = submit_first_form(page, manifest)
         role = _role_for_refused(form, manifest)
         if role:  # a form for admins (or a role): what the page's own user saw was right; try as them
             del report.console_errors[seen[0]:], report.http_errors[seen[1]:]
             served.store.set_role(served.store.user_by_email(EMAIL).id, role)
-            page.goto(f"{url}/index.html", wait_until="networkidle", timeout=timeout_s * 1000)
-            page.wait_for_timeout(200)
+            _load(page, f"{url}/index.html", timeout_s)
             form = submit_first_form(page, manifest)
         if form.problem:
             report.form_errors.append(form.problem)
@@ -237,8 +245,7 @@ def _shown_as_html(page, url: str, timeout_s: float, manifest, form: FormResult,
                                   data=values, fail_on_status_code=False)
     if r.status >= 300:
         return []
-    page.goto(f"{url}/index.html", wait_until="networkidle", timeout=timeout_s * 1000)
-    page.wait_for_timeout(200)
+    _load(page, f"{url}/index.html", timeout_s)
     parsed = [name for i, name in enumerate(marked) if page.locator(f"i.aw-markup-{i}").count()]
     if not parsed:
         return []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from appwright.runtime.local import settle
 from appwright.runtime.manifest import FieldSpec, Manifest
 
 TEXT_VALUE = "Plant the tulips"  # typed into text inputs; the page is expected to show it after saving
@@ -99,7 +100,8 @@ def value_for(spec: FieldSpec | None, input_type: str, low: str | None = None, h
 
 def sign_up_in_page(page, email: str, password: str) -> bool:
     """Sign up with the page's `aw.ui.authForm` (switch it to sign-up, fill, submit). False when
-    the page has no such form; the caller then signs up through the API."""
+    the page has no such form; the caller then signs up through the API. The page's requests
+    must be tracked (`runtime.local.track_requests`): it returns once they are answered."""
     form = page.locator("form.aw-auth")
     if form.count() == 0 or not form.first.is_visible():
         return False
@@ -114,7 +116,7 @@ def sign_up_in_page(page, email: str, password: str) -> bool:
         page.locator(".aw-signed-in").wait_for(timeout=WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's timeout: a page with its own onChange; go on
         pass
-    page.wait_for_load_state("networkidle")
+    settle(page, WAIT_MS)
     return True
 
 

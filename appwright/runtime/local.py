@@ -2,6 +2,8 @@
 
     with LocalServer(create_app(served)) as url:     # uvicorn in a thread, a free port of 127.0.0.1
         browser = Chromium().get()                    # Debian's /usr/bin/chromium through Playwright
+        page = browser.new_page(); track_requests(page)
+        page.goto(url + "/"); settle(page)            # loaded, and its data arrived and rendered
 
 Used by the agent's `check_app` and by the task graders, so both load apps the same way.
 Chromium is never downloaded (`playwright install` is not used); a missing one is a
@@ -20,6 +22,30 @@ import uvicorn
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def track_requests(page) -> None:
+    """Keep `page.inflight`, the page's requests not yet answered, for `settle`."""
+    page.inflight = set()
+    page.on("request", lambda req: page.inflight.add(req))
+    page.on("requestfinished", lambda req: page.inflight.discard(req))
+    page.on("requestfailed", lambda req: page.inflight.discard(req))
+
+
+def settle(page, limit_ms: float = 8000, quiet_ms: int = 80) -> bool:
+    """Wait until no request of the page (see `track_requests`) has been in flight for
+    `quiet_ms`: its data has arrived and been rendered. False when that took over `limit_ms`.
+    Playwright's "networkidle" waits a fixed 500 ms of quiet instead, on every load."""
+    deadline, quiet_since = time.monotonic() + limit_ms / 1000, None
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(30)  # lets Playwright deliver the request events
+        if page.inflight:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_ms / 1000:
+            return True
+    return False
 
 
 class LocalServer:

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 
+from appwright.runtime.local import settle
 from appwright.tasks.graders.common import Context, Fail, expect, linked, map_record, resolve_entity, short
 from appwright.tasks.graders.env import AppEnv
-from appwright.tasks.graders.ui import _settle, open_page
+from appwright.tasks.graders.ui import LOAD_MS, open_page
 from appwright.tasks.model import LookCheck
 
 PHONE = {"width": 375, "height": 740}
@@ -153,7 +154,7 @@ def grade_look(env: AppEnv, check: LookCheck, ctx: Context) -> str:
     expect(r.status_code == 201, f"could not create a {entity} record through the API: {r.status_code} "
                                  f"{short(r.text, 200)}")
     with open_page(env, ctx, owner) as page:
-        _settle(page)
+        settle(page, LOAD_MS)
         one = _lines(page)
     said = [line for line in empty if line not in one]
     expect(bool(said), f"with no {entity} records the page shows nothing it does not also show with one "

@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from appwright.runtime.local import settle, track_requests
 from appwright.runtime.tables import invites
 from appwright.tasks.graders.common import (Context, Fail, expect, items_of, linked, map_record, matches,
                                             resolve_entity, short)
@@ -70,9 +71,7 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str 
         page = context.new_page()
         page.cdp = context.new_cdp_session(page)
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("request", lambda req: page.inflight.add(req))
-        page.on("requestfinished", lambda req: page.inflight.discard(req))
-        page.on("requestfailed", lambda req: page.inflight.discard(req))
+        track_requests(page)
 
         def dialog(d):
             page.dialogs.append(f"{d.type}: {d.message}")
@@ -91,7 +90,7 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str 
         except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError, a crashed page
             ctx.hung = f"the page did not load in {LOAD_MS / 1000:g} s (a script that never ends?): {short(str(exc), 80)}"
             raise Fail(ctx.hung) from None
-        _settle(page)
+        settle(page, LOAD_MS)
         yield page
         page.goto("about:blank")
     except BaseException:
@@ -99,20 +98,6 @@ def open_page(env: AppEnv, ctx: Context, client: httpx.Client | None, path: str 
         with contextlib.suppress(Exception):  # closing a crashed context may fail; the browser goes on
             page.context.close()
         raise
-
-
-def _settle(page, quiet_ms: int = 80) -> None:
-    """Until no request has been in flight for `quiet_ms` (at most LOAD_MS): the page's data
-    has arrived and been rendered. Playwright's "networkidle" waits a fixed 500 ms instead."""
-    deadline, quiet_since = time.monotonic() + LOAD_MS / 1000, None
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(30)  # lets Playwright deliver the request events
-        if page.inflight:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_ms / 1000:
-            return
 
 
 def _visible(locator):
@@ -218,7 +203,7 @@ def _submit(page, state: dict) -> str:
         button = _visible(page.get_by_role("button", name=SUBMIT_WORDS))
         expect(button is not None, "the filled inputs are in no form and no button says add, save or create")
         button.click()
-    _settle(page)
+    settle(page, LOAD_MS)
     return "submitted"
 
 
@@ -232,7 +217,7 @@ def _click_in(page, step: dict[str, str]) -> str:
     target = _visible(holders.last.get_by_role("button", name=words)) or _visible(
         holders.last.get_by_role("link", name=words)) or holders.last.locator(buttons).first
     target.click()
-    _settle(page)
+    settle(page, LOAD_MS)
     return f"clicked {words.pattern} next to {text!r}"
 
 
@@ -241,7 +226,7 @@ def _click(page, pattern: str) -> str:
     target = _visible(page.get_by_role("button", name=words)) or _visible(page.get_by_role("link", name=words))
     expect(target is not None, f"no visible button or link matching /{pattern}/")
     target.click()
-    _settle(page)
+    settle(page, LOAD_MS)
     return f"clicked /{pattern}/"
 
 
@@ -359,7 +344,7 @@ def _run(env: AppEnv, page, entity: str | None, step: UiStep, state: dict) -> st
     action, arg = step.action, getattr(step, step.action)
     if action == "open":
         page.goto(env.url + state["path"], wait_until="load")
-        _settle(page)
+        settle(page, LOAD_MS)
         return f"opened {state['path']}"
     if action == "fill":
         return _fill(page, arg, state)
