@@ -7,7 +7,7 @@ import pytest
 
 from appwright.agent.check_app import check_app
 from appwright.agent.loop import run_agent
-from appwright.agent.listing import fit_filter, fit_order, order_sentences
+from appwright.agent.listing import fit_filter, fit_order, fit_total, order_sentences
 from appwright.models.scripted import ScriptedBackend
 from appwright.runtime.manifest import parse_manifest
 from appwright.tasks.bank import TaskBank, reference_files
@@ -92,6 +92,44 @@ def test_a_menu_not_asked_for_or_not_to_be_had_changes_nothing(request_text, opt
     assert fit_filter(page(options), MANIFEST, request_text) == (page(options), [])
 
 
+@pytest.mark.parametrize("request_text, options, want", [
+    ("Heaviest at the top, and the total weight at the bottom please.", 'entity: "Catch", sort: "-weight"', "weight"),
+    ("Show the total of the prices so I know what I'm spending.", 'entity: "Catch"', "price"),  # a plural
+    ("and the sum of the weights", 'entity: "Catch", total: "fish"', "weight"),  # a field that is no number
+    ("Add up the weights for me", 'entity: "Catch", total: "place"', "weight"),
+])
+def test_the_list_gets_the_total_asked_for(request_text, options, want):
+    files, fixes = fit_total(page(options), MANIFEST, request_text)
+    assert option_of(files, "total") == want and fixes == [fixes[0]] and f"-> {want}" in fixes[0]
+
+
+def test_the_only_number_field_is_the_total_when_the_sentence_names_none():
+    app = {**APP, "entities": {"Walk": {"fields": {"dog": {"type": "string"}, "minutes": {"type": "integer"},
+                                                   "walked_on": {"type": "date"}}, "access": "owner"}}}
+    files, fixes = fit_total(page('entity: "Walk", sort: "walked_on"'), parse_manifest(app),
+                             "Earliest first, and a running total at the bottom!")
+    assert option_of(files, "total") == "minutes" and len(fixes) == 1
+
+
+@pytest.mark.parametrize("request_text, options", [
+    ("Fish, weight and price. Heaviest first.", 'entity: "Catch"'),  # no total asked for
+    ("the total weight at the bottom", 'entity: "Catch", total: "weight"'),  # already so
+    ("a total at the bottom", 'entity: "Catch"'),  # two number fields, neither named
+    ("the total number of catches at the bottom", 'entity: "Catch"'),  # a count: the SDK sums fields
+    ("No totals needed, just the weight and price.", 'entity: "Catch"'),
+    ("the total weight at the bottom", 'entity: "Catch", total: ["weight", "price"]'),  # the model's own list
+    ("the total weight and the total price", 'entity: "Catch"'),  # two fields
+])
+def test_a_total_not_asked_for_or_not_to_be_had_changes_nothing(request_text, options):
+    assert fit_total(page(options), MANIFEST, request_text) == (page(options), [])
+
+
+def test_a_field_named_total_is_left_to_the_model():
+    app = {**APP, "entities": {"Order": {"fields": {"item": {"type": "string"}, "total_cost": {"type": "number"}},
+                                         "access": "owner"}}}
+    assert fit_total(page('entity: "Order"'), parse_manifest(app), "Item and total cost.")[1] == []
+
+
 def records_apps(split: str):
     """(request, aw.ui.records app, its manifest, the page's sort, its filter (None: none)) for each build
     task of `split` whose app a records page can be."""
@@ -105,11 +143,12 @@ def records_apps(split: str):
 
 @pytest.mark.parametrize("split", ["train", "dev", "test", "people"])
 def test_no_reference_app_of_the_bank_is_changed(split):
-    """Every reference list is in the order and has the menu its request asks for, and a request
-    that asks for neither gets neither."""
+    """Every reference list is in the order and has the menu and total its request asks for, and a
+    request that asks for none of them gets none."""
     apps = list(records_apps(split))
     changed = [(r[:80], fixes) for r, files, manifest, _, _ in apps
-               if (fixes := fit_order(files, manifest, r)[1] + fit_filter(files, manifest, r)[1])]
+               if (fixes := fit_order(files, manifest, r)[1] + fit_filter(files, manifest, r)[1]
+                   + fit_total(files, manifest, r)[1])]
     assert len(apps) > 20 and changed == []
 
 
@@ -147,6 +186,24 @@ def test_a_reference_menu_left_out_comes_back(split):
         none = files["index.html"].replace(f', filter: "{want}"', "")
         assert none != files["index.html"]
         got = option_of(fit_filter({"index.html": none}, manifest, request)[0], "filter")
+        assert got in (want, None), (request, got)
+        tried, back = tried + 1, back + (got == want)
+    assert tried > 20 and back >= 0.75 * tried, (back, tried)
+
+
+@pytest.mark.parametrize("split", ["train", "dev", "test", "people"])
+def test_a_reference_total_left_out_comes_back(split):
+    """Each reference page that shows a total, without it: the total comes back on 75% of them or
+    more, and never another field's (measured: 100% of train's 828, dev's 88 and test's 168, 97% of
+    the 36 of people before people25d; "a total of the number of birds" for `count` stays out)."""
+    tried = back = 0
+    for request, files, manifest, _, _ in records_apps(split):
+        want = option_of(files, "total")
+        if want is None:
+            continue
+        none = files["index.html"].replace(f', total: "{want}"', "")
+        assert none != files["index.html"]
+        got = option_of(fit_total({"index.html": none}, manifest, request)[0], "total")
         assert got in (want, None), (request, got)
         tried, back = tried + 1, back + (got == want)
     assert tried > 20 and back >= 0.75 * tried, (back, tried)

@@ -1,8 +1,9 @@
-"""The list a request asks for, put into the page's `aw.ui.records` calls: its order and its menu
-to pick records by.
+"""The list a request asks for, put into the page's `aw.ui.records` calls: its order, its menu
+to pick records by and its total.
 
     files, fixes = fit_order(files, manifest, request)   # files: path -> text of the answer
     files, more = fit_filter(files, manifest, request)
+    files, most = fit_total(files, manifest, request)
 
 Seen from our 0.5B on requests in people's words: it picks the field and drops the direction
 ("Heaviest at the top" -> `sort: "weight"`, lightest first; "Best rated first" -> `sort: "rating"`),
@@ -35,7 +36,18 @@ is not yes/no, becomes the call's `filter` where the call has none or one that i
 on another menu is the model's choice and stays; yes/no fields cannot be picked by (aw.ui.records
 filters on menus).
 
-Not done: pages that list records with their own script (`.list({sort})`), and orders of two keys.
+`fit_total`: asked for "the total minutes walked at the bottom" or "the total of the prices", the
+0.5B leaves `total` out. In a sentence that says "total", "sum", "add up" or "altogether" (not "no
+total"), and within it the clauses that do, the number field of the list's entity they name
+(plurals count: "the amounts"), else the one a word of whose name they say ("total kg" for
+`weight_kg`), else for money words ("the total I've spent") the one named like money, else the
+only number field of the app's only entity with any (not where they count records: "how many",
+"the number of walks", which the SDK cannot show), becomes the call's `total` where it has none
+or one that is no number field.
+Nothing where the entity has a field named "total...": the word may name it.
+
+Not done: pages that list records with their own script (`.list({sort})`), orders of two keys,
+and a total of two fields added together.
 """
 
 from __future__ import annotations
@@ -179,6 +191,8 @@ def _fit_calls(files: dict[str, str], manifest: Manifest, key: str,
             entity = named.group(1) if named else next(iter(manifest.entities), "")
             spec = manifest.entities.get(entity)
             have = _option(options, key)
+            if not have and re.search(rf"\b{key}\s*:", options):  # a list, a variable: the model's own
+                continue
             want = choose(entity, spec.fields, have and have.group(1)) if spec else None
             if want is None or (have and have.group(1) == want):
                 continue
@@ -247,3 +261,53 @@ def fit_filter(files: dict[str, str], manifest: Manifest, request: str) -> tuple
         return filter_field(request, entity, fields)
 
     return _fit_calls(files, manifest, "filter", choose, "with the menu asked for to pick by")
+
+
+_TOTAL_CUE = re.compile(r"\btotals?\b|\bsum\b|\badd(?:s|ed|ing)?(?: (?:it|them|these|those|all))? up\b|"
+                        r"\baltogether\b", re.I)
+_COUNT = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)  # of records, unless a field is named
+_NO_TOTAL = re.compile(r"\b(?:no|not|without|don'?t need)\b[^.]*\btotal", re.I)
+_MONEY = re.compile(r"\bspen[dt]\b|\bspending\b|\bpaid\b|\bpay\b|\bcosts?\b|\bprices?\b|\bmoney\b|[£$€]", re.I)
+
+
+def total_field(request: str, entity: str, manifest: Manifest) -> str | None:
+    """The number field of `entity` whose sum `request` asks to see under the list: in a sentence
+    with a cue ("total", "sum", "add up", "altogether"), in its clauses with the cue (between commas
+    and "and"s), the one number field it names, else the
+    one it says a word of, else for money words ("what I've spent") the one named like money,
+    else, where the sentence counts nothing ("how many", "number of"), the only number field of
+    the app's only entity with any. None when no sentence, or two, say one."""
+    fields = manifest.entities[entity].fields
+    numbers = [n for n, f in fields.items() if f.type in ("number", "integer")]
+    if not numbers or any("total" in _words(n.replace("_", " ")) for n in fields):
+        return None
+    counted = [e for e, spec in manifest.entities.items() if any(f.type in ("number", "integer")
+                                                                 for f in spec.fields.values())]
+    found = set()
+    for sentence in _sentences(request):
+        if not _TOTAL_CUE.search(sentence) or _NO_TOTAL.search(sentence):
+            continue
+        # its clause that asks: "oldest vintage first and show how many bottles in total" is of bottles
+        sentence = " ".join(c for c in re.split(r",|\band\b", sentence) if _TOTAL_CUE.search(c))
+        said = _words(sentence)
+        said |= {w[:-1] for w in said if w.endswith("s")} | {w[:-2] for w in said if w.endswith("es")}
+        named = [n for n in _named(" ".join(sorted(said)), entity, fields) if n in numbers]
+        partly = [n for n in numbers if _words(n.replace("_", " ")) & said]
+        money = [n for n in numbers if _MONEY.search(sentence)
+                 and re.search(rf"(?:^|_)(?:{_QUANTITY['money']})(?:_|$)", n)]
+        only = numbers if counted == [entity] and not _COUNT.search(sentence) else []
+        pick = named or partly or money or only
+        if len(pick) == 1:
+            found.add(pick[0])
+    return found.pop() if len(found) == 1 else None
+
+
+def fit_total(files: dict[str, str], manifest: Manifest, request: str) -> tuple[dict[str, str], list[str]]:
+    """The answer's `files` with each aw.ui.records call showing the total `request` asks for,
+    where the call has none or names a field that is no number: (files, fixes)."""
+    def choose(entity: str, fields: dict[str, FieldSpec], now: str | None) -> str | None:
+        if now in fields and fields[now].type in ("number", "integer"):
+            return None
+        return total_field(request, entity, manifest)
+
+    return _fit_calls(files, manifest, "total", choose, "with the total asked for")
