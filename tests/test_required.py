@@ -37,6 +37,9 @@ def required_of(text: str) -> list[str]:
      {"note": "string", "pulse": "integer", "date": "date"}, ["note"]),
     ("It has `room` (required), `day` (a date, required) and `attendees` (a whole number).",
      {"room": "string", "day": "date", "attendees": "integer"}, ["room", "day"]),
+    # a part that is only its cue asks for the part before it
+    ("Each climb: the route name and the date, both required, the grade, and notes.",
+     {"route": "string", "climb_on": "date", "grade": "string", "notes": "text"}, ["route", "climb_on"]),
 ])
 def test_a_field_named_but_not_asked_for_is_not_required(request_text, fields, want):
     text, fixes = fit_required(manifest({n: {"type": t, **REQ} for n, t in fields.items()}), request_text)

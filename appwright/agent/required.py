@@ -14,7 +14,8 @@ The request is read in parts: its sentences cut at `,`, `;`, `:` and ") and", ou
 "must have", "(must)", "must be filled in", "has to be there", "needed", "mandatory", "without",
 "can't be empty"; not "not required") that is no limit ("must be from 0.1 to 200 km"). A cue in
 brackets or at the end of its part asks for its part; one with words after it asks for the rest of
-its sentence ("No saving without the title, the date and the place"). A part *says* a field when it
+its sentence ("No saving without the title, the date and the place"); a part that is only its cue
+("the name and the date, both required") asks for the part before it. A part *says* a field when it
 has every word of its name ("distance km" says `distance_km`; plurals count).
 
 A field that this answer makes required (new, or not required before) loses `required` when a
@@ -45,6 +46,8 @@ _ASKS = re.compile(r"(?<!not )\brequired\b|\bmust\b(?! not)|\b(?:has|have) to (?
 # a limit, not a cue: "must be from 0.1 to 200", "has to be a year between 1900 and 2030"
 _LIMIT = re.compile(r"\b(?:must|has to|have to|should|needs? to)\s+(?:only\s+)?be\b(?=[^,.;]*\d)", re.I)
 _DATE_WORDS = {"date", "day", "when"}
+# what a part that only asks may say besides its cue: it asks for the part before ("..., both required")
+_BACK = re.compile(r"\b(?:both|all|each|they|these|those|them|are|is|be|also|too|please|of|two|three)\b|[^\w]", re.I)
 _FUNCTION = {"is", "of", "in", "on", "at", "the", "a", "an", "to", "by", "per", "for"}
 
 
@@ -78,7 +81,8 @@ def read_parts(request: str) -> list[list[tuple[str, bool]]]:
     """The request's sentences, each a list of (part, whether it asks for what it names to be filled
     in). A cue in brackets or at the end of its part asks for its part ("the bird (required)", "wine
     name is required"); one with words after it for the rest of its sentence too ("No saving without
-    the title, the date and the place"). A limit is no cue ("must be from 0.1 to 200 km")."""
+    the title, the date and the place"). A part that says nothing but its cue ("both required")
+    asks for the part before it too. A limit is no cue ("must be from 0.1 to 200 km")."""
     out = []
     for sentence in _sentences(request):
         read, rest = [], False
@@ -87,6 +91,8 @@ def read_parts(request: str) -> list[list[tuple[str, bool]]]:
             if cue and not rest:
                 inside = part[:cue.start()].count("(") > part[:cue.start()].count(")")
                 rest = not inside and bool(re.search(r"\w", part[cue.end():]))
+            if cue and read and not _BACK.sub(" ", _ASKS.sub(" ", part)).strip():
+                read[-1] = (read[-1][0], True)  # "the name and the date, both required": the part before
             read.append((part, bool(cue) or rest))
         out.append(read)
     return out
