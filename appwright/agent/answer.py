@@ -12,7 +12,7 @@ import re
 from appwright.agent.choices import fit_choices
 from appwright.agent.exposure import narrow_exposure
 from appwright.agent.fixups import fix_manifest
-from appwright.agent.listing import fit_filter, fit_order, fit_total
+from appwright.agent.listing import fit_filter, fit_order, fit_search, fit_total
 from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
                                      menus)
 from appwright.agent.parse import ParsedReply
@@ -65,7 +65,8 @@ def fix_page(reply: str, parsed: ParsedReply, on_disk: dict[str, str], request: 
         files, ordered = fit_order(files, manifest, request)
         files, filtered = fit_filter(files, manifest, request)
         files, totalled = fit_total(files, manifest, request)
-        fixes += ordered + filtered + totalled
+        files, searched = fit_search(files, manifest, request)
+        fixes += ordered + filtered + totalled + searched
     for block in parsed.files:
         if files.get(block.path, block.content) != block.content:
             reply = reply.replace(block.content.rstrip("\n"), files[block.path].rstrip("\n"), 1)

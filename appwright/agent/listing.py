@@ -1,9 +1,10 @@
 """The list a request asks for, put into the page's `aw.ui.records` calls: its order, its menu
-to pick records by and its total.
+to pick records by, its total and its search box.
 
     files, fixes = fit_order(files, manifest, request)   # files: path -> text of the answer
     files, more = fit_filter(files, manifest, request)
     files, most = fit_total(files, manifest, request)
+    files, last = fit_search(files, manifest, request)
 
 Seen from our 0.5B on requests in people's words: it picks the field and drops the direction
 ("Heaviest at the top" -> `sort: "weight"`, lightest first; "Best rated first" -> `sort: "rating"`),
@@ -45,6 +46,10 @@ only number field of the app's only entity with any (not where they count record
 "the number of walks", which the SDK cannot show), becomes the call's `total` where it has none
 or one that is no number field.
 Nothing where the entity has a field named "total...": the word may name it.
+
+`fit_search`: asked for "a search box for the crop name" or "search orders by customer", the 0.5B
+leaves `search` out of the call. A sentence that says "search" (or "serch"; not "no search") gives
+each call without a `search` key `search: true` (a box over the list's text fields).
 
 Not done: pages that list records with their own script (`.list({sort})`), orders of two keys,
 and a total of two fields added together.
@@ -165,13 +170,15 @@ def _option(options: str, key: str) -> re.Match | None:
 
 
 def _set_option(options: str, key: str, value: str) -> str:
-    """The options object's text with `key: "value"`: replaced where it is, else after `entity`, else first."""
+    """The options object's text with `key: "value"` (`key: true` for "true"): replaced where it is,
+    else after `entity`, else first."""
     have, named = _option(options, key), _ENTITY.search(options)
     if have:
         return options[:have.start(1)] + value + options[have.end(1):]
+    written = "true" if value == "true" else f'"{value}"'
     if named:
-        return options[:named.end()] + f', {key}: "{value}"' + options[named.end():]
-    return f'{key}: "{value}", ' + options.lstrip()
+        return options[:named.end()] + f", {key}: {written}" + options[named.end():]
+    return f"{key}: {written}, " + options.lstrip()
 
 
 def _fit_calls(files: dict[str, str], manifest: Manifest, key: str,
@@ -311,3 +318,24 @@ def fit_total(files: dict[str, str], manifest: Manifest, request: str) -> tuple[
         return total_field(request, entity, manifest)
 
     return _fit_calls(files, manifest, "total", choose, "with the total asked for")
+
+
+# not "look ... up": "a Credential entity ... so I can look them up" asks for no search box
+_SEARCH_CUE = re.compile(r"\bsea?rch", re.I)  # "serch": people misspell it
+_NO_SEARCH = re.compile(r"\b(?:no|not|without|don'?t need)\b[^.]*\bsea?rch", re.I)
+
+
+def asks_search(request: str) -> bool:
+    """Whether a sentence of `request` asks for a search box ("a search for the crop name", "i want
+    to serch by title"), and none says it needs none."""
+    sentences = [s for s in _sentences(request) if _SEARCH_CUE.search(s)]
+    return bool(sentences) and not any(_NO_SEARCH.search(s) for s in sentences)
+
+
+def fit_search(files: dict[str, str], manifest: Manifest, request: str) -> tuple[dict[str, str], list[str]]:
+    """The answer's `files` with each aw.ui.records call that has no `search` given one, where
+    `request` asks for a search box: (files, fixes)."""
+    if not asks_search(request):
+        return files, []
+    return _fit_calls(files, manifest, "search", lambda entity, fields, now: "true",
+                      "with the search box asked for")
