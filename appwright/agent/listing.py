@@ -44,8 +44,8 @@ total"), and within it the clauses that do, the number field of the list's entit
 `weight_kg`), else for money words ("the total I've spent") the one named like money, else the
 only number field of the app's only entity with any (not where they count records: "how many",
 "the number of walks", which the SDK cannot show), becomes the call's `total` where it has none
-or one that is no number field.
-Nothing where the entity has a field named "total...": the word may name it.
+or one that is no number field. Nothing where the entity has a field named "total...": the word
+may name it.
 
 `fit_search`: asked for "a search box for the crop name" or "search orders by customer", the 0.5B
 leaves `search` out of the call. A sentence that says "search" (or "serch"; not "no search") gives
@@ -278,12 +278,12 @@ _MONEY = re.compile(r"\bspen[dt]\b|\bspending\b|\bpaid\b|\bpay\b|\bcosts?\b|\bpr
 
 
 def total_field(request: str, entity: str, manifest: Manifest) -> str | None:
-    """The number field of `entity` whose sum `request` asks to see under the list: in a sentence
-    with a cue ("total", "sum", "add up", "altogether"), in its clauses with the cue (between commas
-    and "and"s), the one number field it names, else the
-    one it says a word of, else for money words ("what I've spent") the one named like money,
-    else, where the sentence counts nothing ("how many", "number of"), the only number field of
-    the app's only entity with any. None when no sentence, or two, say one."""
+    """The number field of `entity` whose sum `request` asks to see under the list. In a sentence
+    with a cue ("total", "sum", "add up", "altogether"), read in its clauses with the cue (cut at
+    commas and "and"): the one number field they name, else the one they say a word of, else for
+    money words ("what I've spent") the one named like money, else, where they count nothing
+    ("how many", "number of"), the only number field of the app's only entity with any. None
+    when no sentence, or two, say one."""
     fields = manifest.entities[entity].fields
     numbers = [n for n, f in fields.items() if f.type in ("number", "integer")]
     if not numbers or any("total" in _words(n.replace("_", " ")) for n in fields):
