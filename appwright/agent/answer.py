@@ -1,7 +1,7 @@
 """Edits of a `files` answer's text before it is written: the app.json block repaired
-(agent/fixups.py, agent/exposure.py, agent/sharing.py, agent/choices.py, agent/required.py), the
-page's missing inputs added (agent/pagefix.py) and its list given the order and menu asked for
-(agent/listing.py), blocks dropped.
+(agent/fixups.py, agent/exposure.py, agent/sharing.py, agent/choices.py, agent/required.py,
+agent/measures.py), the page's missing inputs added (agent/pagefix.py) and its list given the
+order, menu, total and search box asked for (agent/listing.py), blocks dropped.
 Each returns the edited reply and keeps the parsed blocks in step with it."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from appwright.agent.choices import fit_choices
 from appwright.agent.exposure import narrow_exposure
 from appwright.agent.fixups import fix_manifest
 from appwright.agent.listing import fit_filter, fit_order, fit_search, fit_total
+from appwright.agent.measures import fit_measures
 from appwright.agent.pagefix import (add_missing_auth_box, add_missing_inputs, add_missing_outputs, fix_entity_names,
                                      menus)
 from appwright.agent.parse import ParsedReply
@@ -25,8 +26,8 @@ def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None
                  before: str | None = None) -> tuple[str, list[str]]:
     """Apply agent/fixups.py to the answer's app.json block, with the menus of the pages (the
     answer's, else the app's), then, given the person's `request`, agent/exposure.py,
-    agent/sharing.py, agent/choices.py and agent/required.py (`before`: app.json as the app had it
-    before the request): (the reply with the fixed block, fixes)."""
+    agent/sharing.py, agent/choices.py, agent/required.py and agent/measures.py (`before`: app.json
+    as the app had it before the request): (the reply with the fixed block, fixes)."""
     pages = {p: t for p, t in (on_disk or {}).items() if p.endswith(".html")}
     pages.update({f.path: f.content for f in parsed.files if f.path.endswith(".html")})
     for block in parsed.files:
@@ -37,7 +38,8 @@ def fix_app_json(reply: str, parsed: ParsedReply, on_disk: dict[str, str] | None
                 fixed, widened = widen_access(fixed, request, before)
                 fixed, fitted = fit_choices(fixed, request, before)
                 fixed, optional = fit_required(fixed, request, before)
-                fixes += narrowed + widened + fitted + optional
+                fixed, measured = fit_measures(fixed, request, before)
+                fixes += narrowed + widened + fitted + optional + measured
             if fixes:
                 reply = reply.replace(block.content, fixed.rstrip("\n"), 1)
                 block.content = fixed
