@@ -9,6 +9,7 @@ reference.FLAWS in every access mode, and a bad answer to each taste trap.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,25 @@ def test_each_planted_flaw_fails_the_check_meant_to_catch_it(grader, tmp_path, d
     g = grader.grade(materialise_start(task, tmp_path / "app"), task.model_copy(update={"checks": meant}))
     assert not g.good
     assert any(not c.passed and c.required for c in g.checks), failed(g)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_ui_sort_fails_an_app_that_cannot_or_does_not_sort_every_time(grader, tmp_path):
+    """Records that tie fell to random ids: such an app passed one grading in six. Now an app without the
+    field fails saying so, and one that sorts by nothing shows the records in the order made (the
+    graders' ids follow it), which the check's seed makes neither the order asked for nor its reverse."""
+    task = BANK.get("build-habits-owner-sort")
+    only_sort = task.model_copy(update={"checks": [c for c in task.checks if c.name == "ui-sort"]})
+    assert grader.grade(write(tmp_path / "ref", reference_files(task)), only_sort).good
+    no_field = {k: re.sub(r"\bstreak\b", "days", v) for k, v in reference_files(task).items()}
+    unsorted = {k: v.replace('sort: "-streak"', 'sort: "-created_at"') for k, v in reference_files(task).items()}
+    assert unsorted != reference_files(task)
+    for i in range(2):
+        g = grader.grade(write(tmp_path / f"none{i}", no_field), only_sort)
+        assert "by streak, which Habit does not declare" in failed(g)["ui-sort"]
+        g = grader.grade(write(tmp_path / f"unsorted{i}", unsorted), only_sort)
+        assert "expected " in failed(g)["ui-sort"]
 
 
 def _taste_bad(task_id: str, folder: Path) -> Path:

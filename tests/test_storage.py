@@ -219,3 +219,16 @@ def test_cursors_are_tied_to_their_sort(store):
     for bad in ("", "!!!", "bm90IGpzb24", encode_cursor("x", 1, "y")[:-2]):
         with pytest.raises(CursorError):
             decode_cursor(bad, "-created_at")
+
+
+def test_ordered_ids_break_sort_ties_in_the_order_made_and_served_ids_stay_random(tmp_path):
+    """The graders' store (ordered_ids): records that tie in a sort come back in the order made,
+    the same every time; a served app's ids stay random 32-hex strings."""
+    graded = AppStore(tmp_path / "graded.db", StoreConfig(ordered_ids=True))
+    made = [graded.insert_record("T", None, {"n": i, "tie": 1}).id for i in range(12)]
+    assert made == sorted(made) and all(len(i) == 32 for i in made)
+    page = graded.list_records("T", filters=[], sort="tie")
+    assert [r.data["n"] for r in page.items] == list(range(12))
+    served = AppStore(tmp_path / "served.db")
+    ids = [served.insert_record("T", None, {"n": i}).id for i in range(12)]
+    assert ids != sorted(ids) and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)

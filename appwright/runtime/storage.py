@@ -25,6 +25,7 @@ statements and paging cursors are built in `listing.py`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
 import time
@@ -101,6 +102,9 @@ class StoreConfig:
     # A signed-in session is looked up at most this often. Sign-out, role and password changes
     # made through this store apply at once; ones made by another process within this time.
     session_cache_s: float = 1.0
+    # Record ids that sort in the order the records were made, instead of random ones: the graders'
+    # (graders/env.py), so records that tie in a sort fall in the same order every time.
+    ordered_ids: bool = False
 
 
 class AppStore:
@@ -111,6 +115,7 @@ class AppStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(f"sqlite:///{self.path}")
         self.config = config
+        self._made = itertools.count()
         self._sessions: dict[str, tuple[float, User | None]] = {}  # token hash -> (looked up at, user)
         sync = config.synchronous
 
@@ -264,7 +269,10 @@ class AppStore:
 
     def insert_record(self, entity: str, owner: str | None, data: dict[str, Any]) -> Record:
         stamp = now()
-        rec = Record(uuid.uuid4().hex, entity, owner, stamp, stamp, data)
+        rid = uuid.uuid4().hex
+        if self.config.ordered_ids:
+            rid = f"{next(self._made):012x}{rid[12:]}"
+        rec = Record(rid, entity, owner, stamp, stamp, data)
         with self.engine.begin() as conn:
             conn.execute(_INSERT_RECORD, {"id": rec.id, "entity": entity, "owner": owner, "created_at": stamp,
                                           "updated_at": stamp, "data": json.dumps(data)})

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from itertools import combinations
+from itertools import combinations, permutations
 
 from appwright.tasks.domains import Domain, load_domains
 from appwright.tasks.model import (LOOK_SHARE, LOOK_TESTS, ApiCheck, Check, FormCheck, IsolationCheck, LookCheck,
@@ -222,7 +222,10 @@ def checks_for(d: Domain, features: list[str]) -> list[Check]:
     if "sort" in features:
         key = d.sort.field
         ordered = sorted(d.records, key=lambda r: r[key], reverse=d.sort.desc)
-        checks.append(UiCheck(name="ui-sort", entity=e, seed=[r0, r1, r2],
+        # made in an order that is neither the one asked for nor its reverse: records that tie (an app
+        # sorting by nothing, or by a field they lack) show in the order made or its reverse, and fail
+        made = next(p for p in permutations(d.records) if list(p) not in (ordered, ordered[::-1]))
+        checks.append(UiCheck(name="ui-sort", entity=e, seed=list(made), order_by=key,
                               steps=[UiStep(expect_order=[r[t] for r in ordered])]))
     if "validation" in features:
         f = d.validated

@@ -170,6 +170,9 @@ class UiCheck(_Check):
                                        "opened on its other page (graders/ui.py: page_path)")
     seed: list[dict[str, Any]] = Field(default_factory=list, description="records the owner creates by API first")
     steps: list[UiStep] = Field(default_factory=list, description="run in order on `page`; see ui steps below")
+    order_by: str | None = Field(None, description="the field of `entity` whose order expect_order asks for: an "
+                                                   "app that does not declare it fails, since any order it shows "
+                                                   "is chance")
 
     @model_validator(mode="after")
     def _entity_when_needed(self) -> "UiCheck":

@@ -43,8 +43,10 @@ from appwright.tasks.model import KINDS, CheckResult, Grade, Task
 # apart (AttemptRow.grader_version): "1" graded the baselines of 2026-12-01 and the harness-v2
 # rows of 2026-12-02; "2" adds the `look` checks (graders/look.py, at most 10% of a reward); "3" adds
 # the `form` check (graders/form.py) to the tasks in people's words; "4" takes a menu's values
-# without regard to case ("oak" is the app's "Oak") and binds a field named by a little word (`for`).
-GRADER_VERSION = "4"
+# without regard to case ("oak" is the app's "Oak") and binds a field named by a little word (`for`);
+# "5": record ids in the order made, and `ui-sort` made in neither the order asked for nor its reverse,
+# so records that tie no longer fall to random ids; an app without the sort field fails saying so.
+GRADER_VERSION = "5"
 # Each check kind's grade function (the kind itself is declared in tasks/model.py).
 GRADERS = {"schema": grade_schema, "api": grade_api, "isolation": grade_isolation, "ui": grade_ui,
            "form": grade_form, "security": grade_security, "taste": grade_taste, "look": grade_look}

@@ -31,7 +31,7 @@ from appwright.runtime.app import ServedApp, create_app
 from appwright.runtime.auth import hash_password
 from appwright.runtime.local import LocalServer
 from appwright.runtime.manifest import MANIFEST_FILE, EntitySpec, Manifest
-from appwright.runtime.storage import invites, records
+from appwright.runtime.storage import StoreConfig, invites, records
 
 PASSWORD = "grader-password-1"
 PAGE_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".css", ".json", ".svg", ".png", ".jpg", ".jpeg", ".gif",
@@ -87,7 +87,7 @@ class AppEnv:
             root = Path(tmp.name) / "app"
             files = copy_app_files(Path(bundle), root)
             try:
-                served = ServedApp.open(root, Path(tmp.name) / "data")
+                served = ServedApp.open(root, Path(tmp.name) / "data", StoreConfig(ordered_ids=True))
             except Exception as exc:  # ManifestError lists every problem
                 raise BundleRejected(f"app.json is invalid: {exc}") from None
             server = LocalServer(create_app(served))

@@ -187,6 +187,8 @@ def rename(check, b: Binding):
         update["seed"] = [b.names(entity, x, create=True) for x in check.seed]
     if getattr(check, "steps", None):
         update["steps"] = [_step(s, entity, b) for s in check.steps]
+    if getattr(check, "order_by", None):
+        update["order_by"] = b.fields.get(entity, {}).get(check.order_by, check.order_by)
     return check.model_copy(update=update)
 
 

@@ -323,6 +323,11 @@ def grade_ui(env: AppEnv, check: UiCheck, ctx: Context) -> str:
     # what the page saved, seen as its user; a signed-out visitor's (submit_only) as an admin
     state = {"path": path, "reader": client or (env.user("admin", role="admin") if any(
         s.expect_saved or s.expect_gone for s in check.steps) else None)}
+    if check.order_by:  # without the field, every record sorts alike and ties fall to random ids
+        fields = env.manifest.entities[entity].fields
+        expect(check.order_by.lower() in {k.lower() for k in fields},
+               f"the order asked for is by {check.order_by}, which {entity} does not declare (it has "
+               f"{', '.join(fields)}): any order the page shows is chance")
     for rec in check.seed:
         r = owner.post(env.api(entity), json=linked(env, owner, map_record(env, entity, rec)))
         expect(r.status_code == 201, f"could not create a seed record through the API: {r.status_code} "
