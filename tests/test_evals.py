@@ -23,7 +23,7 @@ from appwright.evals.formatting import money, pct
 from appwright.evals.report import console_table, render_html, write_report
 from appwright.evals.select import select_tasks, tasks_from_file
 from appwright.evals.stats import bootstrap, mean_t, pass_at_k, t_quantile, wilson
-from appwright.tasks.bank import TaskBank, reference_files
+from appwright.tasks.bank import TaskBank, reference_files, start_files
 from appwright.tasks.domains import domain
 from appwright.tasks.reference import render
 from conftest import ROOT
@@ -477,6 +477,39 @@ def test_backend_workers_apply_to_http_backends_only():
 
 
 @pytest.mark.slow  # one grade in Chromium
+def _writes(files: dict[str, str], kept_first: bool = False, ok: bool = True):
+    """A step whose answer wrote these files through the agent's write_file tool."""
+    from appwright.agent.parse import ToolCall
+    from appwright.agent.tools import ToolResult
+    from appwright.agent.trajectory import StepRecord, ToolStep
+
+    return StepRecord(index=1, raw_text="", prompt_tokens=1, completion_tokens=1, latency_s=1.0, finish_reason="stop",
+                      kept_first=kept_first, tool_calls=[
+                          ToolStep(call=ToolCall(name="write_file", arguments={"path": p, "content": c}),
+                                   result=ToolResult(ok=ok, output="written")) for p, c in files.items()])
+
+
+def test_rebuild_replays_the_writes_that_landed_and_skips_a_repair_the_loop_put_back(tmp_path):
+    from appwright.agent.parse import ToolCall
+    from appwright.agent.tools import ToolResult
+    from appwright.agent.trajectory import Trajectory, ToolStep
+    from appwright.evals.regrade import rebuild
+
+    task = TaskBank.default().get("fix-notes-owner-innerhtml")  # a fix: its start files come first
+    edit = _writes({}).model_copy(update={"tool_calls": [ToolStep(
+        call=ToolCall(name="edit_file", arguments={"path": "notes.txt", "search": "kept", "replace": "kept, edited"}),
+        result=ToolResult(ok=True, output="edited"))]})
+    traj = Trajectory(id="t", created_at="2026-12-06T00:00:00+00:00", task_id=task.id, prompt=task.prompt, model="m",
+                      protocol="files", budget={}, steps=[
+                          _writes({"notes.txt": "kept"}), _writes({"refused.txt": "x"}, ok=False),
+                          _writes({"app.js": "broken"}, kept_first=True), edit])
+    assert rebuild(task, traj, tmp_path / "app")
+    assert (tmp_path / "app" / "notes.txt").read_text() == "kept, edited"
+    assert not (tmp_path / "app" / "refused.txt").exists()
+    assert (tmp_path / "app" / "app.js").read_text() == start_files(task)["app.js"]  # not the repair put back
+    assert not rebuild(task, traj.model_copy(update={"steps": []}), tmp_path / "empty")
+
+
 @pytest.mark.timeout(300)
 def test_regrade_grades_the_kept_bundles_again_into_a_new_folder_and_resumes(tmp_path):
     """A run graded before a grader fix (its menu written "Moderate" was refused "moderate"):
@@ -495,24 +528,30 @@ def test_regrade_grades_the_kept_bundles_again_into_a_new_folder_and_resumes(tmp
         for v in ("easy", "moderate", "hard"):
             text = text.replace(f'"{v}"', f'"{v.capitalize()}"').replace(f"<option>{v}<", f"<option>{v.capitalize()}<")
         (bundle / name).write_text(text)
-    lost = row(model="own", task="build-notes-owner", good=True)  # its bundle was not kept
-    for r in (kept, lost):
+    notes = TaskBank.default().get("build-notes-owner")
+    rebuilt = row(model="own", task=notes.id, good=False, reward=0.5, prompt=notes.prompt)  # no bundle kept
+    lost = row(model="own", task=notes.id, sample=1, good=True)  # no bundle, and a trajectory that wrote nothing
+    for r in (kept, rebuilt, lost):
         append_row(src / "results.jsonl", r)
         append_jsonl(src / "trajectories.jsonl", Trajectory(
             id=r.trajectory_id, created_at=r.created_at, task_id=r.task_id, prompt=r.prompt, model=r.model,
-            protocol="files", budget={}, summary="Your workout log is ready."))
+            protocol="files", budget={}, summary="Your app is ready.",
+            steps=[_writes(reference_files(notes))] if r is rebuilt else []))
     before = {p.name: p.read_bytes() for p in src.glob("*.jsonl")}
 
     env = _env(tmp_path)
     r = _cli(env, "eval", "regrade", str(src), "--out", str(tmp_path / "v4"))
     assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
     assert "verdict changed: own build-workouts-owner-filter #0: bad -> good" in r.stdout
-    assert "own build-notes-owner #0: its bundle was not kept" in r.stderr
-    [new] = read_rows(tmp_path / "v4" / "results.jsonl")
+    assert "verdict changed: own build-notes-owner #0: bad -> good" in r.stdout
+    assert "2 row(s) regraded (1 on files rebuilt from the trajectory)" in r.stdout
+    assert "own build-notes-owner #1: its bundle was not kept and its trajectory wrote no file" in r.stderr
+    new, again = read_rows(tmp_path / "v4" / "results.jsonl")
     assert new.good and new.grader_version == GRADER_VERSION and new.cost_usd == kept.cost_usd
+    assert again.good and (tmp_path / "v4" / again.bundle / "app.js").read_text() == reference_files(notes)["app.js"]
     assert (tmp_path / "v4" / new.bundle / "app.json").is_file()
     assert (tmp_path / "v4" / "report.html").is_file()
     assert {p.name: p.read_bytes() for p in src.glob("*.jsonl")} == before  # the source is only read
     r = _cli(env, "eval", "regrade", str(src), "--out", str(tmp_path / "v4"))
-    assert "0 row(s) regraded, 1 already done" in r.stdout, r.stdout
-    assert len(read_rows(tmp_path / "v4" / "results.jsonl")) == 1
+    assert "0 row(s) regraded (0 on files rebuilt from the trajectory), 2 already done" in r.stdout, r.stdout
+    assert len(read_rows(tmp_path / "v4" / "results.jsonl")) == 2

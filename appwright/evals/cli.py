@@ -161,13 +161,15 @@ def report(folder: Path = typer.Argument(..., help="An eval folder (holding resu
 
 @app.command("regrade")
 def regrade(
-    folder: Path = typer.Argument(..., help="A finished eval folder (results.jsonl and the bundles it kept)."),
+    folder: Path = typer.Argument(..., help="A finished eval folder (results.jsonl, and the bundles it kept or "
+                                             "trajectories.jsonl to rebuild them from)."),
     out_dir: Path = typer.Option(..., "--out", help="A new folder for the regraded rows and report; rerun to resume."),
 ) -> None:
     """Grade a finished run's kept bundles again with today's graders, into a new folder.
 
     The source is only read; the new rows keep each attempt's tokens, cost and time and carry
-    the current grader_version. The verdicts that moved are listed."""
+    the current grader_version. A bundle that was not kept is rebuilt from the attempt's
+    trajectory. The verdicts that moved are listed."""
     from appwright.evals.records import RESULTS
     from appwright.evals.regrade import regrade as run_regrade
 
@@ -177,8 +179,9 @@ def regrade(
         summary = run_regrade(folder, out_dir, out)
     except ValueError as exc:  # the same folder, no rows, a results.jsonl that is not one
         fail(str(exc), USAGE)
-    out.print(f"{summary.regraded} row(s) regraded, {summary.skipped} already done"
-              + (f", {len(summary.errors)} could not be" if summary.errors else ""), highlight=False)
+    out.print(f"{summary.regraded} row(s) regraded ({summary.rebuilt} on files rebuilt from the trajectory), "
+              f"{summary.skipped} already done" + (f", {len(summary.errors)} could not be" if summary.errors else ""),
+              highlight=False)
     for line in summary.changed:
         out.print(f"  verdict changed: {escape(line)}", highlight=False)
     if summary.interrupted:

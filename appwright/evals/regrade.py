@@ -10,6 +10,11 @@ rows are never overwritten. DST gets each row with its new grade and `grader_ver
 trajectories with their new grade, a copy of each bundle (a folder that stands alone), and then
 the report. Rows are written as they are graded, so an interrupted regrade resumes where it
 stopped.
+
+A row whose bundle was not kept (the published rows in docs/results keep results and
+trajectories only) is graded on its files rebuilt from its trajectory (`rebuild`): the task's
+start files, then every file the agent's tools wrote, edited or deleted, in order, replayed
+through the same tools; a repair whose files the loop put back (`kept_first`) is left out.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from appwright.agent.trajectory import append_jsonl, read_jsonl
+from appwright.agent.tools import Toolbox
+from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
 from appwright.evals.records import RESULTS, TRAJECTORIES, append_row, drop_torn_tail, read_rows
-from appwright.tasks.bank import TaskBank, TaskError
+from appwright.tasks.bank import TaskBank, TaskError, materialise_start
 from appwright.tasks.graders import GRADER_VERSION, Grader
 
 
@@ -34,8 +40,24 @@ class RegradeSummary:
     skipped: int  # already regraded in DST
     regraded: int = 0
     changed: list[str] = field(default_factory=list)  # "model task #sample: good -> bad", verdicts that moved
+    rebuilt: int = 0  # rows graded on files rebuilt from the trajectory (no bundle kept)
     errors: list[str] = field(default_factory=list)  # rows that could not be regraded (no bundle, unknown task)
     interrupted: bool = False
+
+
+WRITES = ("write_file", "edit_file", "delete_file")
+
+
+def rebuild(task, traj: Trajectory, folder: Path) -> bool:
+    """The attempt's final files in `folder`, replayed from its trajectory (see the module's doc).
+    False when the trajectory wrote nothing."""
+    materialise_start(task, folder)
+    tools = Toolbox(folder)
+    calls = [s.call for step in traj.steps if not step.kept_first for s in step.tool_calls
+             if s.call.name in WRITES and s.result.ok]
+    for call in calls:
+        tools.call(call)
+    return bool(calls)
 
 
 def regrade(src: Path, dst: Path, console: Console, bank: TaskBank | None = None) -> RegradeSummary:
@@ -68,8 +90,14 @@ def regrade(src: Path, dst: Path, console: Console, bank: TaskBank | None = None
                 except TaskError:
                     task = None
                 problem = ("the task is not in the bank" if task is None else
-                           "its bundle was not kept" if not bundle.is_dir() else
                            "its trajectory is not in " + TRAJECTORIES if traj is None else None)
+                if problem is None and not bundle.is_dir():
+                    shutil.rmtree(dst / row.bundle, ignore_errors=True)  # a rebuild an interruption left
+                    if rebuild(task, traj, dst / row.bundle):
+                        summary.rebuilt += 1
+                        bundle = dst / row.bundle
+                    else:
+                        problem = "its bundle was not kept and its trajectory wrote no file"
                 if problem:
                     summary.errors.append(f"{what}: {problem}")
                     progress.console.print(f"[red]error[/] {escape(summary.errors[-1])}", highlight=False)
