@@ -531,12 +531,13 @@ def test_regrade_grades_the_kept_bundles_again_into_a_new_folder_and_resumes(tmp
     notes = TaskBank.default().get("build-notes-owner")
     rebuilt = row(model="own", task=notes.id, good=False, reward=0.5, prompt=notes.prompt)  # no bundle kept
     lost = row(model="own", task=notes.id, sample=1, good=True)  # no bundle, and a trajectory that wrote nothing
-    for r in (kept, rebuilt, lost):
+    outside = row(model="own", task=notes.id, sample=2, bundle="../../outside")  # a garbled row: nothing written
+    for r in (kept, rebuilt, lost, outside):
         append_row(src / "results.jsonl", r)
         append_jsonl(src / "trajectories.jsonl", Trajectory(
             id=r.trajectory_id, created_at=r.created_at, task_id=r.task_id, prompt=r.prompt, model=r.model,
             protocol="files", budget={}, summary="Your app is ready.",
-            steps=[_writes(reference_files(notes))] if r is rebuilt else []))
+            steps=[_writes(reference_files(notes))] if r in (rebuilt, outside) else []))
     before = {p.name: p.read_bytes() for p in src.glob("*.jsonl")}
 
     env = _env(tmp_path)
@@ -546,6 +547,8 @@ def test_regrade_grades_the_kept_bundles_again_into_a_new_folder_and_resumes(tmp
     assert "verdict changed: own build-notes-owner #0: bad -> good" in r.stdout
     assert "2 row(s) regraded (1 on files rebuilt from the trajectory)" in r.stdout
     assert "own build-notes-owner #1: its bundle was not kept and its trajectory wrote no file" in r.stderr
+    assert "own build-notes-owner #2: its bundle path '../../outside' leads out of the folder" in r.stdout
+    assert not (tmp_path.parent / "outside").exists()
     new, again = read_rows(tmp_path / "v4" / "results.jsonl")
     assert new.good and new.grader_version == GRADER_VERSION and new.cost_usd == kept.cost_usd
     assert again.good and (tmp_path / "v4" / again.bundle / "app.js").read_text() == reference_files(notes)["app.js"]

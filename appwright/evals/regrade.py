@@ -32,6 +32,7 @@ from appwright.agent.trajectory import Trajectory, append_jsonl, read_jsonl
 from appwright.evals.records import RESULTS, TRAJECTORIES, append_row, drop_torn_tail, read_rows
 from appwright.tasks.bank import TaskBank, TaskError, materialise_start
 from appwright.tasks.graders import GRADER_VERSION, Grader
+from appwright.tasks.model import Task
 
 
 @dataclass
@@ -48,7 +49,7 @@ class RegradeSummary:
 WRITES = ("write_file", "edit_file", "delete_file")
 
 
-def rebuild(task, traj: Trajectory, folder: Path) -> bool:
+def rebuild(task: Task, traj: Trajectory, folder: Path) -> bool:
     """The attempt's final files in `folder`, replayed from its trajectory (see the module's doc).
     False when the trajectory wrote nothing."""
     materialise_start(task, folder)
@@ -92,12 +93,16 @@ def regrade(src: Path, dst: Path, console: Console, bank: TaskBank | None = None
                 problem = ("the task is not in the bank" if task is None else
                            "its trajectory is not in " + TRAJECTORIES if traj is None else None)
                 if problem is None and not bundle.is_dir():
-                    shutil.rmtree(dst / row.bundle, ignore_errors=True)  # a rebuild an interruption left
-                    if rebuild(task, traj, dst / row.bundle):
-                        summary.rebuilt += 1
-                        bundle = dst / row.bundle
+                    target = dst / row.bundle
+                    if dst.resolve() not in target.resolve().parents:
+                        problem = f"its bundle path {row.bundle!r} leads out of the folder"
                     else:
-                        problem = "its bundle was not kept and its trajectory wrote no file"
+                        shutil.rmtree(target, ignore_errors=True)  # a rebuild an interruption left
+                        if rebuild(task, traj, target):
+                            summary.rebuilt += 1
+                            bundle = target
+                        else:
+                            problem = "its bundle was not kept and its trajectory wrote no file"
                 if problem:
                     summary.errors.append(f"{what}: {problem}")
                     progress.console.print(f"[red]error[/] {escape(summary.errors[-1])}", highlight=False)
