@@ -323,7 +323,7 @@ def grade_ui(env: AppEnv, check: UiCheck, ctx: Context) -> str:
     # what the page saved, seen as its user; a signed-out visitor's (submit_only) as an admin
     state = {"path": path, "reader": client or (env.user("admin", role="admin") if any(
         s.expect_saved or s.expect_gone for s in check.steps) else None)}
-    if check.order_by:  # without the field, every record sorts alike and ties fall to random ids
+    if check.order_by:  # without the field every record sorts alike: whatever order shows, it says nothing
         fields = env.manifest.entities[entity].fields
         expect(check.order_by.lower() in {k.lower() for k in fields},
                f"the order asked for is by {check.order_by}, which {entity} does not declare (it has "
