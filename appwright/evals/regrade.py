@@ -61,6 +61,17 @@ def rebuild(task: Task, traj: Trajectory, folder: Path) -> bool:
     return bool(calls)
 
 
+def _rebuilt(task: Task, traj: Trajectory, dst: Path, rel: str) -> tuple[Path, str | None]:
+    """The bundle rebuilt in DST, or why it cannot be."""
+    target = dst / rel
+    if dst.resolve() not in target.resolve().parents:
+        return target, f"its bundle path {rel!r} leads out of the folder"
+    shutil.rmtree(target, ignore_errors=True)  # a rebuild an interruption left
+    if not rebuild(task, traj, target):
+        return target, "its bundle was not kept and its trajectory wrote no file"
+    return target, None
+
+
 def regrade(src: Path, dst: Path, console: Console, bank: TaskBank | None = None) -> RegradeSummary:
     """Every row of `src` graded again on its bundle by the current graders, into `dst`."""
     if src.resolve() == dst.resolve():
@@ -93,16 +104,8 @@ def regrade(src: Path, dst: Path, console: Console, bank: TaskBank | None = None
                 problem = ("the task is not in the bank" if task is None else
                            "its trajectory is not in " + TRAJECTORIES if traj is None else None)
                 if problem is None and not bundle.is_dir():
-                    target = dst / row.bundle
-                    if dst.resolve() not in target.resolve().parents:
-                        problem = f"its bundle path {row.bundle!r} leads out of the folder"
-                    else:
-                        shutil.rmtree(target, ignore_errors=True)  # a rebuild an interruption left
-                        if rebuild(task, traj, target):
-                            summary.rebuilt += 1
-                            bundle = target
-                        else:
-                            problem = "its bundle was not kept and its trajectory wrote no file"
+                    bundle, problem = _rebuilt(task, traj, dst, row.bundle)
+                    summary.rebuilt += problem is None
                 if problem:
                     summary.errors.append(f"{what}: {problem}")
                     progress.console.print(f"[red]error[/] {escape(summary.errors[-1])}", highlight=False)
