@@ -84,6 +84,7 @@ class Outcome:
     trajectory: Trajectory | None = None  # with its grade; None on an error
     grade: Grade | None = None
     error: str | None = None
+    machine: str | None = None  # the worker's (models/machine.py)
 
 
 def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
@@ -161,14 +162,15 @@ class AttemptWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def run(self, job: Job) -> tuple[Trajectory, Grade]:
+    def run(self, job: Job) -> tuple[Trajectory, Grade, str]:
         from appwright import attempt as attempts
+        from appwright.models.machine import machine
 
         folder = job.folder or Path(tempfile.mkdtemp(prefix="aw-ray-attempt-")) / "app"
         try:
             traj = attempts.run_task(job.task, self.backend, folder, job.harness, model_name=self.spec.name,
                                      prompt_style=self.spec.prompt, checker=self.checker)
-            return traj, attempts.grade(job.task, folder, traj, self.grader, job.browser)
+            return traj, attempts.grade(job.task, folder, traj, self.grader, job.browser), machine()
         finally:
             if job.folder is None:
                 shutil.rmtree(folder.parent, ignore_errors=True)
@@ -242,6 +244,14 @@ def deal(jobs: list[Job], model: str, config: RayConfig, on_outcome: Callable[[O
 
     if not jobs or stop.is_set():
         return
+
+    def finished(job: Job, done: tuple[Trajectory, Grade, str] | None, error: str | None) -> None:
+        if error is not None:
+            on_outcome(Outcome(job, error=error))
+        else:
+            traj, grade, where = done
+            on_outcome(Outcome(job, traj, grade, machine=where))
+
     worker = ray.remote(max_restarts=0, max_task_retries=0)(AttemptWorker).options(**_options(config, config.threads))
     pool = Pool(lambda: worker.remote(model, config.threads, grade_seconds), min(config.workers, len(jobs)))
     try:
@@ -251,9 +261,7 @@ def deal(jobs: list[Job], model: str, config: RayConfig, on_outcome: Callable[[O
             for job in jobs:
                 on_outcome(Outcome(job, error=f"could not start a Ray worker for {model}: {exc}"))
             return
-        pool.map(jobs, lambda w, job: w.run.remote(job),
-                 lambda job, done, error: on_outcome(Outcome(job, *done) if error is None else Outcome(job, error=error)),
-                 stop)
+        pool.map(jobs, lambda w, job: w.run.remote(job), finished, stop)
     except Exception:
         if not stop.is_set():  # after Ctrl-C, Ray is shut down under this thread: nothing to report
             raise

@@ -279,6 +279,27 @@ def test_report_escapes_every_string_from_the_data(tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text())["models"] == ['m<u>"x']
 
 
+def test_the_report_says_where_the_attempts_ran_and_warns_when_machines_were_mixed(tmp_path):
+    from appwright.models.machine import machine
+
+    here = machine()
+    assert here.startswith(Path("/proc/cpuinfo").read_text().split("model name", 1)[1].split(":", 1)[1]
+                           .split("\n", 1)[0].strip())
+    assert re.search(r" x\d+ · llama-cpp-python [\d.]+ \(\w+", here)  # cores, the build, the features it uses
+    old = row(task="a").model_dump(exclude={"machine"}) | {"format": 3}  # a row from before it was kept
+    (tmp_path / "results.jsonl").write_text(json.dumps(old) + "\n")
+    append_row(tmp_path / "results.jsonl", row(task="b", machine=here))
+    metrics, path = write_report(tmp_path)
+    assert [r.machine for r in read_rows(tmp_path / "results.jsonl")] == [None, here]
+    assert metrics.machines == {"(not recorded)": 1, here: 1}
+    md = (tmp_path / "report.md").read_text()
+    assert f"ran on (not recorded) (1); {here} (1)" in md and "more than one machine" not in md
+    append_row(tmp_path / "results.jsonl", row(task="c", machine="Other CPU x16 · llama-cpp-python 0.3.36 (AVX2)"))
+    write_report(tmp_path)
+    assert "more than one machine" in (tmp_path / "report.md").read_text() and "more than one machine" in (
+        path.read_text())
+
+
 # -- the CLI's bad input ------------------------------------------------------------------------------
 
 def _env(tmp_path: Path, replies: dict[str, list[str]] | None = None) -> dict[str, str]:
@@ -337,6 +358,8 @@ def flawed_reply(task) -> str:
 
 @pytest.mark.slow  # 7 agent runs with check_app and 7 grades in Chromium
 def test_eval_pipeline_metrics_resume_and_report(tmp_path):
+    from appwright.models.machine import machine
+
     tasks = select_tasks(TaskBank.default(), "dev", ("build", "fix", "taste"), 3)
     assert [t.kind for t in tasks] == ["build", "fix", "taste"]
     env = _env(tmp_path, {"ref": [good_reply(t) for t in tasks], "flawed": [flawed_reply(t) for t in tasks]})
@@ -362,6 +385,7 @@ def test_eval_pipeline_metrics_resume_and_report(tmp_path):
     assert all(t["grade"]["reward"] == next(x.reward for x in rows if x.trajectory_id == t["id"])
                for t in trajectories)
     assert all((out / x.bundle / "app.json").is_file() for x in rows)
+    assert {x.machine for x in rows} == {machine()}
 
     # 2. The numbers in metrics.json and the report, against the rows.
     metrics = json.loads((out / "metrics.json").read_text())

@@ -15,6 +15,8 @@ The definitions, with the interval each gets (docs/evals.md has the glossary):
 - tokens / agent_seconds / grade_seconds / cost_per_task: means per attempt; t.
 - cost_per_good: total cost of all attempts / number of good attempts (failures are paid
   for too); bootstrap over attempts; None when no attempt is good.
+- machines: how many attempts ran on each machine (`AttemptRow.machine`), most first; a run
+  resumed elsewhere shows two, and its token counts are then two machines' arithmetic.
 
 Rows are sorted by (model, task, sample) first, so the numbers do not depend on the order
 the rows were written in, and the bootstrap (fixed seed) gives the same interval every time.
@@ -23,7 +25,7 @@ This module reads no files and draws nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -33,6 +35,7 @@ from appwright.evals.stats import Estimate, bootstrap, mean_t, pass_at_k, wilson
 
 FORMAT = 1
 NO_DOMAIN = "(none)"
+NO_MACHINE = "(not recorded)"
 
 
 class GroupMetrics(BaseModel):
@@ -71,6 +74,7 @@ class Metrics(BaseModel):
     overall: list[GroupMetrics]
     by_kind: list[GroupMetrics]
     by_domain: list[GroupMetrics]
+    machines: dict[str, int] = {}  # AttemptRow.machine -> attempts, most first
 
 
 def is_secure(row: AttemptRow) -> bool:
@@ -127,5 +131,6 @@ def compute_metrics(rows: list[AttemptRow]) -> Metrics:
             by_kind.append(group_metrics([r for r in mine if r.kind == kind], m, "kind", kind, k))
         for d in sorted({r.domain or NO_DOMAIN for r in mine}):
             by_domain.append(group_metrics([r for r in mine if (r.domain or NO_DOMAIN) == d], m, "domain", d, k))
+    machines = dict(Counter(r.machine or NO_MACHINE for r in rows).most_common())
     return Metrics(k=k, models=models, splits=sorted({r.split for r in rows}), attempts=len(rows),
-                   overall=overall, by_kind=by_kind, by_domain=by_domain)
+                   overall=overall, by_kind=by_kind, by_domain=by_domain, machines=machines)

@@ -4,10 +4,11 @@
     rows = read_rows("runs/e1/results.jsonl")     # format-checked; a torn last line is skipped
     done = {r.key for r in rows}                  # (task_id, model, sample): what a rerun skips
 
-`format` is 3: the row carries the grade record (`tasks.model.Grade`, with its computed
-`reward` and `good`) and, for the `auto` cascade (evals/cascade.py), its `rungs`. Format 2 rows
-(no `rungs`) and format 1 rows (the grade's numbers flat on the row: `reward`, `good`, `checks`,
-`grade_s`) read as format 3; a change to the fields gets a new number and a migration in
+`format` is 4: the row carries the grade record (`tasks.model.Grade`, with its computed
+`reward` and `good`), for the `auto` cascade (evals/cascade.py) its `rungs`, and the `machine`
+the agent ran on (models/machine.py). Format 3 rows (no `machine`), format 2 rows (no `rungs`)
+and format 1 rows (the grade's numbers flat on the row: `reward`, `good`, `checks`, `grade_s`)
+read as format 4; a change to the fields gets a new number and a migration in
 `AttemptRow._migrate`.
 A row carries everything the metrics and the report need (the task's prompt too), so
 `appwright eval report DIR` works from this file alone. The trajectory itself, with every
@@ -28,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from appwright.agent.trajectory import append_jsonl
 from appwright.tasks.model import CheckResult, Grade, kinds_in
 
-FORMAT = 3
-READABLE = (1, 2, 3)
+FORMAT = 4
+READABLE = (1, 2, 3, 4)
 RESULTS = "results.jsonl"
 TRAJECTORIES = "trajectories.jsonl"
 FUNCTIONAL_KINDS = kinds_in("functional")
@@ -75,17 +76,18 @@ class AttemptRow(_Record):
     bundle: str  # the final bundle, relative to the eval folder
     grader_version: str | None = None  # tasks.graders.GRADER_VERSION; None: a row written before it was kept
     rungs: list[RungRecord] | None = None  # `auto` only: every rung tried; the totals above are their sums
+    machine: str | None = None  # models.machine: CPU, cores and llama.cpp build; None: a row from before it was kept
 
     @model_validator(mode="before")
     @classmethod
     def _migrate(cls, data: Any) -> Any:
-        """Format 1: the grade's parts flat on the row; format 2: no `rungs` (the same fields)."""
+        """Format 1: the grade's parts flat on the row; 2: no `rungs`; 3: no `machine` (the same fields)."""
         if isinstance(data, dict) and "grade" not in data and "checks" in data:
             flat = {k: v for k, v in data.items() if k not in ("reward", "good", "checks", "grade_s")}
             flat["grade"] = {"task_id": data.get("task_id"), "checks": data["checks"],
                              "seconds": data.get("grade_s", 0.0)}
             data = {**flat, "format": FORMAT}
-        if isinstance(data, dict) and data.get("format") == 2:
+        if isinstance(data, dict) and data.get("format") in (2, 3):
             data = {**data, "format": FORMAT}
         return data
 

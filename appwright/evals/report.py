@@ -32,7 +32,7 @@ from appwright.evals.charts import bar_chart, grouped_bars, scatter
 from appwright.evals.config import AUTO
 from appwright.evals.formatting import money, num, pct, with_ci
 from appwright.evals.ladder import Ladder, ladder
-from appwright.evals.metrics import GroupMetrics, Metrics, compute_metrics
+from appwright.evals.metrics import NO_MACHINE, GroupMetrics, Metrics, compute_metrics
 from appwright.evals.records import RESULTS, AttemptRow, read_rows
 from appwright.evals.stats import Estimate
 
@@ -78,7 +78,8 @@ def _best(values: list[float | None], higher: bool) -> float | None:
 def console_table(metrics: Metrics) -> Table:
     from rich.markup import escape as rich_escape
 
-    table = Table(title=f"{metrics.attempts} attempts · split {', '.join(metrics.splits)} · 95% intervals")
+    table = Table(title=f"{metrics.attempts} attempts · split {', '.join(metrics.splits)} · 95% intervals",
+                  caption=rich_escape(machines_line(metrics)))
     table.add_column("metric")
     for m in metrics.models:
         table.add_column(rich_escape(m), overflow="fold")
@@ -88,11 +89,21 @@ def console_table(metrics: Metrics) -> Table:
     return table
 
 
+def machines_line(metrics: Metrics) -> str:
+    """Where the attempts ran, with a warning when it was more than one machine."""
+    parts = [f"{m} ({n})" for m, n in metrics.machines.items()]
+    recorded = [m for m in metrics.machines if m != NO_MACHINE]
+    warning = (" · more than one machine: one prompt at one seed can give other tokens on another, so compare"
+               " runs made on one machine") if len(recorded) > 1 else ""
+    return "ran on " + "; ".join(parts) + warning
+
+
 def markdown_tables(metrics: Metrics, rows: list[AttemptRow] | None = None) -> str:
     """The comparison and the per-kind breakdown as Markdown tables (what docs/results.md holds),
     and, given the rows of a run with `auto`, where the cascade stopped."""
     models = metrics.models
     lines = [f"{metrics.attempts} attempts · split {', '.join(metrics.splits)} · 95% intervals", "",
+             machines_line(metrics), "",
              "| metric (95% interval) | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
     for label, get, fmt, _ in _rows(metrics):
         lines.append(f"| {label} | " + " | ".join(with_ci(get(m), fmt) for m in metrics.overall) + " |")
@@ -293,7 +304,7 @@ def render_html(metrics: Metrics, rows: list[AttemptRow]) -> str:
     glossary = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in GLOSSARY)
     meta = (f"split {escape(', '.join(metrics.splits))} · {len({r.task_id for r in rows})} tasks · "
             f"{len(metrics.models)} model(s) · {metrics.attempts} attempts · k = {metrics.k} · "
-            f"rows written {escape(when[0][:16])} to {escape(when[-1][:16])} UTC")
+            f"rows written {escape(when[0][:16])} to {escape(when[-1][:16])} UTC<br>{escape(machines_line(metrics))}")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Appwright eval: {escape(' vs '.join(metrics.models))}</title><style>{CSS}</style></head>

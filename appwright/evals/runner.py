@@ -49,6 +49,7 @@ from appwright.evals.cascade import Backends, Climb, Reuse, climb
 from appwright.evals.config import AUTO, EvalConfig
 from appwright.evals.records import RESULTS, TRAJECTORIES, AttemptRow, append_row, drop_torn_tail, read_rows
 from appwright.models import ModelError, ModelSpec, get_model, load_backend
+from appwright.models.machine import machine
 from appwright.tasks.graders import GRADER_VERSION, Grader
 from appwright.tasks.model import Grade, Task
 
@@ -71,6 +72,7 @@ class Finished:
     grade: Grade
     bundle: Path
     climb: Climb | None = None  # an `auto` attempt's rungs
+    machine: str | None = None  # where a Ray worker ran it; None: this process (models/machine.py)
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,8 @@ def _on_ray(pending: list[Attempt], config: EvalConfig, results: queue.Queue, st
 
     def put(o) -> None:
         a = by_key[o.job.key]
-        results.put(Failed(a, o.error) if o.error else Finished(a, o.trajectory, o.grade, o.job.folder))
+        results.put(Failed(a, o.error) if o.error else Finished(a, o.trajectory, o.grade, o.job.folder,
+                                                                   machine=o.machine))
 
     for model in config.models:
         jobs = [Job(a.key, a.task, config.harness(a.sample), bundle_dir(config.out, a))
@@ -220,7 +223,8 @@ def _on_ray(pending: list[Attempt], config: EvalConfig, results: queue.Queue, st
 
 
 def make_row(done: Finished, spec: ModelSpec | None, out: Path) -> AttemptRow:
-    """The row of an attempt; `spec` None for `auto`, whose totals are its rungs' sums."""
+    """The row of an attempt; `spec` None for `auto`, whose totals are its rungs' sums. A model served
+    over HTTP ran on a machine the row cannot name: its `machine` is None."""
     t, traj, g = done.attempt.task, done.trajectory, done.grade
     if done.climb is not None:
         rungs = done.climb.rungs
@@ -236,7 +240,8 @@ def make_row(done: Finished, spec: ModelSpec | None, out: Path) -> AttemptRow:
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), task_id=t.id, kind=t.kind,
         domain=t.domain, split=t.split, prompt=t.prompt, model=done.attempt.model, sample=done.attempt.sample,
         trajectory_id=traj.id, stop_reason=traj.stop_reason, error=traj.error, grade=g,
-        bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION, **totals)
+        bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION,
+        machine=done.machine or (None if spec is not None and spec.backend == "openai" else machine()), **totals)
 
 
 POLL_S = 0.5  # how often the main thread wakes while it waits for attempts
