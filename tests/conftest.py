@@ -6,6 +6,8 @@
   header) and `.served` (the `ServedApp`, for direct database checks).
 - `browser` is one Chromium for the whole session (Debian's /usr/bin/chromium via
   Playwright; never `playwright install`); `page` is a fresh context per test.
+- Tests run two at a time under pytest-xdist; a `solo` one (real model, training, Ray) runs
+  alone (the end of this file). `-n 0` runs them one at a time in this process.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ import uvicorn
 
 from appwright.runtime.app import Host, ServedApp, create_app
 from appwright.runtime.local import CHROMIUM, Chromium
+
+# A COLUMNS set when the CLIs' module-level rich consoles are made fixes their width for good (a
+# pytest-xdist worker has COLUMNS=80): tests that give the CLI a width of their own need it unset.
+os.environ.pop("COLUMNS", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -248,3 +254,60 @@ def tiny_gguf(request, tiny, tmp_path_factory) -> Path:
 
     script = converter(Path(request.config.cache.mkdir("appwright-train")))
     return convert(tiny, tmp_path_factory.mktemp("tiny-gguf") / "tiny.f16.gguf", "f16", script)
+
+
+# -- two tests at a time (pytest-xdist, `-n auto` in pyproject's addopts) -----------------------------------------
+# Most tests wait on a browser, a server or a subprocess, and run two at a time. A `solo` test
+# (a real llama.cpp model, torch training, Ray) has the CPU to itself: llama.cpp's and torch's
+# OpenMP threads spin while they wait, so beside another test both run several times slower.
+# The lock is two flock(2) files every run on this machine shares: a test passes the gate, then
+# holds the CPU shared (solo: exclusive, keeping the gate, so no new test starts while it waits
+# for the running one to finish). A test's fixtures are set up and torn down under its lock.
+
+SOLO_MODULES = {"test_cluster", "test_new_e2e", "test_own_model", "test_train_adapter_gguf", "test_train_cpu_sft",
+                "test_train_ddp", "test_train_export_hf", "test_train_loop", "test_train_recipe", "test_train_reward"}
+SOLO_FIXTURES = {"real_hf_05b", "tiny", "tiny_gguf"}
+LOCKS = Path(tempfile.gettempdir()) / f"appwright-pytest-{os.getuid()}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__ in SOLO_MODULES or SOLO_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.solo)
+
+
+def _flock(name: str, mode: int) -> int:
+    import fcntl
+
+    LOCKS.mkdir(exist_ok=True)
+    fd = os.open(LOCKS / name, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, mode)
+    return fd
+
+
+@contextmanager
+def _cpu(solo: bool):
+    import fcntl
+
+    gate = _flock("gate", fcntl.LOCK_EX)
+    try:
+        cpu = _flock("cpu", fcntl.LOCK_EX if solo else fcntl.LOCK_SH)
+    finally:
+        if not solo:
+            os.close(gate)
+    try:
+        yield
+    finally:
+        os.close(cpu)
+        if solo:
+            os.close(gate)
+            time.sleep(0.1)  # flock is not fair: let a test waiting at the gate take it before this worker's next
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)  # outside pytest-timeout's timer: waiting here is no test's time
+def pytest_runtest_protocol(item, nextitem):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    with _cpu(solo=item.get_closest_marker("solo") is not None):
+        yield

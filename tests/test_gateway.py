@@ -314,6 +314,7 @@ def test_max_usd_leaves_out_the_models_that_could_cost_more(gateway):
     assert [r.status for r in log] == [502, 429, 200] and "over max_usd $0.010000: frontier" in log[0].route
 
 
+@pytest.mark.solo
 def test_a_named_remote_that_fails_or_times_out_gets_502(gateway):
     c = client(gateway, "unlucky")
     with pytest.raises(openai.InternalServerError) as e:
@@ -580,6 +581,7 @@ def test_kill_9_loses_no_acknowledged_request(settings, tmp_path):
 
 # -- the real model (slow) -----------------------------------------------------------------------------------------
 
+@pytest.mark.solo
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_real_embedded_model_streams_through_the_gateway(tmp_path, monkeypatch):

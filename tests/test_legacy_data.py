@@ -48,7 +48,9 @@ def test_published_eval_rows_load_and_rebuild_the_same_metrics(folder, tmp_path)
         assert [(c.name, c.passed, c.evidence) for c in r.checks] == \
             [(c["name"], c["passed"], c["evidence"]) for c in o["checks"]]
     metrics, _ = write_report(tmp_path)
-    assert json.loads(metrics.model_dump_json()) == json.loads((src / "metrics.json").read_text(encoding="utf-8"))
+    rebuilt = json.loads(metrics.model_dump_json())
+    assert rebuilt.pop("machines") == {"(not recorded)": len(rows)}  # a field added after these were published
+    assert rebuilt == json.loads((src / "metrics.json").read_text(encoding="utf-8"))
 
 
 def test_a_format_1_row_reads_as_the_current_format_and_writes_the_grade_record():

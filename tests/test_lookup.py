@@ -49,6 +49,7 @@ def test_registry_turns_it_on_and_bounds_it():
         ModelSpec(name="x", backend="llamacpp", location="x.gguf", context_length=512, lookup_tokens=-1)
 
 
+@pytest.mark.solo
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_real_model_copies_a_page_with_drafts_and_writes_what_it_writes_without():

@@ -110,6 +110,7 @@ def test_fixes_make_a_field_valid(bad, message):
     parse_manifest(json.loads(text))
 
 
+@pytest.mark.solo
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_six_manifests_from_the_real_model_under_the_grammar_all_validate():

@@ -339,6 +339,7 @@ def test_chat_template_rendering_matches_qwen_format():
 
 # -- the real model (slow) ------------------------------------------------------------
 
+@pytest.mark.solo
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_real_qwen_0_5b_through_llamacpp():

@@ -519,6 +519,7 @@ def test_flag_stores_the_captured_context_without_the_preview_key(studio):
         assert r.status_code == status and message in r.json()["error"], (bad, r.text)
 
 
+@pytest.mark.solo
 def test_security_grade_of_each_new_version_failing_checks_first(studio):
     ada = studio.person("ada@example.com")
     app_id, _ = studio.new_app(ada)

@@ -91,6 +91,7 @@ def test_real_check_app_asks_for_the_broken_file_and_the_row_fixes_it(bank):
         assert parse_reply(msgs[4]["content"]).files
 
 
+@pytest.mark.solo
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_default_model_answers_a_repair_case_of_the_dev_split():
