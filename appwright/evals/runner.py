@@ -241,7 +241,7 @@ def make_row(done: Finished, spec: ModelSpec | None, out: Path) -> AttemptRow:
         domain=t.domain, split=t.split, prompt=t.prompt, model=done.attempt.model, sample=done.attempt.sample,
         trajectory_id=traj.id, stop_reason=traj.stop_reason, error=traj.error, grade=g,
         bundle=done.bundle.relative_to(out).as_posix(), grader_version=GRADER_VERSION,
-        machine=done.machine or (None if spec is not None and spec.backend == "openai" else machine()), **totals)
+        machine=None if spec is not None and spec.backend == "openai" else done.machine or machine(), **totals)
 
 
 POLL_S = 0.5  # how often the main thread wakes while it waits for attempts

@@ -174,7 +174,9 @@ def converter(cache: Path, script: str = CONVERTER) -> Path:
     if (folder / CONVERTER).is_file() and (folder / LORA_CONVERTER).is_file():
         return folder / script
     with tempfile.TemporaryDirectory(prefix="aw-sdist-") as tmp:
-        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+        # --no-binary for this package only: `:all:` would build its build backend's own
+        # dependencies from source too, about 4 minutes on 2 cores with an empty pip cache.
+        r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "llama-cpp-python",
                             "--disable-pip-version-check", "-q", "-d", tmp, f"llama-cpp-python=={version}"],
                            capture_output=True, text=True)
         sdists = list(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
