@@ -208,8 +208,10 @@ class TurnRunner:
             except Exception:  # noqa: BLE001 - the log itself is failing; the stream still ends
                 log.exception("marking turn %s failed", turn.id)
         finally:
-            bundles.remove(scratch)
+            # The turn's row says it is over: the app takes a new turn from this event on, and the
+            # scratch copy (this turn's own folder) goes after it, not in between.
             live.publish(StudioEvent(kind="done", done=done), last=True)
+            bundles.remove(scratch)
 
     def _record(self, turn: Turn, traj: Trajectory | None, error: str | None, stopped: bool, scratch: Path,
                 bundle: Path) -> dict[str, Any]:
