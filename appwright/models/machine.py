@@ -10,6 +10,7 @@ llama-cpp-python build with the features llama.cpp reports as on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -18,12 +19,10 @@ from pathlib import Path
 
 
 def _cpu() -> str:
-    try:
+    with contextlib.suppress(OSError):  # no /proc (not Linux): the platform's own name below
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
