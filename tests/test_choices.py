@@ -121,6 +121,10 @@ def test_a_menu_the_request_never_names_becomes_text_and_one_it_names_stays():
     ("colour (red, white or sparkling)", ["red", "white", "sparking"], ["red", "white", "sparkling"]),
     ("whether it's tablets, liquid or cream", ["tablet", "liquid", "cream"], ["tablets", "liquid", "cream"]),
     ("priority low, medium or high", ["low", "mid", "high"], ["low", "medium", "high"]),
+    # the README's request: "read" is said only as a part of "to read", which means another thing
+    ("a status (to read, reading, finished), see only their own", ["read", "reading", "finished"],
+     ["to read", "reading", "finished"]),
+    ("status (want to go, been or skip it)", ["want", "been", "skip"], ["want to go", "been", "skip it"]),
 ])
 def test_a_menu_of_the_listed_choices_written_otherwise_takes_the_requests_words(request_text, values, said):
     fields = {"kind": {"type": "enum", "values": values, "default": values[0]}}
@@ -135,6 +139,8 @@ def test_a_menu_of_the_listed_choices_written_otherwise_takes_the_requests_words
     ("priority low, medium or high", ["high", "mid", "low"]),  # out of the list's order: no place to stand in
     ("which house (oak, ash, rowan)", ["Oak", "Ash", "Rowan"]),  # the same words
     ("size small, medium or large; colour red or blue", ["small", "large"]),  # fewer values than choices
+    ("a status (To read, reading, finished)", ["to read", "Reading", "finished"]),  # the same words
+    ("tanks (community, shrimp and betta)", ["community", "shrimp", "betta"]),  # "and": not a list of choices
 ])
 def test_a_menu_that_is_not_the_listed_choices_written_otherwise_stays(request_text, values):
     fields = {"kind": {"type": "enum", "values": values}}
@@ -147,6 +153,16 @@ def test_one_letter_values_are_named_only_as_written():
     text, fixes = fit_choices(manifest(fields), "a simple climbing log: route (required), grade, attempts")
     assert fields_of(text)["grade"] == {"type": "string"} and len(fixes) == 1
     assert fit_choices(manifest(fields), "a log: route, grade A, B, C, D or E")[1] == []
+
+
+def test_yes_no_fields_of_choices_of_several_words_become_one_menu_of_them():
+    fields = {"to_read": YES_NO, "reading": YES_NO, "finished": YES_NO}
+    text, fixes = fit_choices(manifest(fields), "my quilting books with a status (to read, reading or finished)")
+    assert fields_of(text)["status"] == {"type": "enum", "values": ["to read", "reading", "finished"]}
+    assert list(fields_of(text)) == ["name", "status"] and len(fixes) == 1
+    # brackets that list fields, one of them a yes/no field: no menu
+    fields = {"flavour": {"type": "string"}, "colours": {"type": "string"}, "writing_on_top": YES_NO}
+    assert fit_choices(manifest(fields), "cake orders: who, cake details (flavour, colours, writing on top)")[1] == []
 
 
 def test_fields_the_app_had_before_are_the_persons_earlier_choice():

@@ -9,6 +9,7 @@ About a minute on 2 cores."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -71,6 +72,10 @@ def test_new_builds_versions_checks_and_serves_with_the_embedded_model(tmp_path)
 
     report = check_bundle(bundle)
     assert report.ok, report.errors
+    # the statuses as the request says them: "(to read, reading, finished)" (agent/choices.py)
+    entities = json.loads((bundle / "app.json").read_text())["entities"].values()
+    menus = [[v.lower() for v in f["values"]] for e in entities for f in e["fields"].values() if f["type"] == "enum"]
+    assert ["to read", "reading", "finished"] in menus, menus
     (traj,) = list(read_jsonl(bundle / ".aw" / "trajectories.jsonl"))
     assert traj.model == DEFAULT_MODEL and traj.check.ok and traj.stop_reason == "answered"
     assert traj.version_id in [v.id for v in list_versions(bundle)]

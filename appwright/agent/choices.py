@@ -15,11 +15,12 @@ So, for the fields this answer adds (an app's earlier fields are the person's ea
   b, c)", and "(a, b, c)" where the app made yes/no fields of them: "(title, author, pages)"
   lists fields) and an entity declares fields named like them that a model makes of a choice
   (yes/no, text, or a menu of values the request never names), those fields become one `enum`
-  field of all the listed choices, where the first of them was. Two such fields are needed, or
-  one yes/no field named like one of three or more choices; a list with "not", or of yes and no
-  only, is a yes/no field ("packed or not"). The menu is named as the request names the list
-  ("status: queued/listening/finished", "tank (community, shrimp or betta)", "difficulty easy
-  moderate or hard"), else `category`;
+  field of all the listed choices, where the first of them was. A choice in brackets may be up
+  to three words ("(to read, reading, finished)"; with "and" in one, the brackets list fields).
+  Two such fields are needed, or one yes/no field named like one of three or more one-word
+  choices; a list with "not", or of yes and no only, is a yes/no field ("packed or not"). The
+  menu is named as the request names the list ("status: queued/listening/finished", "tank
+  (community, shrimp or betta)", "difficulty easy moderate or hard"), else `category`;
 - an `enum` none of whose values the request names becomes a `string` field: the person types
   the place, the region, the podcast;
 - an `enum` whose values are the choices of one list of the request written otherwise takes the
@@ -28,12 +29,15 @@ So, for the fields this answer adds (an app's earlier fields are the person's ea
   The list has as many choices as the menu has values, at least one value is a choice word for
   word, and each other value holds its choice, is held in it, is spelled nearly as it, or, with
   two or more values word for word in the list's order, stands in its place ("low, medium or
-  high" made `mid`) (`_as_written`). Records are sent and filtered with the words the person used.
+  high" made `mid`) (`_as_written`). A value said only as a part of a longer choice is not said:
+  "(to read, reading, finished)" made `read`, which means another thing. Records are sent and
+  filtered with the words the person used.
 Every menu of every reference app of the task bank (all splits) has values its request names,
 and neither rule changes any reference app; each reference menu declared as one yes/no field per
 choice is put back in all but a request that lists it with "and" (tests/test_choices.py). Of
-the 497 app.json files our models wrote in the evals of docs/results, the rules change 60. Each
-change is one line in the step's `fixes`.
+the 497 app.json files our models wrote in the evals of docs/results, the rules change 60 (the
+choices of several words changed none of the 2,647 app.json answers in docs/results on
+2026-12-07). Each change is one line in the step's `fixes`.
 """
 
 from __future__ import annotations
@@ -46,11 +50,12 @@ from typing import Any
 from appwright.agent.fixups import entity_fields, read_entities
 
 _W = r"[A-Za-z][A-Za-z'-]*"
+_PHRASE = rf"{_W}(?:[ \t]+{_W}){{0,2}}"  # a choice in brackets may be up to three words: "(to read, reading, finished)"
 # Lists of choices: "a/b/c"; "a, b or c" and "a or b" (with up to three words before a
 # comma-less one: "difficulty easy moderate or hard"); "(one of a, b, c)" and "(a, b, c)".
 SLASHED = re.compile(rf"{_W}(?:[ \t]*/[ \t]*{_W})+")
 OR_LIST = re.compile(rf"{_W}(?:\s*,\s*{_W})*\s*,?\s+or\s+{_W}")
-BRACKETED = re.compile(rf"\(\s*(one of\s+)?{_W}(?:\s*,\s*{_W})+\s*\)", re.I)
+BRACKETED = re.compile(rf"\(\s*(one of\s+)?{_PHRASE}(?:(?:\s*,\s*(?:or\s+)?|\s+or\s+){_PHRASE})+\s*\)", re.I)
 _YES_NO = {"yes", "no", "y", "n"}  # "y/n", "yes or no", "packed or not": one yes/no field
 _STOP = {"the", "a", "an", "my", "your", "their", "his", "her", "its", "our", "any", "some", "all", "each", "every",
          "to", "in", "on", "at", "for", "with", "by", "from", "if", "when", "so", "it", "they", "we", "i", "you"}
@@ -71,6 +76,23 @@ def _key(name: str) -> str:
     return singular(re.sub(r"[^a-z0-9]", "", re.sub(r"^is_", "", name.lower())))
 
 
+def _phrases(request: str, start: int, end: int) -> list[tuple[str, int]]:
+    """The choices between `start` and `end` of a bracketed list, each with where it starts: the
+    words between its commas and its "or"s ("to read, reading or finished": three)."""
+    out: list[tuple[str, int]] = []
+    for part in re.finditer(r"[^,]+", request[start:end]):
+        run: list[re.Match] = []
+        for w in [*re.finditer(_W, part.group(0)), None]:
+            if w is None or w.group(0).lower() == "or":
+                if run:
+                    at = start + part.start() + run[0].start()
+                    out.append((request[at:start + part.start() + run[-1].end()], at))
+                run = []
+            else:
+                run.append(w)
+    return out
+
+
 def choice_lists(request: str) -> list[tuple[list[tuple[str, int]], str]]:
     """Each list of choices in the request: (its choices as written, each with where it starts;
     its kind: "slashed", "or", "one of" or "bracketed")."""
@@ -78,8 +100,14 @@ def choice_lists(request: str) -> list[tuple[list[tuple[str, int]], str]]:
     for pattern in (SLASHED, OR_LIST, BRACKETED):
         for m in pattern.finditer(request):
             kind = {SLASHED: "slashed", OR_LIST: "or"}.get(pattern) or ("one of" if m.group(1) else "bracketed")
-            items = [(w.group(0), m.start() + w.start()) for w in re.finditer(_W, m.group(0))]
-            out.append(([(w, at) for w, at in items if w.lower() not in ("or", "one", "of")], kind))
+            if pattern is BRACKETED:
+                items = _phrases(request, m.end(1) if m.group(1) else m.start() + 1, m.end() - 1)
+                if any(re.search(r"\band\b", w, re.I) for w, _ in items):
+                    continue  # "(community, shrimp and betta)": not a list of choices
+            else:
+                items = [(w.group(0), m.start() + w.start()) for w in re.finditer(_W, m.group(0))]
+                items = [(w, at) for w, at in items if w.lower() not in ("or", "one", "of")]
+            out.append((items, kind))
     return out
 
 
@@ -126,8 +154,9 @@ def _merge(fields: dict[str, Any], new: set[str], request: str) -> tuple[list[st
             continue
         if kind == "or":  # "which arm, left or right"
             items = items[keys.index(hits[0]):]
-        if len({_key(w) for w, _ in items}) < 2 or (len(hits) < 2 and (len(items) < 3 or hits[0] not in yes_no)):
-            continue
+        if len({_key(w) for w, _ in items}) < 2 or (len(hits) < 2 and (
+                len(items) < 3 or hits[0] not in yes_no or any(" " in w for w, _ in items))):
+            continue  # one yes/no field stands for a list of single words only: "(flavour, colours, writing on top)"
         if best is None or len(hits) > len(best[0]):
             choices: dict[str, str] = {}
             for w, _ in items:
@@ -164,9 +193,14 @@ def _close(value: str, choice: str) -> bool:
 
 def _as_written(values: list, request: str) -> list[str] | None:
     """The request's words for a menu's values (see the module's docstring), or None."""
-    if not values or not all(isinstance(v, str) for v in values) or all(_mentioned(v, request) for v in values):
+    if not values or not all(isinstance(v, str) for v in values):
         return None
-    for items, _ in choice_lists(request):
+    longer = [w for items, _ in choice_lists(request) for w, _ in items if " " in w.strip()]
+    if all(_mentioned(v, request) and not any(v.lower() != w.lower() and _mentioned(v, w) for w in longer)
+           for v in values):
+        return None  # every value is said as such, not only as a part of a longer choice ("read" of "to read")
+    # a bracketed list first: its choices are whole ("(want to go, been or skip it)"), an "or" list's first may be cut
+    for items, _ in sorted(choice_lists(request), key=lambda found: found[1] not in ("bracketed", "one of")):
         words = list(dict.fromkeys(w for w, _ in items))
         if len(words) != len(values) or {_key(w) for w in words} & _YES_NO:
             continue
