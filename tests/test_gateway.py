@@ -377,6 +377,31 @@ class Ticker:
         """Holds nothing to release: the Backend protocol asks for close()."""
 
 
+def test_auto_with_no_ready_model_gets_503_saying_how_to_get_one(tmp_path):
+    """A llama.cpp model not pulled and a remote without a key: nothing for `auto` (the start line
+    says so), a named model still answers, and `auto` gets 503 naming the two ways out."""
+    from appwright.gateway.config import GatewayConfig
+    served = {"absent": ModelSpec(name="absent", backend="llamacpp", location="nowhere/absent.gguf",
+                                  context_length=4096),
+              "keyless": ModelSpec(name="keyless", backend="openai", base_url="http://127.0.0.1:9/v1", model="m",
+                                   api_key_env="NO_SUCH_KEY", context_length=4096)}
+    app = create_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path}/g.db"), served=served, keys={})
+    assert app.state.gateway.auto == []
+    token = add_key(app.state.gateway.db, "nobody-ready")
+    try:
+        with serve_asgi(app) as url:
+            c = openai.OpenAI(base_url=f"{url}/v1", api_key=token, max_retries=0, timeout=20)
+            for extra in ({}, {"appwright": {"app": {"files": {}}}}):
+                with pytest.raises(openai.InternalServerError) as err:
+                    c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "a notes app"}],
+                                              extra_body=extra)
+                assert err.value.status_code == 503 and err.value.code == "no_models"
+                assert "appwright models pull NAME" in err.value.message
+                assert "`auto` in gateway.toml" in err.value.message
+    finally:
+        close_gateway(app)
+
+
 def test_the_local_model_runs_one_at_a_time_and_stops_for_a_caller_who_left(tmp_path):
     from appwright.gateway.config import GatewayConfig
     ticker = Ticker()

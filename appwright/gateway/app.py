@@ -86,6 +86,11 @@ class Gateway:
         return await asyncio.to_thread(write, self.db, entry)
 
 
+NO_AUTO = ("auto has no model to choose: no llama.cpp model was installed when the gateway started and no remote "
+           "model has a key; pull one (appwright models pull NAME) and start the gateway again, or list models under "
+           "`auto` in gateway.toml (docs/gateway.md)")
+
+
 def create_gateway(config: GatewayConfig, *, served: dict[str, ModelSpec] | None = None,
                    keys: dict[str, str] | None = None, load_local=None) -> FastAPI:
     """The app. `served`, `keys`, `load_local(name) -> Backend`: defaults from the config, keys.toml
@@ -220,7 +225,7 @@ async def chat_completions(request: Request, caller: Caller = Depends(authentica
             raise GatewayError(429, message, "insufficient_quota", "request_budget_exceeded", "appwright.max_usd")
     entry = entry.model_copy(update={"route": route.reason})
     if not route.ladder:
-        message = "auto has no model to choose: list some under `auto` in gateway.toml (docs/gateway.md)"
+        message = NO_AUTO
         await gateway.record(entry.model_copy(update={"status": 503, "error": message}))
         raise GatewayError(503, message, "server_error", "no_models")
 
@@ -287,7 +292,7 @@ async def _app_answer(gateway: Gateway, req: ChatRequest, task: AppTask, entry: 
         ladder, reason = [req.model], "app task: named"
     entry = entry.model_copy(update={"route": reason})
     if not ladder:
-        message = "auto has no model to choose: list some under `auto` in gateway.toml (docs/gateway.md)"
+        message = NO_AUTO
         await gateway.record(entry.model_copy(update={"status": 503, "error": message}))
         raise GatewayError(503, message, "server_error", "no_models")
     answer, attempts, busy = AppAnswer(), [], True
