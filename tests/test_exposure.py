@@ -8,7 +8,7 @@ from appwright.agent.check_app import check_app
 from appwright.agent.exposure import asks_public, narrow_exposure
 from appwright.agent.loop import run_agent
 from appwright.models.scripted import ScriptedBackend
-from appwright.tasks.bank import TaskBank
+from appwright.tasks.bank import TaskBank, reference_files
 from appwright.tasks.reference import ACCESS
 
 
@@ -37,6 +37,41 @@ def test_public_read_unasked_becomes_shared_and_says_why():
     assert access_of(text) == "shared"
     assert fixes == ['entities.Booking.access: "public_read" -> "shared": the request never asks for records that '
                      'people without an account can see or change']
+
+
+@pytest.mark.parametrize("request_text", ["my running log, private: date, distance in km, notes",
+                                          "recipe box just for me: recipe name, ingredients, steps"])
+def test_public_read_unasked_in_a_private_request_becomes_owner(request_text):
+    text, fixes = narrow_exposure(manifest("public_read"), request_text)
+    assert access_of(text) == "owner"
+    assert fixes == ['entities.Booking.access: "public_read" -> "owner": the request never asks for records that '
+                     "people without an account can see or change, and says they are the person's own"]
+    # a private word beside a phrase that shares: signed-in people read them all
+    assert access_of(narrow_exposure(manifest("public"), request_text + "; everyone signed in sees all of them")[0]) \
+        == "shared"
+
+
+def test_on_the_bank_a_shared_request_is_never_narrowed_to_owner_and_most_private_ones_are():
+    """Every build and taste app of the bank answered with `public_read` on each entity: a shared
+    entity stays shared; a private one comes back `owner` when its request says so."""
+    kept = narrowed = private = 0
+    for t in TaskBank.default().tasks:
+        if t.kind not in ("build", "taste") or t.start is not None or not t.domain or asks_public(t.prompt):
+            continue
+        reference = json.loads(reference_files(t)["app.json"])
+        opened = json.loads(json.dumps(reference))
+        for entity in opened["entities"].values():
+            entity["access"] = "public_read"
+        got = json.loads(narrow_exposure(json.dumps(opened), t.prompt)[0])["entities"]
+        for name, entity in reference["entities"].items():
+            want = entity.get("access", "owner")
+            if want == "shared":
+                kept += 1
+                assert got[name]["access"] == "shared", t.id
+            elif want == "owner":
+                private += 1
+                narrowed += got[name]["access"] == "owner"
+    assert kept > 1000 and private > 1000 and narrowed > 0.5 * private
 
 
 def test_an_access_map_loses_only_its_public_principal():

@@ -60,6 +60,8 @@ def app(task_id: str, options: dict, folder: Path, **pages: dict) -> Path:
     ("build-bookmarks-publicread-filter", {"filter": "tag"}),
     ("build-habits-owner-validation", {}),
     ("build-vocabulary-adminwrite", {"entity": "Word"}),  # members read, only admins see the form
+    # a field named `item`: form.elements["item"] is the collection's own method, so the SDK asks namedItem
+    ("people-swapshop-school-gate", {"sort": "item", "total": "quantity"}),
 ])
 def test_a_records_page_on_the_task_s_manifest_is_good(grader, tmp_path, task_id, options):
     g = grader.grade(app(task_id, options, tmp_path / "app"), BANK.get(task_id))

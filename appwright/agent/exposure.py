@@ -12,8 +12,12 @@ account", "signed out", "visitors".
 
 So when the request has none of those words (`asks_public`), an entity that the answer opens
 to `public` is narrowed to signed-in users, with writes kept to each record's author:
-`public_read` and `public` become `shared`; in an access map (and `submit_only`, expanded to
-one), `public` becomes `signed_in` for read and create and `owner` for update and delete. An
+`public_read` and `public` become `shared`, or `owner` where the request says the records are
+the person's own (`sharing.asks_private`: "private", "just for me", and no phrase that says
+signed-in people see all of them; tests/test_exposure.py: the bank's build and taste apps of
+every split, answered with `public_read`, narrow none of 1,658 shared entities to `owner`, and
+862 of the 1,561 private ones to `owner`, not `shared`); in an access map (and `submit_only`,
+expanded to one), `public` becomes `signed_in` for read and create and `owner` for update and delete. An
 entity that the app already opened to anyone before this answer (an edit of a public guestbook
 that does not talk about access) is left as the answer has it: the person chose that earlier.
 Each change is one line in the step's `fixes`.
@@ -28,6 +32,7 @@ import json
 import re
 from typing import Any
 
+from appwright.agent.sharing import asks_private
 from appwright.runtime.manifest import ACCESS_PRESETS, DEFAULT_ACCESS, OPERATIONS
 
 PUBLIC_WORDS = re.compile(
@@ -50,10 +55,10 @@ def _rules(access: Any) -> dict[str, list[str]] | None:
     return None
 
 
-def _narrowed(access: Any) -> Any:
+def _narrowed(access: Any, private: bool) -> Any:
     """The access with `public` taken out (see the module's docstring)."""
     if access in ("public_read", "public"):
-        return "shared"
+        return "owner" if private else "shared"
     rules = _rules(access) or {}
     out: dict[str, Any] = {}
     for op in OPERATIONS:
@@ -86,7 +91,7 @@ def narrow_exposure(text: str, request: str, before: str | None = None) -> tuple
         old = json.loads(before or "{}").get("entities") or {}
     except (ValueError, AttributeError):
         old = {}
-    fixes = []
+    fixes, private = [], asks_private(request)
     for name, entity in entities.items():
         if not isinstance(entity, dict):
             continue
@@ -94,7 +99,8 @@ def narrow_exposure(text: str, request: str, before: str | None = None) -> tuple
         had = old[name].get("access", DEFAULT_ACCESS) if isinstance(old.get(name), dict) else None
         if not _opens(access) or _opens(had):
             continue
-        entity["access"] = _narrowed(access)
+        entity["access"] = _narrowed(access, private)
         fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(entity['access'])}: the request "
-                     f"never asks for records that people without an account can see or change")
+                     f"never asks for records that people without an account can see or change"
+                     + (", and says they are the person's own" if entity["access"] == "owner" else ""))
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes

@@ -50,6 +50,7 @@ PUBLIC = re.compile(
     r"no (?:log ?in|login|account|sign[- ]?in) (?:needed|required)|"
     r"public(?:ly)?(?!\s+(?:sign[- ]?ups?|signing up|registration|registering))|signed[- ]out|"  # "no public sign up"
     r"any ?(?:one|body) (?:can|may|should be able to) (?:read|see|look|view|browse))\b", re.I)
+MINE = re.compile(r"\b(?:private(?:ly)?|just (?:for )?me|only (?:for )?me|only i|for my eyes only)\b", re.I)
 NOT_PUBLIC = re.compile(rf"{PRIVATE.pattern}|\b(?:for now|demo|testing|temporar\w*|until)\b", re.I)
 
 
@@ -61,6 +62,12 @@ def asked_access(request: str) -> str | None:
     if SHARED.search(request) and not PRIVATE.search(request):
         return "shared"
     return None
+
+
+def asks_private(request: str) -> bool:
+    """Whether the request says the records are the person's own ("my running log, private", "just
+    for me") and has no phrase that says signed-in people see all of them (agent/exposure.py)."""
+    return MINE.search(request) is not None and SHARED.search(request) is None
 
 
 WIDER = {"shared": ("owner",), "public_read": ("owner", "shared")}  # what each asked preset widens

@@ -381,7 +381,7 @@
       e.preventDefault();
       var values = {};
       names.forEach(function (n) {
-        var box = form.elements[n];
+        var box = form.elements.namedItem(n);  // not elements[n]: a field named item or length is a method there
         if (!box) return;
         if (fields[n].type === "boolean") values[n] = box.checked;
         else if (fields[n].type === "datetime" && box.value) values[n] = new Date(box.value).toISOString();
