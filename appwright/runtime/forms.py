@@ -17,6 +17,7 @@ Not done: forms inside a dialog that must be opened first, several-step forms, f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from appwright.runtime.local import settle
@@ -128,9 +129,10 @@ def _lines(page) -> list[str]:
         return []
 
 
-def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResult:
+def submit_first_form(page, manifest: Manifest, listed: bool | Callable[[str], bool] = True) -> FormResult:
     """Fill the first visible form that is not the sign-in form, submit it, and say what came of it.
-    `listed`: the page should show what was typed afterwards (not for a form that only sends)."""
+    `listed`: the page should show what was typed afterwards (not for a form that only sends); a
+    function of the entity the form wrote to, where that decides it."""
     result = FormResult()
     forms = page.locator("form:not(.aw-auth)")
     form = next((forms.nth(i) for i in range(forms.count()) if forms.nth(i).is_visible()), None)
@@ -192,7 +194,8 @@ def submit_first_form(page, manifest: Manifest, listed: bool = True) -> FormResu
     result.record = body or None
     page.wait_for_timeout(300)
     typed = result.typed
-    if listed and typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
+    shows = listed(result.entity) if callable(listed) else listed
+    if shows and typed and not any(page.get_by_text(t, exact=False).count() for t in typed):
         alerts = [a.strip() for a in page.locator("[role=alert]").all_inner_texts() if a.strip()]
         result.problem = (f"submitting {what} saved a record ({result.created}), but the page does not show "
                           f"{typed[0]!r} afterwards: list the records again after creating one"
