@@ -17,8 +17,8 @@ the person's own (`sharing.asks_private`: "private", "just for me", and no phras
 signed-in people see all of them; tests/test_exposure.py: the bank's build and taste apps of
 every split, answered with `public_read`, narrow none of 1,658 shared entities to `owner`, and
 862 of the 1,561 private ones to `owner`, not `shared`); in an access map (and `submit_only`,
-expanded to one), `public` becomes `signed_in` for read and create and `owner` for update and delete. An
-entity that the app already opened to anyone before this answer (an edit of a public guestbook
+expanded to one), `public` becomes `signed_in` for read and create and `owner` for update and
+delete. An entity that the app already opened to anyone before this answer (an edit of a public guestbook
 that does not talk about access) is left as the answer has it: the person chose that earlier.
 Each change is one line in the step's `fixes`.
 

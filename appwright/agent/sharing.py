@@ -21,7 +21,8 @@ records; most requests for shared records are read as asking (the vetoes miss th
 
 An entity that this answer adds with `owner` access (written or by default) then becomes
 `shared` (signed-in users read every record, each writes their own), or `public_read` where the
-request asks for readers without an account, as does a `shared` one. Access maps, `submit_only`
+request asks for readers without an account, as does a `shared` one. Where people without an
+account send and only admins read (a contact form), the app's one entity becomes `submit_only`. Access maps, `submit_only`
 and the presets that are already as wide are left as they are, and so is an entity the app had
 before this answer (the person chose its access earlier) and one named like a secret or with
 such a field (`SENSITIVE_NAME`: asked to keep everyone's passwords, the 0.5B adds a
