@@ -75,7 +75,17 @@ def test_a_form_anyone_sends_and_only_admins_read_becomes_submit_only_in_an_app_
     two = json.loads(manifest("owner"))
     two["entities"]["Room"] = {"fields": {"name": {"type": "string"}}}
     assert widen_access(json.dumps(two), request)[1] == []  # which of them is the form is not plain
-    assert asked_access("a guestbook: visitors write without an account and everyone reads them") == "public_read"
+    assert asked_access("a guestbook: anyone reads it without an account, members sign in to post") == "public_read"
+
+
+def test_visitors_who_write_without_an_account_get_a_form_only_admins_moderate():
+    request = ("a guestbook for my wedding website where visitors leave their name and a message without an "
+               "account, and everyone can read them")
+    text, fixes = widen_access(manifest("public_read"), request)
+    assert access_of(text) == {"read": "public", "create": "public", "update": "admin", "delete": "admin"}
+    assert fixes == ['entities.Booking.access: "public_read" -> {"read": "public", "create": "public", "update": '
+                     '"admin", "delete": "admin"}: the request asks for records anyone can read and add without an '
+                     'account']
 
 
 def test_no_public_sign_up_is_not_public_reading():

@@ -22,7 +22,9 @@ records; most requests for shared records are read as asking (the vetoes miss th
 An entity that this answer adds with `owner` access (written or by default) then becomes
 `shared` (signed-in users read every record, each writes their own), or `public_read` where the
 request asks for readers without an account, as does a `shared` one. Where people without an
-account send and only admins read (a contact form), the app's one entity becomes `submit_only`. Access maps, `submit_only`
+account send and only admins read (a contact form), the app's one entity becomes `submit_only`;
+where they write and nobody says only admins read (a guestbook), `OPEN_FORM`: anyone reads and
+adds, only admins change or delete. Access maps, `submit_only`
 and the presets that are already as wide are left as they are, and so is an entity the app had
 before this answer (the person chose its access earlier) and one named like a secret or with
 such a field (`SENSITIVE_NAME`: asked to keep everyone's passwords, the 0.5B adds a
@@ -57,16 +59,23 @@ SENDS = re.compile(r"\b(?:without (?:an? )?(?:account|log ?in|logging in|signing
 ADMINS_READ = re.compile(r"\bonly (?:i|me|the admins?|admins?|staff|the owner|we)\b[^.]{0,30}?\b"
                          r"(?:read|see|view|look at)\b|\b(?:read|see|view)\w* (?:only )?by (?:the )?admins?\b|"
                          r"\bonly (?:the )?admins? (?:can|may|should)\b", re.I)
+VISITORS_WRITE = re.compile(r"\b(?:leaves?|posts?|writes?|signs?|adds?|submits?|sends?)\b[^.;]{0,40}?\b"
+                            r"without (?:an? )?(?:account|log ?in|logging in|signing (?:in|up))", re.I)
+OPEN_FORM = {"read": "public", "create": "public", "update": "admin", "delete": "admin"}  # a guestbook's access
 NOT_PUBLIC = re.compile(rf"{PRIVATE.pattern}|\b(?:for now|demo|testing|temporar\w*|until)\b", re.I)
 
 
 def asked_access(request: str) -> str | None:
-    """The preset the request's words plainly ask for: "submit_only" (people without an account
+    """The access the request's words plainly ask for: "submit_only" (people without an account
     send, only admins read: `SENDS` and `ADMINS_READ`; all 12 such builds and taste tasks of the
-    bank and none of its 5,249 others), "public_read", "shared", or None (no such words, or words
-    that a private, admin-only or not-yet-public request uses)."""
+    bank and none of its 5,249 others), "open_form" (people without an account write, "visitors
+    leave a message without an account": `OPEN_FORM`, everyone reads and writes, only admins
+    change or delete; no request of the bank), "public_read", "shared", or None (no such words,
+    or words that a private, admin-only or not-yet-public request uses)."""
     if SENDS.search(request) and ADMINS_READ.search(request):
         return "submit_only"
+    if VISITORS_WRITE.search(request):
+        return "open_form"
     if PUBLIC.search(request) and not NOT_PUBLIC.search(request):
         return "public_read"
     if SHARED.search(request) and not PRIVATE.search(request):
@@ -80,8 +89,9 @@ def asks_private(request: str) -> bool:
     return MINE.search(request) is not None and SHARED.search(request) is None
 
 
-WIDER = {"shared": ("owner",), "public_read": ("owner", "shared"),  # what each asked preset widens
-         "submit_only": ("owner", "shared", "public_read", "public")}
+WIDER = {"shared": ("owner",), "public_read": ("owner", "shared"),  # what each asked access widens
+         "submit_only": ("owner", "shared", "public_read", "public"), "open_form": ("owner", "shared", "public_read")}
+ACCESS = {"open_form": OPEN_FORM}  # an asked access that is a map, not a preset
 
 
 def _secret(name: str, entity: dict) -> bool:
@@ -103,11 +113,12 @@ def widen_access(text: str, request: str, before: str | None = None) -> tuple[st
     for name, entity in entities.items():
         access = entity.get("access", DEFAULT_ACCESS) if isinstance(entity, dict) else None
         if name in old or access not in WIDER[asked] or _secret(name, entity) or (
-                asked == "submit_only" and len(entities) > 1):  # a form anyone sends: the app's one entity
+                asked in ("submit_only", "open_form") and len(entities) > 1):  # a form anyone sends: the one entity
             continue
-        entity["access"] = asked
-        fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(asked)}: the request asks for "
-                     + {"public_read": "records anyone can read without an account",
-                        "submit_only": "a form anyone can send without an account, read only by admins"}.get(
+        entity["access"] = ACCESS.get(asked, asked)
+        fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(entity['access'])}: the request "
+                     "asks for " + {"public_read": "records anyone can read without an account",
+                                    "submit_only": "a form anyone can send without an account, read only by admins",
+                                    "open_form": "records anyone can read and add without an account"}.get(
                          asked, "records every signed-in user can see"))
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes
