@@ -54,13 +54,14 @@ PUBLIC = re.compile(
     r"public(?:ly)?(?!\s+(?:sign[- ]?ups?|signing up|registration|registering))|signed[- ]out|"  # "no public sign up"
     r"any ?(?:one|body) (?:can|may|should be able to) (?:read|see|look|view|browse))\b", re.I)
 MINE = re.compile(r"\b(?:private(?:ly)?|just (?:for )?me|only (?:for )?me|only i|for my eyes only)\b", re.I)
-SENDS = re.compile(r"\b(?:without (?:an? )?(?:account|log ?in|logging in|signing (?:in|up))|no (?:account|log ?in|"
-                   r"sign[- ]?up) (?:needed|required)|anyone can (?:send|submit|fill|leave))\b", re.I)
+_NO_ACCOUNT = r"without (?:an? )?(?:account|log ?in|logging in|signing (?:in|up))"
+SENDS = re.compile(rf"\b(?:{_NO_ACCOUNT}|no (?:account|log ?in|sign[- ]?up) (?:needed|required)|"
+                   r"anyone can (?:send|submit|fill|leave))\b", re.I)
 ADMINS_READ = re.compile(r"\bonly (?:i|me|the admins?|admins?|staff|the owner|we)\b[^.]{0,30}?\b"
                          r"(?:read|see|view|look at)\b|\b(?:read|see|view)\w* (?:only )?by (?:the )?admins?\b|"
                          r"\bonly (?:the )?admins? (?:can|may|should)\b", re.I)
-VISITORS_WRITE = re.compile(r"\b(?:leaves?|posts?|writes?|signs?|adds?|submits?|sends?)\b[^.;]{0,40}?\b"
-                            r"without (?:an? )?(?:account|log ?in|logging in|signing (?:in|up))", re.I)
+VISITORS_WRITE = re.compile(rf"\b(?:leaves?|posts?|writes?|signs?|adds?|submits?|sends?)\b[^.;]{{0,40}}?"
+                            rf"\b{_NO_ACCOUNT}", re.I)
 OPEN_FORM = {"read": "public", "create": "public", "update": "admin", "delete": "admin"}  # a guestbook's access
 NOT_PUBLIC = re.compile(rf"{PRIVATE.pattern}|\b(?:for now|demo|testing|temporar\w*|until)\b", re.I)
 
@@ -92,6 +93,10 @@ def asks_private(request: str) -> bool:
 WIDER = {"shared": ("owner",), "public_read": ("owner", "shared"),  # what each asked access widens
          "submit_only": ("owner", "shared", "public_read", "public"), "open_form": ("owner", "shared", "public_read")}
 ACCESS = {"open_form": OPEN_FORM}  # an asked access that is a map, not a preset
+WHY = {"shared": "records every signed-in user can see", "public_read": "records anyone can read without an account",
+       "submit_only": "a form anyone can send without an account, read only by admins",
+       "open_form": "records anyone can read and add without an account"}
+ONE_FORM = ("submit_only", "open_form")  # a form anyone sends: asked of an app of one entity only
 
 
 def _secret(name: str, entity: dict) -> bool:
@@ -109,16 +114,14 @@ def widen_access(text: str, request: str, before: str | None = None) -> tuple[st
     if read is None:
         return text, []
     data, entities, old = read
+    if asked in ONE_FORM and len(entities) > 1:
+        return text, []
     fixes = []
     for name, entity in entities.items():
         access = entity.get("access", DEFAULT_ACCESS) if isinstance(entity, dict) else None
-        if name in old or access not in WIDER[asked] or _secret(name, entity) or (
-                asked in ("submit_only", "open_form") and len(entities) > 1):  # a form anyone sends: the one entity
+        if name in old or access not in WIDER[asked] or _secret(name, entity):
             continue
         entity["access"] = ACCESS.get(asked, asked)
         fixes.append(f"entities.{name}.access: {json.dumps(access)} -> {json.dumps(entity['access'])}: the request "
-                     "asks for " + {"public_read": "records anyone can read without an account",
-                                    "submit_only": "a form anyone can send without an account, read only by admins",
-                                    "open_form": "records anyone can read and add without an account"}.get(
-                         asked, "records every signed-in user can see"))
+                     f"asks for {WHY[asked]}")
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n" if fixes else text), fixes
